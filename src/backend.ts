@@ -1,0 +1,81 @@
+// Backend selection. `auto` prefers native TensorFlow (tfjs-node-gpu, then tfjs-node: optional dependencies whose
+// install needs a download, so they are often absent), then WebAssembly, then the pure-JS cpu backend.
+import * as tf from '@tensorflow/tfjs-core';
+// The union package registers the gradient of every op (tfjs-core's own CommonJS build does not).
+import '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export interface BackendProbe {
+  name: string; // tfjs backend name
+  source: string; // package that provides it
+  available: boolean;
+  detail: string; // version, or why it is unavailable
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+export class BackendError extends Error {}
+
+async function tryLoadNative(): Promise<BackendProbe[]> {
+  const probes: BackendProbe[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      const mod = (await import(pkg)) as { version?: Record<string, string> };
+      probes.push({ name: 'tensorflow', source: pkg, available: true, detail: mod.version?.['tfjs-node'] ?? 'loaded' });
+    } catch (err) {
+      const msg = (err as Error).message.split('\n')[0];
+      probes.push({ name: 'tensorflow', source: pkg, available: false, detail: msg.includes('Cannot find') ? 'not installed' : msg });
+    }
+  }
+  return probes;
+}
+
+let probeCache: Promise<BackendProbe[]> | undefined;
+
+/** What is installed and loadable, in the order `auto` tries them. */
+export function probeBackends(): Promise<BackendProbe[]> {
+  probeCache ??= (async () => [
+    ...(await tryLoadNative()),
+    { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', available: true, detail: tf.version_core },
+    { name: 'cpu', source: '@tensorflow/tfjs-backend-cpu', available: true, detail: tf.version_core },
+  ])();
+  return probeCache;
+}
+
+/** The tfjs backend name `auto` resolves to (or the choice itself, checked). */
+export async function resolveBackend(choice: BackendChoice): Promise<string> {
+  const probes = await probeBackends();
+  if (choice === 'auto') {
+    const first = probes.find((p) => p.available && tf.findBackendFactory(p.name));
+    if (!first) throw new BackendError('no tfjs backend could be loaded');
+    return first.name;
+  }
+  const found = probes.find((p) => p.name === choice && p.available);
+  if (!found || !tf.findBackendFactory(choice)) {
+    const why = probes.filter((p) => p.name === choice).map((p) => `${p.source}: ${p.detail}`).join('; ');
+    throw new BackendError(`--backend ${choice} is not available (${why || 'unknown backend'}); try --backend auto`);
+  }
+  return choice;
+}
+
+/** Activate a backend for this process; returns the tfjs backend name in use. */
+export async function useBackend(choice: BackendChoice = 'auto'): Promise<string> {
+  const name = await resolveBackend(choice);
+  if (tf.getBackend() !== name || !tf.engine().backend) {
+    const ok = await tf.setBackend(name);
+    if (!ok) throw new BackendError(`--backend ${choice}: tfjs could not initialise the ${name} backend`);
+  }
+  await tf.ready();
+  return tf.getBackend();
+}
+
+/** True when the active backend lacks fast native convolution gradients (wasm, cpu). */
+export function needsConvGradientRewrite(): boolean {
+  return tf.getBackend() !== 'tensorflow';
+}
+
+export { tf };

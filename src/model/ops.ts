@@ -1,0 +1,172 @@
+// Numerical building blocks with PyTorch semantics, in NHWC (the layout tfjs' cpu and wasm kernels support).
+// Each one is written so that its gradient is cheap on the wasm backend, which lacks Conv2DBackpropFilter and
+// whose autodiff of tf.moments spends most of its time in Tile.
+import * as tf from '@tensorflow/tfjs-core';
+import { needsConvGradientRewrite } from '../backend.js';
+
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+export const LN_EPS = 1e-5;
+
+/** tf.customGrad with typed tensor arguments; `save` keeps tensors for the backward pass. */
+type Save = (tensors: tf.Tensor[]) => void;
+type GradResult = { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+function customOp(f: (inputs: tf.Tensor[], save: Save) => GradResult): (...inputs: tf.Tensor[]) => tf.Tensor {
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as Save;
+    return f(args as tf.Tensor[], save);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (...inputs) => op(...inputs) as tf.Tensor;
+}
+
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+const pad4 = (top: number, bottom: number, left: number, right: number): Pad4 => [[0, 0], [top, bottom], [left, right], [0, 0]];
+
+/** Insert (s - 1) zeros between the rows and columns of dy: (N, OH, OW, C) -> (N, (OH-1)s+1, (OW-1)s+1, C). */
+function zeroDilate(dy: tf.Tensor4D, s: number): tf.Tensor4D {
+  if (s === 1) return dy;
+  const [n, oh, ow, c] = dy.shape;
+  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, s - 1], [0, 0], [0, s - 1], [0, 0]]);
+  return tf.slice(tf.reshape(spread as tf.Tensor, [n, oh * s, ow * s, c]) as tf.Tensor4D, [0, 0, 0, 0], [n, (oh - 1) * s + 1, (ow - 1) * s + 1, c]);
+}
+
+/** dL/dx of a strided, symmetrically padded conv, as one forward conv (41 GFLOPS on wasm vs 4 for the stock kernel). */
+function convBackpropInput(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: number[], s: number, p: number): tf.Tensor4D {
+  const [kh, kw] = w.shape;
+  const [, h, wd] = inShape;
+  const [, oh, ow] = dy.shape;
+  const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]); // (kh, kw, out, in)
+  const pads = pad4(kh - 1 - p, h + p - (oh - 1) * s - 1, kw - 1 - p, wd + p - (ow - 1) * s - 1);
+  return tf.conv2d(zeroDilate(dy, s), flipped, 1, pads);
+}
+
+/**
+ * dL/dw as a forward conv with batch and channel axes swapped: the input is x as (Cin, H, W, N), the filter is dy as
+ * (OH, OW, N, Cout) dilated by the stride. 20 GFLOPS on wasm, where Conv2DBackpropFilter has no kernel at all.
+ */
+function convBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, s: number, p: number): tf.Tensor4D {
+  let xt = tf.transpose(x, [3, 1, 2, 0]); // (Cin, H, W, N)
+  const [, oh, ow] = dy.shape;
+  // Rows past the last window the forward pass read contribute nothing; crop them, pad the rest.
+  let bottom = kh + (oh - 1) * s - xt.shape[1] - p;
+  let right = kw + (ow - 1) * s - xt.shape[2] - p;
+  if (bottom < 0 || right < 0) {
+    xt = tf.slice(xt, [0, 0, 0, 0], [-1, xt.shape[1] + Math.min(bottom, 0), xt.shape[2] + Math.min(right, 0), -1]);
+    bottom = Math.max(bottom, 0);
+    right = Math.max(right, 0);
+  }
+  const filter = tf.transpose(dy, [1, 2, 0, 3]); // (OH, OW, N, Cout)
+  const dw = tf.conv2d(xt, filter, 1, pad4(p, bottom, p, right), 'NHWC', s); // (Cin, kh, kw, Cout)
+  return tf.transpose(dw, [1, 2, 0, 3]);
+}
+
+/** PyTorch Conv2d(k, stride, padding=p, bias=False) in NHWC with an HWIO filter. */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  if (!needsConvGradientRewrite()) return tf.conv2d(x, w, stride, pad);
+  const op = customOp(([xi, wi], save) => {
+    const xin = xi as tf.Tensor4D;
+    const win = wi as tf.Tensor4D;
+    save([xin, win]);
+    return {
+      value: tf.conv2d(xin, win, stride, pad),
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const dy4 = dy as tf.Tensor4D;
+        return [
+          convBackpropInput(dy4, ws, xs.shape, stride, pad),
+          convBackpropFilter(xs, dy4, ws.shape[0], ws.shape[1], stride, pad),
+        ];
+      },
+    };
+  });
+  return op(x, w) as tf.Tensor4D;
+}
+
+/** Running statistics of one BatchNorm, updated in place in training mode (PyTorch: momentum 0.1, unbiased var). */
+export interface BatchNormState {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+}
+
+/**
+ * BatchNorm over every axis but the last (channels). Training: batch statistics with the biased variance, closed-form
+ * backward (no moments autodiff), running stats updated with the unbiased variance. Eval: running statistics.
+ */
+export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): tf.Tensor {
+  if (!training) {
+    const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
+    const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
+    return tf.add(tf.mul(x, scale), shift);
+  }
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const count = x.size / x.shape[x.rank - 1];
+  const op = customOp(([xi, gi, bi], save) => {
+    const mean = tf.mean(xi, axes);
+    const centered = tf.sub(xi, mean);
+    const variance = tf.mean(tf.square(centered), axes); // biased, as PyTorch normalises
+    const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
+    const xhat = tf.mul(centered, invStd);
+    // Side effect, as in PyTorch: the running estimates move towards the batch statistics.
+    const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    save([xhat, invStd, gi]);
+    return {
+      value: tf.add(tf.mul(xhat, gi), bi),
+      gradFunc: (dy, saved) => {
+        const [xh, is, g] = saved;
+        const dBeta = tf.sum(dy, axes);
+        const dGamma = tf.sum(tf.mul(dy, xh), axes);
+        // dx = gamma * invStd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
+        const inner = tf.sub(tf.sub(tf.mul(dy, count), dBeta), tf.mul(xh, dGamma));
+        const dx = tf.mul(inner, tf.div(tf.mul(g, is), count));
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return op(x, bn.gamma, bn.beta);
+}
+
+/** LayerNorm over the last axis, eps 1e-5, with the closed-form backward. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
+  const axis = x.rank - 1;
+  const d = x.shape[axis];
+  const op = customOp(([xi, gi, bi], save) => {
+    const mean = tf.mean(xi, axis, true);
+    const centered = tf.sub(xi, mean);
+    const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), axis, true), LN_EPS));
+    const xhat = tf.mul(centered, invStd);
+    save([xhat, invStd, gi]);
+    return {
+      value: tf.add(tf.mul(xhat, gi), bi),
+      gradFunc: (dy, saved) => {
+        const [xh, is, g] = saved;
+        const rows = x.size / d;
+        const dyFlat = tf.reshape(dy, [rows, d]);
+        const dGamma = tf.sum(tf.mul(dyFlat, tf.reshape(xh, [rows, d])), 0);
+        const dBeta = tf.sum(dyFlat, 0);
+        const dxhat = tf.mul(dy, g);
+        // dx = invStd / D * (D * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)), sums over the normalised axis
+        const inner = tf.sub(tf.sub(tf.mul(dxhat, d), tf.sum(dxhat, axis, true)), tf.mul(xh, tf.sum(tf.mul(dxhat, xh), axis, true)));
+        return [tf.mul(inner, tf.div(is, d)), dGamma, dBeta];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/** GELU, tanh approximation (the official code's own GELU class). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/** y = x W (+ b) over the last axis; W stored (in, out). */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const [din, dout] = w.shape;
+  const lead = x.shape.slice(0, -1);
+  const y = tf.matMul(tf.reshape(x, [-1, din]) as tf.Tensor2D, w as tf.Tensor2D);
+  return tf.reshape(b ? tf.add(y, b) : y, [...lead, dout]);
+}

@@ -1,0 +1,30 @@
+// One optimisation step: forward in training mode, the paper's loss, backward, SGD. Nothing leaks: every tensor made
+// here is disposed before returning, so numTensors stays flat across steps.
+import * as tf from '@tensorflow/tfjs-core';
+import { totalLoss, type LossOptions } from '../model/losses.js';
+import { forward, type Model } from '../model/network.js';
+import type { Sgd } from './optim.js';
+
+export interface StepLosses {
+  total: number;
+  ce: number;
+  ial: number;
+  aux: number;
+}
+
+/** clips (B, T, 3, H, W) in [0, 1]; labels (B) class indices. Returns the loss parts before the update. */
+export function trainStep(model: Model, optimizer: Sgd, clips: tf.Tensor5D, labels: tf.Tensor1D, lr: number, loss: LossOptions): StepLosses {
+  const parts: tf.Scalar[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const out = forward(model, clips, { training: true });
+    const l = totalLoss(out, labels, model.config, loss);
+    parts.push(...[l.ce, l.ial, l.aux].map((t) => tf.keep(t)));
+    return l.total;
+  }, model.params.trainable());
+  const byName = new Map(Object.entries(grads).map(([k, g]) => [model.params.nameOf(k), g]));
+  optimizer.step(model.params.vars, byName, lr);
+  const [ce, ial, aux] = parts.map((t) => t.dataSync()[0]);
+  const total = value.dataSync()[0];
+  tf.dispose([value, ...Object.values(grads), ...parts]);
+  return { total, ce, ial, aux };
+}
