@@ -82,6 +82,26 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: numb
   return op(x, w) as tf.Tensor4D;
 }
 
+// Float32 sums of 10^5 terms accumulated one by one (the wasm kernels) drift by ~1e-5 relative; PyTorch sums
+// pairwise. Summing in two stages of ~sqrt(n) terms each brings wasm to the cpu backend's (float64) accuracy.
+
+/** Sum over every axis but the last, in two stages: the inner axes first, then axis 0. */
+function sumPerChannel(x: tf.Tensor): tf.Tensor {
+  if (x.rank <= 2) return tf.sum(x, 0);
+  const inner = x.shape.slice(1, -1).map((_, i) => i + 1);
+  return tf.sum(tf.sum(x, inner), 0);
+}
+
+/** Sum over the last axis (kept), in two stages when it splits evenly. */
+function sumLastAxis(x: tf.Tensor): tf.Tensor {
+  const d = x.shape[x.rank - 1];
+  let a = Math.floor(Math.sqrt(d));
+  while (a > 1 && d % a !== 0) a--;
+  if (a <= 1) return tf.sum(x, -1, true);
+  const split = tf.reshape(x, [...x.shape.slice(0, -1), a, d / a]);
+  return tf.sum(tf.sum(split, -1), -1, true);
+}
+
 /** Running statistics of one BatchNorm, updated in place in training mode (PyTorch: momentum 0.1, unbiased var). */
 export interface BatchNormState {
   gamma: tf.Tensor1D;
@@ -100,12 +120,11 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): 
     const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
     return tf.add(tf.mul(x, scale), shift);
   }
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / x.shape[x.rank - 1];
   const op = customOp(([xi, gi, bi], save) => {
-    const mean = tf.mean(xi, axes);
+    const mean = tf.div(sumPerChannel(xi), count);
     const centered = tf.sub(xi, mean);
-    const variance = tf.mean(tf.square(centered), axes); // biased, as PyTorch normalises
+    const variance = tf.div(sumPerChannel(tf.square(centered)), count); // biased, as PyTorch normalises
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
     const xhat = tf.mul(centered, invStd);
     // Side effect, as in PyTorch: the running estimates move towards the batch statistics.
@@ -117,8 +136,8 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): 
       value: tf.add(tf.mul(xhat, gi), bi),
       gradFunc: (dy, saved) => {
         const [xh, is, g] = saved;
-        const dBeta = tf.sum(dy, axes);
-        const dGamma = tf.sum(tf.mul(dy, xh), axes);
+        const dBeta = sumPerChannel(dy);
+        const dGamma = sumPerChannel(tf.mul(dy, xh));
         // dx = gamma * invStd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
         const inner = tf.sub(tf.sub(tf.mul(dy, count), dBeta), tf.mul(xh, dGamma));
         const dx = tf.mul(inner, tf.div(tf.mul(g, is), count));
@@ -134,9 +153,9 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.T
   const axis = x.rank - 1;
   const d = x.shape[axis];
   const op = customOp(([xi, gi, bi], save) => {
-    const mean = tf.mean(xi, axis, true);
+    const mean = tf.div(sumLastAxis(xi), d);
     const centered = tf.sub(xi, mean);
-    const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), axis, true), LN_EPS));
+    const invStd = tf.rsqrt(tf.add(tf.div(sumLastAxis(tf.square(centered)), d), LN_EPS));
     const xhat = tf.mul(centered, invStd);
     save([xhat, invStd, gi]);
     return {
@@ -149,7 +168,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.T
         const dBeta = tf.sum(dyFlat, 0);
         const dxhat = tf.mul(dy, g);
         // dx = invStd / D * (D * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)), sums over the normalised axis
-        const inner = tf.sub(tf.sub(tf.mul(dxhat, d), tf.sum(dxhat, axis, true)), tf.mul(xh, tf.sum(tf.mul(dxhat, xh), axis, true)));
+        const inner = tf.sub(tf.sub(tf.mul(dxhat, d), sumLastAxis(dxhat)), tf.mul(xh, sumLastAxis(tf.mul(dxhat, xh))));
         return [tf.mul(inner, tf.div(is, d)), dGamma, dBeta];
       },
     };

@@ -1,0 +1,72 @@
+// `dfer doctor`: what this machine offers dfer (runtime, tfjs backends, ffmpeg) and what would make it better.
+// Never throws for a missing piece: every problem becomes part of the report.
+import { probeBackends, resolveBackend, tf, useBackend, type BackendChoice, type BackendProbe } from './backend.js';
+import { VERSION } from './version.js';
+import { findFfmpeg, type FfmpegSearch } from './video/ffmpeg.js';
+
+export interface BackendCheck {
+  choice: BackendChoice;
+  /** The tfjs backend the choice resolved to, when it did. */
+  name: string | null;
+  ok: boolean;
+  /** "ran a test op" or why the backend could not be used. */
+  detail: string;
+}
+
+export interface DoctorReport {
+  dfer: string;
+  node: string;
+  platform: string;
+  tfjs: string;
+  /** In the order `--backend auto` tries them. */
+  backends: BackendProbe[];
+  /** What `--backend auto` picks, or null when nothing loads. */
+  auto: string | null;
+  /** The requested backend, initialised and given a small computation. */
+  check: BackendCheck;
+  ffmpeg: FfmpegSearch;
+  hints: string[];
+}
+
+const MIN_NODE = 20;
+
+async function checkBackend(choice: BackendChoice): Promise<BackendCheck> {
+  try {
+    const name = await useBackend(choice);
+    const sum = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum().dataSync()[0]);
+    if (sum !== 12) return { choice, name, ok: false, detail: `test op returned ${sum}, expected 12` };
+    return { choice, name, ok: true, detail: 'initialised and ran a test op' };
+  } catch (err) {
+    return { choice, name: null, ok: false, detail: (err as Error).message };
+  }
+}
+
+export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorReport> {
+  const backends = await probeBackends();
+  const auto = await resolveBackend('auto').catch(() => null);
+  const check = await checkBackend(choice);
+  const ffmpeg = findFfmpeg();
+
+  const hints: string[] = [];
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  if (nodeMajor < MIN_NODE) hints.push(`dfer needs Node ${MIN_NODE} or newer; this is ${process.version}`);
+  if (!backends.some((b) => b.name === 'tensorflow' && b.available)) {
+    hints.push('install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu with CUDA) for native speed: npm install @tensorflow/tfjs-node');
+  }
+  if (!check.ok) hints.push(`--backend ${choice} does not work here${auto ? `; --backend auto would use ${auto}` : ''}`);
+  if (!ffmpeg.found) {
+    hints.push('ffmpeg (needed only for video input): apt-get install ffmpeg, brew install ffmpeg, npm install ffmpeg-static, or set DFER_FFMPEG=/path/to/ffmpeg');
+  }
+
+  return {
+    dfer: VERSION,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    tfjs: tf.version_core,
+    backends,
+    auto,
+    check,
+    ffmpeg,
+    hints,
+  };
+}

@@ -1,0 +1,42 @@
+// Predictions for the clips of a file with a saved checkpoint: backend, checkpoint, input, batched inference.
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, type BackendChoice } from '../backend.js';
+import { loadClips } from './clips.js';
+import { checkpointPaths, loadCheckpoint } from './checkpoint.js';
+import { predictClips, type ClipPrediction } from './inference.js';
+
+export interface PredictOptions {
+  checkpoint: string;
+  /** Clip file; its extension picks the loader (see clips.ts). */
+  input: string;
+  /** Tensor name inside a safetensors input. */
+  key?: string;
+  batchSize?: number;
+  backend?: BackendChoice;
+}
+
+export interface PredictResult {
+  backend: string;
+  checkpoint: string;
+  input: string;
+  classes: string[];
+  clips: ClipPrediction[];
+}
+
+/** `onBatch(done, total)` is called after each batch of clips. */
+export async function predictFile(o: PredictOptions, onBatch?: (done: number, total: number) => void): Promise<PredictResult> {
+  const backend = await useBackend(o.backend ?? 'auto');
+  const { model, momentum } = loadCheckpoint(o.checkpoint);
+  tf.dispose([...momentum.values()]);
+  try {
+    const { clips, source } = loadClips(o.input, model.config, { key: o.key });
+    try {
+      const predictions = predictClips(model, clips, o.batchSize ?? 8, onBatch);
+      return { backend, checkpoint: checkpointPaths(o.checkpoint).base, input: source, classes: model.config.classes, clips: predictions };
+    } finally {
+      clips.dispose();
+    }
+  } finally {
+    model.params.dispose();
+  }
+}

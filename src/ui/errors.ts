@@ -1,0 +1,52 @@
+// Which errors are the user's input (exit 3, one line, no stack) and which are dfer's bugs (exit 1).
+import { BackendError } from '../backend.js';
+import { ConfigError } from '../config.js';
+import { ClipInputError } from '../model/clips.js';
+import { CheckpointError } from '../model/checkpoint.js';
+import { SafetensorsError } from '../model/safetensors.js';
+import { TorchImportError } from '../model/torch.js';
+
+export const EXIT = {
+  ok: 0,
+  /** An error dfer did not expect: a bug, or the system (disk full, permissions). */
+  unexpected: 1,
+  /** Bad flags or arguments (oclif's parser). */
+  usage: 2,
+  /** Bad input: a file, checkpoint, config or backend that cannot be used as asked. */
+  badInput: 3,
+} as const;
+
+/** Errors the core throws for bad input; their message already names the file, tensor or field. */
+const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
+  ConfigError,
+  BackendError,
+  SafetensorsError,
+  TorchImportError,
+  CheckpointError,
+  ClipInputError,
+];
+
+/** System errors about a path the user gave (an --out under a file, a read-only directory): bad input too. */
+const PATH_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST']);
+
+export interface DescribedError {
+  code: number;
+  message: string;
+  /** The stack, for unexpected errors when debugging is on. */
+  detail?: string;
+}
+
+/** DEBUG=dfer (or a list containing dfer, or *) shows stacks of unexpected errors. */
+export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.DEBUG ?? '').split(/[\s,]+/).some((d) => d === '*' || d === 'dfer' || d === 'dfer*' || d === 'dfer:*');
+}
+
+export function describeError(err: unknown, env: NodeJS.ProcessEnv = process.env): DescribedError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (INPUT_ERRORS.some((cls) => e instanceof cls)) return { code: EXIT.badInput, message: e.message };
+  const sys = e as NodeJS.ErrnoException;
+  if (sys.path && sys.code && PATH_ERRNOS.has(sys.code)) return { code: EXIT.badInput, message: e.message };
+  const message = e.message || e.name;
+  if (debugEnabled(env)) return { code: EXIT.unexpected, message, detail: e.stack };
+  return { code: EXIT.unexpected, message: `${message} (unexpected; DEBUG=dfer shows the stack)` };
+}

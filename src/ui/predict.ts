@@ -1,0 +1,28 @@
+import type { PredictResult } from '../model/predict.js';
+import type { View } from './output.js';
+import { percent, table } from './table.js';
+
+const TOP_K = 3;
+
+export function predictView(r: PredictResult): View {
+  const rows = r.clips.map((c, index) => {
+    const top = c.probabilities
+      .map((p, i) => [p, i] as const)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, TOP_K)
+      .map(([p, i]) => `${r.classes[i]} ${percent(p)}`);
+    return [index, c.label, percent(c.probabilities[c.labelIndex]), top.join(', ')];
+  });
+  return {
+    json: {
+      backend: r.backend,
+      checkpoint: r.checkpoint,
+      input: r.input,
+      clips: r.clips.map((c, index) => ({ index, logits: c.logits, probabilities: c.probabilities, label: c.label, features: c.features })),
+    },
+    text: [
+      `${r.input}: ${r.clips.length} clip(s), checkpoint ${r.checkpoint}, backend ${r.backend}`,
+      ...table(['clip', 'label', 'p', `top ${TOP_K}`], rows),
+    ],
+  };
+}

@@ -1,0 +1,39 @@
+// The authors' golden batch (../shared/golden/official-gca-ial), read in place, and error measures for comparing to it.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors, type TensorMap } from '../../src/model/safetensors.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** ../shared beside the repository (the CI layout), or DFER_SHARED. */
+export const SHARED = process.env.DFER_SHARED ?? resolve(here, '..', '..', '..', 'shared');
+export const GOLDEN_DIR = join(SHARED, 'golden', 'official-gca-ial');
+export const GOLDEN_WEIGHTS = join(GOLDEN_DIR, 'weights.safetensors');
+export const GOLDEN_CASE = join(GOLDEN_DIR, 'case1.safetensors');
+
+if (!existsSync(GOLDEN_CASE)) throw new Error(`golden files not found in ${GOLDEN_DIR}: set DFER_SHARED to the shared/ folder`);
+
+let cache: { weights: TensorMap; batch: TensorMap } | undefined;
+export function golden(): { weights: TensorMap; batch: TensorMap } {
+  cache ??= { weights: readSafetensors(GOLDEN_WEIGHTS).tensors, batch: readSafetensors(GOLDEN_CASE).tensors };
+  return cache;
+}
+
+export function goldenTensor(key: string): tf.Tensor {
+  const t = golden().batch.get(key);
+  if (!t) throw new Error(`golden batch has no ${key}`);
+  return tf.tensor(Float32Array.from(t.data), t.shape);
+}
+
+/** max |a - b| / max |b|: the golden README's measure ("relative to their largest magnitude"). */
+export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / (scale || 1);
+}

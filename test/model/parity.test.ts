@@ -1,0 +1,151 @@
+// Parity with the authors' official PyTorch implementation on the golden batch (paper preset, wasm backend).
+// Tolerances follow ../shared/golden/official-gca-ial/README.md; see the note on deep gradients below.
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../../src/backend.js';
+import { createConfig } from '../../src/config.js';
+import { totalLoss, type LossParts } from '../../src/model/losses.js';
+import { forward, type ForwardOutput, type Model } from '../../src/model/network.js';
+import { importTorchStateDict, toTorchLayout } from '../../src/model/torch.js';
+import { Sgd, OFFICIAL_SGD } from '../../src/train/optim.js';
+import { golden, goldenTensor, relError } from '../helpers/golden.js';
+
+let model: Model;
+let evalOut: Record<string, Float32Array>;
+let trainOut: Record<string, Float32Array>;
+let gradsTorch: Map<string, Float32Array>;
+const worst: Record<string, number> = {};
+const record = (group: string, err: number) => (worst[group] = Math.max(worst[group] ?? 0, err));
+
+const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+
+beforeAll(async () => {
+  await useBackend(process.env.DFER_TEST_BACKEND as 'wasm' | undefined ?? 'wasm');
+  const { weights, batch } = golden();
+  model = importTorchStateDict(weights, createConfig('paper')).model;
+  const clips = goldenTensor('input.clip_btchw') as tf.Tensor5D;
+  const labels = tf.tensor1d(Array.from(batch.get('input.labels')!.data), 'int32');
+
+  evalOut = tf.tidy(() => {
+    const o = forward(model, clips, { training: false });
+    return { logits: data(o.logits), features: data(o.features), aux2: data(o.aux2!), aux3: data(o.aux3!) };
+  });
+
+  let out: ForwardOutput | undefined;
+  let losses: LossParts | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    out = forward(model, clips, { training: true });
+    losses = totalLoss(out, labels, model.config, { lambda: 0.1, ial: true });
+    trainOut = {
+      logits: data(out.logits),
+      aux2: data(out.aux2!),
+      loss_ce: data(losses.ce),
+      loss_ial: data(losses.ial),
+      loss_aux: data(losses.aux),
+      loss_total: data(losses.total),
+    };
+    return losses.total;
+  }, model.params.trainable());
+  gradsTorch = new Map();
+  for (const [k, g] of Object.entries(grads)) {
+    const name = model.params.nameOf(k);
+    const spec = model.params.specs.get(name)!;
+    gradsTorch.set(name, toTorchLayout(g.dataSync(), spec.shape, spec.layout));
+  }
+  tf.dispose([value, ...Object.values(grads), clips, labels]);
+}, 600000);
+
+afterAll(() => {
+  // The worst relative error per group, for the issue note.
+  console.log(`parity worst relative error per group (${tf.getBackend()}):\n${Object.entries(worst).map(([g, e]) => `  ${g}: ${e.toExponential(2)}`).join('\n')}`);
+  model?.params.dispose();
+});
+
+const goldenData = (key: string) => golden().batch.get(key)!.data;
+
+test.each(['logits', 'features', 'aux2', 'aux3'])('eval %s within 1e-4 of the official model', (k) => {
+  const err = relError(evalOut[k], goldenData(`eval.${k}`));
+  record('eval outputs', err);
+  expect(err).toBeLessThan(1e-4);
+});
+
+test.each(['logits', 'aux2', 'loss_ce', 'loss_ial', 'loss_aux', 'loss_total'])('train %s within 1e-4', (k) => {
+  const err = relError(trainOut[k], goldenData(`train.${k}`));
+  record(k.startsWith('loss') ? 'train losses' : 'train outputs', err);
+  expect(err).toBeLessThan(1e-4);
+});
+
+// Gradients of parameters near the output agree to ~1e-5. Parameters behind several training-mode BatchNorms
+// (stem conv, GCA, layer4, patch embedding) are ill-conditioned in float32: perturbing the input by 1e-6 (relative)
+// moves our own gradients by 5e-4..2e-2, and a few pre-activations within 5e-5 of zero flip ReLU masks between
+// implementations. For those we require the direction to agree (cosine > 0.9999) and the error below 1e-2; a real
+// mismatch (flatten order, BN mode, head split, IAL mask) gives cosine far from 1. Measured: 3.7e-3 (wasm), 3.6e-3 (cpu).
+const DEEP = /conv1\.0|gc\.0|fc1\.0|fc2\.0|layer4|patch_embedding/;
+
+test.each(
+  [...golden().batch.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)),
+)('gradient of %s matches the official backward pass', (name) => {
+  const ours = gradsTorch.get(name)!;
+  const theirs = goldenData(`grad.${name}`);
+  const err = relError(ours, theirs);
+  let dot = 0;
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < ours.length; i++) {
+    dot += ours[i] * theirs[i];
+    a += ours[i] ** 2;
+    b += theirs[i] ** 2;
+  }
+  const cosine = dot / Math.sqrt(a * b);
+  if (DEEP.test(name)) {
+    record('gradients behind train-mode BN', err);
+    expect(cosine).toBeGreaterThan(0.9999);
+    expect(err).toBeLessThan(1e-2);
+  } else {
+    record('gradients near the output', err);
+    expect(err).toBeLessThan(1e-3);
+  }
+});
+
+test('BN running statistics after the training forward (momentum 0.1, unbiased variance)', () => {
+  for (const key of [...golden().batch.keys()].filter((k) => k.startsWith('bn_after_train_forward.'))) {
+    const name = key.slice('bn_after_train_forward.'.length);
+    const err = relError(data(model.params.get(name)), goldenData(key));
+    record('BN running stats', err);
+    expect(err).toBeLessThan(1e-4);
+  }
+});
+
+test('one SGD step (lr 0.001, momentum 0.9, weight decay 0.1) from the official weights', () => {
+  // Feed the official gradients to our optimiser: this isolates the optimiser's semantics from gradient noise.
+  const keys = [...golden().batch.keys()].filter((k) => k.startsWith('sgd_step1.')).map((k) => k.slice('sgd_step1.'.length));
+  expect(keys.length).toBe(4);
+  const { weights } = golden();
+  const fresh = importTorchStateDict(weights, createConfig('paper')).model;
+  const sgd = new Sgd(OFFICIAL_SGD);
+  const params = new Map(keys.map((k) => [k, fresh.params.get<tf.Variable>(k)]));
+  const grads = new Map(
+    keys.map((k) => {
+      const spec = fresh.params.specs.get(k)!;
+      const g = golden().batch.get(`grad.${k}`)!;
+      // torch layout -> ours, through the same converter the importer uses
+      const ours = importLayout(g.data, g.shape, spec.layout, spec.shape);
+      return [k, ours] as const;
+    }),
+  );
+  sgd.step(params, grads, OFFICIAL_SGD.lr);
+  for (const k of keys) {
+    const spec = fresh.params.specs.get(k)!;
+    const after = toTorchLayout(fresh.params.get(k).dataSync(), spec.shape, spec.layout);
+    const err = relError(after, goldenData(`sgd_step1.${k}`));
+    record('SGD step', err);
+    expect(err).toBeLessThan(1e-6);
+  }
+  tf.dispose([...grads.values()]);
+  sgd.dispose();
+  fresh.params.dispose();
+});
+
+import { fromTorchLayout } from '../../src/model/torch.js';
+function importLayout(data: ArrayLike<number>, torchShape: number[], layout: Parameters<typeof fromTorchLayout>[2], shape: number[]): tf.Tensor {
+  return tf.tensor(fromTorchLayout(data, torchShape, layout), shape);
+}
