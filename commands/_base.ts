@@ -1,7 +1,7 @@
 // What every dfer command shares: --json and --backend, the output mode, and one way of reporting errors.
 // The leading underscore keeps oclif from listing this file as a command (see "globPatterns" in package.json).
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
-import { BACKEND_CHOICES, tf } from '../src/backend.js';
+import { BACKEND_CHOICES } from '../src/backend.js';
 import { describeError, EXIT } from '../src/ui/errors.js';
 import { Output, selectOutputMode } from '../src/ui/output.js';
 
@@ -41,9 +41,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as CommandFlags<T>;
     this.args = args as CommandArgs<T>;
     this.out = new Output(this.prefix, selectOutputMode(this.flags.json));
-    // Silence tfjs's console warnings (e.g. the cpu backend's "install tfjs-node" banner): stderr carries only
-    // dfer's own lines, and `dfer doctor` gives that hint.
-    tf.enableProdMode();
   }
 
   /** Bad input: one line, exit 3. Usage errors: oclif's message, exit 2. Anything else: exit 1. */

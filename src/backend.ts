@@ -64,6 +64,9 @@ export async function resolveBackend(choice: BackendChoice): Promise<string> {
 
 /** Activate a backend for this process; returns the tfjs backend name in use. */
 export async function useBackend(choice: BackendChoice = 'auto'): Promise<string> {
+  // Production mode: no debug checks and no console banners (the cpu backend's "install tfjs-node" notice);
+  // `dfer doctor` gives that advice instead.
+  tf.enableProdMode();
   const name = await resolveBackend(choice);
   if (tf.getBackend() !== name || !tf.engine().backend) {
     const ok = await tf.setBackend(name);

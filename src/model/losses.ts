@@ -47,8 +47,9 @@ export function totalLoss(out: ForwardOutput, labels: tf.Tensor1D, config: Model
     [out.aux2, config.auxWeights[0]],
     [out.aux3, config.auxWeights[1]],
   ];
+  // A head weighted 0 stays in the graph, as in main.py: its weights get a zero gradient, so SGD still decays them.
   for (const [logits, weight] of heads) {
-    if (logits && weight !== 0) aux = tf.add(aux, tf.mul(crossEntropy(logits, labels), weight));
+    if (logits) aux = tf.add(aux, tf.mul(crossEntropy(logits, labels), weight));
   }
   const total = tf.add(tf.add(ce, aux), opts.ial ? tf.mul(ial, opts.lambda) : 0) as tf.Scalar;
   return { total, ce, ial, aux };
