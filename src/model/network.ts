@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { deriveShapes, validateConfig, type ModelConfig } from '../config.js';
 import { channelAttention, declareAttention, type AttentionSpec } from './attention.js';
 import { batchNorm, conv2d, linear, type BatchNormState } from './ops.js';
-import { ModuleBuilder, mulberry32, ParamStore } from './params.js';
+import { Rng } from '../random.js';
+import { ModuleBuilder, ParamStore } from './params.js';
 import { declareTransformer, transformer } from './transformer.js';
 
 const S = 's_former'; // the official module prefix of everything but the final classifier
@@ -18,6 +19,8 @@ export interface Model {
 export interface ForwardOptions {
   /** Training mode: BatchNorm uses (and updates running estimates from) batch statistics. */
   training: boolean;
+  /** Input layout: (B, T, 3, H, W) as the official code (default), or (B, T, H, W, 3) as dfer's loader yields. */
+  layout?: 'BTCHW' | 'BTHWC';
 }
 
 export interface ForwardOutput {
@@ -101,7 +104,7 @@ export function createModel(config: ModelConfig, seed = 0): Model {
   const c = validateConfig(config);
   const shapes = deriveShapes(c);
   const params = new ParamStore();
-  const b = new ModuleBuilder(params, mulberry32(seed));
+  const b = new ModuleBuilder(params, new Rng(seed));
   const blocks = blockSpecs(c);
 
   b.embedding(`${S}.pos_embedding_pos`, [1, shapes.spatialTokens, c.patchDim]);
@@ -129,16 +132,19 @@ export function createModel(config: ModelConfig, seed = 0): Model {
 // ---------------------------------------------------------------------------------------------------------------
 // Forward pass
 
-/** clips: (B, T, 3, H, W) float in [0, 1] (the official input layout). */
+/** clips: float in [0, 1], (B, T, 3, H, W) (the official input layout) or (B, T, H, W, 3) with layout BTHWC. */
 export function forward(model: Model, clips: tf.Tensor5D, o: ForwardOptions): ForwardOutput {
   const { config: c, params: p } = model;
   const shapes = deriveShapes(c);
   const blocks = blockSpecs(c);
-  const [B, T, ch, H, W] = clips.shape;
+  const hwc = o.layout === 'BTHWC';
+  const [B, T] = clips.shape;
+  const [H, W, ch] = hwc ? clips.shape.slice(2) : [clips.shape[3], clips.shape[4], clips.shape[2]];
   if (T !== c.frames || ch !== 3 || H !== c.imageSize || W !== c.imageSize) {
-    throw new Error(`input clips must be (B, ${c.frames}, 3, ${c.imageSize}, ${c.imageSize}); got (${clips.shape.join(', ')})`);
+    const want = hwc ? `(B, ${c.frames}, ${c.imageSize}, ${c.imageSize}, 3)` : `(B, ${c.frames}, 3, ${c.imageSize}, ${c.imageSize})`;
+    throw new Error(`input clips must be ${want}; got (${clips.shape.join(', ')})`);
   }
-  let x = tf.reshape(tf.transpose(clips, [0, 1, 3, 4, 2]), [B * T, H, W, 3]) as tf.Tensor4D;
+  let x = tf.reshape(hwc ? clips : tf.transpose(clips, [0, 1, 3, 4, 2]), [B * T, H, W, 3]) as tf.Tensor4D;
 
   // Stem: 3x3/2 conv -> BN -> ReLU -> 3x3 conv -> BN -> ReLU -> 3x3/2 max-pool
   x = tf.relu(convBn(p, `${S}.conv1.0`, `${S}.conv1.1`, x, 2, 1, o)) as tf.Tensor4D;

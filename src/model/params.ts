@@ -1,6 +1,7 @@
 // The model's tensors: trainable parameters and BatchNorm buffers, named exactly as the official PyTorch state_dict
 // names them (s_former.layer2.0.gc.0.weight, fc_f.bias, ...), so import/export is a change of layout, not a mapping.
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../random.js';
 
 /**
  * How a tensor is laid out in PyTorch relative to dfer (NHWC):
@@ -24,18 +25,6 @@ export interface ParamSpec {
   layout: TorchLayout;
   init: Init;
   trainable: boolean; // false for BN running statistics
-}
-
-/** mulberry32: a small, fast, well-distributed 32-bit PRNG; deterministic on every backend. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function initValues(spec: ParamSpec, rand: () => number): Float32Array {
@@ -123,10 +112,14 @@ export class ParamStore {
 
 /** Declares the tensors of PyTorch-style modules with the official code's initialisation. */
 export class ModuleBuilder {
+  private readonly rand: () => number;
+
   constructor(
     readonly store: ParamStore,
-    private readonly rand: () => number,
-  ) {}
+    rng: Rng,
+  ) {
+    this.rand = () => rng.next();
+  }
 
   /** Conv2d(in, out, k, bias=False): kaiming_normal(fan_out, relu), as the official ResNet initialises every conv. */
   conv(name: string, cin: number, cout: number, k: number): void {

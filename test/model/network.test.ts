@@ -3,7 +3,8 @@ import { useBackend } from '../../src/backend.js';
 import { createConfig, type AttentionType } from '../../src/config.js';
 import { channelAttention, declareAttention } from '../../src/model/attention.js';
 import { createModel, forward } from '../../src/model/network.js';
-import { ModuleBuilder, mulberry32, ParamStore } from '../../src/model/params.js';
+import { ModuleBuilder, ParamStore } from '../../src/model/params.js';
+import { Rng } from '../../src/random.js';
 import { OFFICIAL_SGD, Sgd } from '../../src/train/optim.js';
 import { trainStep } from '../../src/train/step.js';
 
@@ -45,7 +46,7 @@ describe('channel attention', () => {
   const build = (type: AttentionType, seed: number) => {
     const store = new ParamStore();
     const spec = { type, channels: 32, spatial: 6, reduction: 4, aux: true, numClasses: 7 };
-    declareAttention(new ModuleBuilder(store, mulberry32(seed)), 'a', spec);
+    declareAttention(new ModuleBuilder(store, new Rng(seed)), 'a', spec);
     return { store, spec };
   };
 

@@ -1,0 +1,206 @@
+// `dfer prepare`: annotations + frames/videos in, a prepared set out (see store.ts for the format).
+// Atomic and resumable: every finished clip is one atomically written file plus a journal line, so an interrupted run
+// continues where it stopped; the manifest, the only thing readers open, is written last.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
+import { decodeVideoFrames } from '../video/decode.js';
+import { readAnnotations, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
+import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
+import { detectDamagedFrames } from './quality.js';
+import { newManifest, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from './store.js';
+
+export interface PrepareOptions {
+  source: string;
+  out: string;
+  format?: SourceFormat;
+  frames?: 'clip_224x224' | 'clip_224x224_16f' | 'original';
+  root?: string;
+  classes?: string[];
+  settings: PrepareSettings;
+  /** Fail on the first skipped clip or annotation problem instead of reporting and going on. */
+  strict: boolean;
+  /** Clips decoded at once (default: the machine's cores). */
+  jobs?: number;
+  ffmpeg?: string;
+}
+
+export interface PrepareIssue {
+  file: string;
+  line?: number;
+  clip?: string;
+  reason: string;
+}
+
+export type PrepareEvent =
+  | { type: 'start'; total: number; resumed: number; out: string }
+  | { type: 'clip'; id: string; done: number; total: number; skipped: boolean }
+  | { type: 'issue'; issue: PrepareIssue }
+  | { type: 'done'; manifest: Manifest };
+
+export interface PrepareResult {
+  manifest: Manifest;
+  issues: PrepareIssue[];
+  resumed: number;
+  /** Listed-count disagreements, padded and damaged clips: reported, not skipped. */
+  notes: { countMismatch: number; padded: number; damaged: number };
+}
+
+export class PrepareError extends Error {}
+
+type JournalLine = { clip: PreparedClip } | { skipped: { id: string; origin?: string; reason: string } };
+
+const SETTINGS_FILE = 'prepare.json';
+const JOURNAL = 'journal.jsonl';
+
+/** Everything that decides the prepared bytes; a resumed run must match it. */
+function runIdentity(o: PrepareOptions, a: Annotations) {
+  return { source: resolve(o.source), format: a.format, frames: o.frames ?? null, classes: a.classes, settings: o.settings };
+}
+
+function readJournal(path: string): JournalLine[] {
+  if (!existsSync(path)) return [];
+  const lines: JournalLine[] = [];
+  for (const text of readFileSync(path, 'utf8').split('\n')) {
+    if (!text.trim()) continue;
+    try {
+      lines.push(JSON.parse(text));
+    } catch {
+      // the last line of a killed run may be half-written: that clip is simply prepared again
+    }
+  }
+  return lines;
+}
+
+async function loadFrames(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[]): Promise<Frame[]> {
+  const size = o.settings.size;
+  if (clip.source.kind === 'video') {
+    const frames: Frame[] = [];
+    for await (const f of decodeVideoFrames(clip.source.file, { size, ffmpeg: o.ffmpeg })) frames.push(f);
+    return frames;
+  }
+  const { frames: files, ignored } = listFrameFiles(clip.source.dir);
+  if (ignored.length) issues.push({ file: clip.source.dir, clip: clip.id, reason: `${ignored.length} non-image file(s) ignored, e.g. ${ignored[0]}` });
+  return Promise.all(files.map((f) => readImage(f, size)));
+}
+
+/** Prepare one clip; returns its manifest record, or throws with the reason it must be skipped. */
+async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[]): Promise<PreparedClip> {
+  const s = o.settings;
+  const frames = await loadFrames(clip, o, issues);
+  const where = clip.source.kind === 'video' ? clip.source.file : clip.source.dir;
+  if (frames.length === 0) throw new Error(`${where}: no frames`);
+  if (clip.listedFrames !== undefined && clip.listedFrames !== frames.length) {
+    issues.push({ file: where, clip: clip.id, reason: `listed with ${clip.listedFrames} frames, ${frames.length} found on disk (using ${frames.length})` });
+  }
+  if (frames.length < s.minFrames) throw new Error(`${where}: ${frames.length} frames, fewer than --min-frames ${s.minFrames}`);
+  const damaged = detectDamagedFrames(frames).map((d) => d.index);
+  if (damaged.length) {
+    issues.push({ file: where, clip: clip.id, reason: `${damaged.length} of ${frames.length} frames are mostly one flat colour (damaged?), e.g. frame ${damaged[0]}` });
+  }
+  const sourceFrames = frames.length;
+  while (frames.length < s.frames) frames.push(frames[frames.length - 1]); // pad short clips with the last frame
+  const jpegs = await Promise.all(frames.map((f) => encodeJpeg(f, s.quality)));
+  const written = writeClip(o.out, clip.id, jpegs, s.size, s.size);
+  return {
+    id: clip.id,
+    label: clip.label,
+    frames: frames.length,
+    sourceFrames,
+    ...(clip.listedFrames !== undefined ? { listedFrames: clip.listedFrames } : {}),
+    padded: frames.length - sourceFrames,
+    source: where,
+    ...written,
+    ...(damaged.length ? { damaged } : {}),
+  };
+}
+
+export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) => void = () => {}): Promise<PrepareResult> {
+  const annotations = readAnnotations(o.source, { format: o.format, frames: o.frames, root: o.root, classes: o.classes });
+  const issues: PrepareIssue[] = annotations.issues.map((i) => ({ ...i }));
+  if (o.strict && issues.length) throw new PrepareError(`${issues[0].file}${issues[0].line ? `:${issues[0].line}` : ''}: ${issues[0].reason} (--strict)`);
+
+  mkdirSync(o.out, { recursive: true });
+  const identity = runIdentity(o, annotations);
+  const settingsPath = join(o.out, SETTINGS_FILE);
+  if (existsSync(settingsPath)) {
+    const before = JSON.parse(readFileSync(settingsPath, 'utf8'));
+    if (JSON.stringify(before) !== JSON.stringify(identity)) {
+      throw new PrepareError(`${o.out}: was prepared from another source or with other settings; choose another --out or delete it`);
+    }
+  } else {
+    writeFileAtomic(settingsPath, JSON.stringify(identity, null, 1) + '\n');
+  }
+
+  const journalPath = join(o.out, JOURNAL);
+  const done = new Map<string, JournalLine>();
+  for (const line of readJournal(journalPath)) {
+    const id = 'clip' in line ? line.clip.id : line.skipped.id;
+    if ('clip' in line && !existsSync(join(o.out, line.clip.file))) continue;
+    done.set(id, line);
+  }
+  const todo = annotations.clips.filter((c) => !done.has(c.id));
+  const total = annotations.clips.length;
+  const resumed = done.size;
+  emit({ type: 'start', total, resumed, out: o.out });
+
+  let finished = resumed;
+  let failure: Error | undefined;
+  const record = (line: JournalLine) => {
+    appendFileSync(journalPath, JSON.stringify(line) + '\n');
+    const id = 'clip' in line ? line.clip.id : line.skipped.id;
+    done.set(id, line);
+    emit({ type: 'clip', id, done: ++finished, total, skipped: 'skipped' in line });
+  };
+  const queue = [...todo];
+  const worker = async () => {
+    for (let clip = queue.shift(); clip && !failure; clip = queue.shift()) {
+      const clipIssues: PrepareIssue[] = [];
+      try {
+        record({ clip: await prepareClip(clip, o, clipIssues) });
+      } catch (err) {
+        const reason = (err as Error).message;
+        clipIssues.push({ file: clip.origin, clip: clip.id, reason: `skipped: ${reason}` });
+        if (o.strict) failure = new PrepareError(`clip ${clip.id} (${clip.origin}): ${reason} (--strict)`);
+        else record({ skipped: { id: clip.id, origin: clip.origin, reason } });
+      }
+      for (const issue of clipIssues) {
+        issues.push(issue);
+        emit({ type: 'issue', issue });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.jobs ?? availableParallelism()) }, worker));
+  if (failure) throw failure;
+
+  // The manifest: clips in annotation order, folds restricted to what was prepared.
+  const clips: PreparedClip[] = [];
+  const skipped: Manifest['skipped'] = [];
+  for (const c of annotations.clips) {
+    const line = done.get(c.id)!;
+    if ('clip' in line) clips.push(line.clip);
+    else skipped.push(line.skipped);
+  }
+  const kept = new Set(clips.map((c) => c.id));
+  const folds = Object.fromEntries(
+    Object.entries(annotations.folds).map(([k, f]) => [k, { train: f.train.filter((id) => kept.has(id)), test: f.test.filter((id) => kept.has(id)) }]),
+  );
+  const manifest = newManifest({
+    source: { path: resolve(o.source), format: annotations.format, ...(o.frames ? { frames: o.frames } : {}) },
+    classes: annotations.classes,
+    settings: o.settings,
+    clips,
+    folds,
+    skipped,
+  });
+  writeManifest(o.out, manifest);
+  const notes = {
+    countMismatch: clips.filter((c) => c.listedFrames !== undefined && c.listedFrames !== c.sourceFrames).length,
+    padded: clips.filter((c) => c.padded > 0).length,
+    damaged: clips.filter((c) => c.damaged?.length).length,
+  };
+  writeFileAtomic(join(o.out, 'prepare-report.json'), JSON.stringify({ issues, notes, counts: manifest.counts }, null, 1) + '\n');
+  emit({ type: 'done', manifest });
+  return { manifest, issues, resumed, notes };
+}
