@@ -64,7 +64,9 @@ export class ParamStore {
   declare(spec: ParamSpec, rand: () => number): tf.Variable {
     if (this.specs.has(spec.name)) throw new Error(`parameter ${spec.name} declared twice`);
     this.specs.set(spec.name, spec);
-    const v = tf.variable(tf.tensor(initValues(spec, rand), spec.shape), spec.trainable, this.prefix + spec.name);
+    const initial = tf.tensor(initValues(spec, rand), spec.shape);
+    const v = tf.variable(initial, spec.trainable, this.prefix + spec.name);
+    initial.dispose(); // the variable holds its own reference to the data
     this.vars.set(spec.name, v);
     return v;
   }

@@ -9,7 +9,8 @@ beforeAll(async () => {
   await useBackend('wasm');
 });
 
-test('no tensor leak: numTensors is flat across 20 training steps', () => {
+test('no tensor leak: numTensors is flat across 20 training steps, and back to the start after disposal', () => {
+  const start = tf.memory().numTensors;
   const m = createModel(createConfig('small'), 5);
   const sgd = new Sgd(OFFICIAL_SGD);
   const clips = tf.randomUniform([2, 16, 3, 64, 64], 0, 1, 'float32', 1) as tf.Tensor5D;
@@ -24,4 +25,5 @@ test('no tensor leak: numTensors is flat across 20 training steps', () => {
   tf.dispose([clips, labels]);
   sgd.dispose();
   m.params.dispose();
+  expect(tf.memory().numTensors).toBe(start);
 });
