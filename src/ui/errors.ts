@@ -5,6 +5,11 @@ import { ClipInputError } from '../model/clips.js';
 import { CheckpointError } from '../model/checkpoint.js';
 import { SafetensorsError } from '../model/safetensors.js';
 import { TorchImportError } from '../model/torch.js';
+import { AnnotationError } from '../data/classes.js';
+import { FrameSourceError } from '../data/images.js';
+import { PrepareError } from '../data/prepare.js';
+import { StoreError } from '../data/store.js';
+import { VideoDecodeError } from '../video/decode.js';
 
 export const EXIT = {
   ok: 0,
@@ -14,6 +19,8 @@ export const EXIT = {
   usage: 2,
   /** Bad input: a file, checkpoint, config or backend that cannot be used as asked. */
   badInput: 3,
+  /** The job finished and its output is usable, but some inputs were skipped (see its report). */
+  partial: 4,
 } as const;
 
 /** Errors the core throws for bad input; their message already names the file, tensor or field. */
@@ -24,6 +31,11 @@ const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   TorchImportError,
   CheckpointError,
   ClipInputError,
+  AnnotationError,
+  FrameSourceError,
+  PrepareError,
+  StoreError,
+  VideoDecodeError,
 ];
 
 /** System errors about a path the user gave (an --out under a file, a read-only directory): bad input too. */
