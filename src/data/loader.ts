@@ -94,7 +94,6 @@ class RenderPool {
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
       });
-      w.unref();
       this.workers.push(w);
     }
   }

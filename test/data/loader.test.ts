@@ -97,3 +97,20 @@ describe('loader', () => {
     expect(other.map((x) => x.ids)).not.toEqual(a.map((x) => x.ids));
   });
 });
+
+test('worker threads render exactly what the main thread renders', async () => {
+  // The worker entry is compiled JS: use the built loader (npm test builds dist/ first).
+  const built = await import(new URL('../../dist/src/data/loader.js', import.meta.url).href);
+  const store = await import(new URL('../../dist/src/data/store.js', import.meta.url).href);
+  const dir = await makeTinySet({ clips: 6, frames: 24, size: 16 });
+  const set = store.PreparedSet.open(dir);
+  const run = async (workers: number) => {
+    const out: Batch[] = [];
+    const o = { set, ids: set.manifest.clips.map((c: { id: string }) => c.id), mode: 'train', sampling: DEFAULT_SAMPLING, augment: OFFICIAL_AUGMENT, size: 16, batchSize: 2, seed: 3, epoch: 1, dropLast: true, workers };
+    for await (const b of built.loadBatches(o)) out.push(b);
+    return out;
+  };
+  const [main, pooled] = [await run(0), await run(2)];
+  expect(pooled.map((b) => b.ids)).toEqual(main.map((b) => b.ids));
+  pooled.forEach((b, i) => expect(Buffer.from(b.clips.buffer).equals(Buffer.from(main[i].clips.buffer))).toBe(true));
+});
