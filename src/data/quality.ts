@@ -164,10 +164,14 @@ export function flatColourFraction(frame: Frame): number {
   return flatColour(frame).fraction;
 }
 
+// No Math.* in the per-pixel code: a global lookup per call is slow where globals are intercepted (jest's vm context).
 function maxDiff(x: Uint8Array, i: number, y: Uint8Array, j: number): number {
-  const a = Math.abs(x[i] - y[j]);
-  const b = Math.abs(x[i + 1] - y[j + 1]);
-  const c = Math.abs(x[i + 2] - y[j + 2]);
+  let a = x[i] - y[j];
+  let b = x[i + 1] - y[j + 1];
+  let c = x[i + 2] - y[j + 2];
+  if (a < 0) a = -a;
+  if (b < 0) b = -b;
+  if (c < 0) c = -c;
   return a > b ? (a > c ? a : c) : b > c ? b : c;
 }
 

@@ -9,7 +9,7 @@ import { AnnotationError } from '../data/classes.js';
 import { FrameSourceError } from '../data/images.js';
 import { PrepareError } from '../data/prepare.js';
 import { StoreError } from '../data/store.js';
-import { VideoDecodeError } from '../video/decode.js';
+import { FfmpegNotFoundError, VideoDecodeError } from '../video/decode.js';
 
 export const EXIT = {
   ok: 0,
@@ -36,6 +36,7 @@ const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   PrepareError,
   StoreError,
   VideoDecodeError,
+  FfmpegNotFoundError,
 ];
 
 /** System errors about a path the user gave (an --out under a file, a read-only directory): bad input too. */

@@ -149,14 +149,18 @@ interface RunResult {
   error?: Error;
 }
 
-/** Runs a program to completion (argument array, no shell), keeping stdout (up to a bound) and stderr's tail. */
-function run(cmd: string, args: string[], maxStdout = 4 << 20): Promise<RunResult> {
+/**
+ * Runs a program to completion (argument array, no shell), keeping stdout (up to maxStdout characters) and
+ * stderr's tail; onStdout, if given, sees all of stdout.
+ */
+function run(cmd: string, args: string[], maxStdout = 4 << 20, onStdout?: (text: string) => void): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     const stderr = new StderrTail();
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (s: string) => {
+      onStdout?.(s);
       if (stdout.length < maxStdout) stdout += s;
     });
     child.stderr.setEncoding('utf8');
@@ -454,7 +458,23 @@ export async function countVideoFrames(file: string, opts: FfmpegOptions = {}): 
   checkVideoFile(file);
   const ffmpeg = resolveFfmpeg(opts);
   const args = ['-nostdin', '-hide_banner', '-v', 'error', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn', ...(await passthroughArgs(ffmpeg)), '-f', 'framecrc', 'pipe:1'];
-  const r = await run(ffmpeg, args, Infinity);
+  // one line per frame after the "#" header lines; counted as it streams
+  let frames = 0;
+  let atLineStart = true;
+  let comment = false;
+  const r = await run(ffmpeg, args, 0, (text) => {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (atLineStart) {
+        comment = ch === '#';
+        atLineStart = false;
+      }
+      if (ch === '\n') {
+        if (!comment) frames++;
+        atLineStart = true;
+      }
+    }
+  });
   if (r.error || r.code !== 0) throw failure(file, 'count frames of', r);
-  return r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
+  return frames;
 }
