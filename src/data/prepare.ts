@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { writeFileAtomic } from '../atomic.js';
 import { decodeVideoFrames } from '../video/decode.js';
 import { readAnnotations, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
@@ -85,8 +86,24 @@ async function loadFrames(clip: AnnotatedClip, o: PrepareOptions, issues: Prepar
   return Promise.all(files.map((f) => readImage(f, size)));
 }
 
+/**
+ * Per-clip expression intensity, when the source ships it: `metadata.csv` beside a DFEW-layout tree with columns
+ * video_name and intensity (what `dfer synth` writes). Real DFEW has none; eval then skips the intensity report.
+ */
+export function readIntensities(source: string): Map<string, number> {
+  const file = join(source, 'metadata.csv');
+  const out = new Map<string, number>();
+  if (!existsSync(file)) return out;
+  const rows = parseCsv(readFileSync(file), { columns: true, bom: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  for (const r of rows) {
+    const v = Number(r.intensity);
+    if (r.video_name !== undefined && Number.isFinite(v)) out.set(r.video_name.padStart(5, '0'), v);
+  }
+  return out;
+}
+
 /** Prepare one clip; returns its manifest record, or throws with the reason it must be skipped. */
-async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[]): Promise<PreparedClip> {
+async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[], intensity?: number): Promise<PreparedClip> {
   const s = o.settings;
   const frames = await loadFrames(clip, o, issues);
   const where = clip.source.kind === 'video' ? clip.source.file : clip.source.dir;
@@ -113,11 +130,13 @@ async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: Prepa
     source: where,
     ...written,
     ...(damaged.length ? { damaged } : {}),
+    ...(intensity !== undefined ? { intensity } : {}),
   };
 }
 
 export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) => void = () => {}): Promise<PrepareResult> {
   const annotations = readAnnotations(o.source, { format: o.format, frames: o.frames, root: o.root, classes: o.classes });
+  const intensities = annotations.format === 'dfew' ? readIntensities(o.source) : new Map<string, number>();
   const issues: PrepareIssue[] = annotations.issues.map((i) => ({ ...i }));
   if (o.strict && issues.length) throw new PrepareError(`${issues[0].file}${issues[0].line ? `:${issues[0].line}` : ''}: ${issues[0].reason} (--strict)`);
 
@@ -158,7 +177,7 @@ export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) 
     for (let clip = queue.shift(); clip && !failure; clip = queue.shift()) {
       const clipIssues: PrepareIssue[] = [];
       try {
-        record({ clip: await prepareClip(clip, o, clipIssues) });
+        record({ clip: await prepareClip(clip, o, clipIssues, intensities.get(clip.id)) });
       } catch (err) {
         const reason = (err as Error).message;
         clipIssues.push({ file: clip.origin, clip: clip.id, reason: `skipped: ${reason}` });

@@ -98,7 +98,7 @@ export function loadCheckpoint(path: string, expect?: ModelConfig): LoadedCheckp
       const t = tensors.get(name);
       if (!t) throw new CheckpointError(`${weights}: missing tensor ${name}`);
       if (t.shape.join() !== spec.shape.join()) throw new CheckpointError(`${weights}: tensor ${name} has shape [${t.shape}], expected [${spec.shape}]`);
-      model.params.get<tf.Variable>(name).assign(tf.tensor(t.data, t.shape));
+      model.params.load(name, Float32Array.from(t.data));
     }
     for (const [name, t] of tensors) if (name.startsWith(MOMENTUM)) momentum.set(name.slice(MOMENTUM.length), tf.tensor(t.data, t.shape));
   } catch (err) {

@@ -77,6 +77,15 @@ export class ParamStore {
     return v as unknown as T;
   }
 
+  /** Overwrite a tensor's values (checkpoint or PyTorch import); the shape must be the declared one. */
+  load(name: string, values: Float32Array): void {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`no parameter named ${name}`);
+    const t = tf.tensor(values, spec.shape);
+    this.get<tf.Variable>(name).assign(t);
+    t.dispose(); // the variable keeps its own reference to the data
+  }
+
   has(name: string): boolean {
     return this.vars.has(name);
   }

@@ -115,7 +115,7 @@ function loadTorchInto(params: ParamStore, state: TensorMap, file: string): Impo
     if (t.shape.join() !== expected.join()) {
       throw new TorchImportError(`${file}: tensor ${name} has shape [${t.shape}], expected [${expected}] (wrong --preset or config?)`);
     }
-    params.get<tf.Variable>(name).assign(tf.tensor(fromTorchLayout(t.data, t.shape, spec.layout), spec.shape));
+    params.load(name, fromTorchLayout(t.data, t.shape, spec.layout));
   }
   return { loaded: params.specs.size, ignored };
 }

@@ -12,11 +12,20 @@ export interface StepLosses {
   aux: number;
 }
 
-/** clips (B, T, 3, H, W) in [0, 1]; labels (B) class indices. Returns the loss parts before the update. */
-export function trainStep(model: Model, optimizer: Sgd, clips: tf.Tensor5D, labels: tf.Tensor1D, lr: number, loss: LossOptions): StepLosses {
+/** clips in [0, 1], (B, T, 3, H, W) or with layout BTHWC (B, T, H, W, 3); labels (B) class indices.
+ * Returns the loss parts before the update. */
+export function trainStep(
+  model: Model,
+  optimizer: Sgd,
+  clips: tf.Tensor5D,
+  labels: tf.Tensor1D,
+  lr: number,
+  loss: LossOptions,
+  layout: 'BTCHW' | 'BTHWC' = 'BTCHW',
+): StepLosses {
   const parts: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
-    const out = forward(model, clips, { training: true });
+    const out = forward(model, clips, { training: true, layout });
     const l = totalLoss(out, labels, model.config, loss);
     parts.push(...[l.ce, l.ial, l.aux].map((t) => tf.keep(t)));
     return l.total;

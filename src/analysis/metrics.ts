@@ -1,0 +1,49 @@
+// The field's metrics: WAR (weighted average recall = accuracy), UAR (unweighted average recall = mean per-class
+// recall), the confusion matrix (rows: true class, columns: predicted), and recall by expression-intensity bin.
+import type { Metrics } from '../train/events.js';
+
+export const INTENSITY_BINS: [number, number][] = [
+  [0, 0.25],
+  [0.25, 0.5],
+  [0.5, 0.75],
+  [0.75, 1],
+];
+
+export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number): number[][] {
+  const m = Array.from({ length: classes }, () => new Array(classes).fill(0));
+  for (let i = 0; i < truth.length; i++) m[truth[i]][predicted[i]]++;
+  return m;
+}
+
+/** Metrics from a confusion matrix; classes with no clips get recall 0 and are left out of UAR. */
+export function metricsFromConfusion(confusion: number[][]): Metrics {
+  const support = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const perClass = confusion.map((row, i) => (support[i] ? row[i] / support[i] : 0));
+  const present = perClass.filter((_, i) => support[i] > 0);
+  const total = support.reduce((a, b) => a + b, 0);
+  const correct = confusion.reduce((a, row, i) => a + row[i], 0);
+  return {
+    uar: present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0,
+    war: total ? correct / total : 0,
+    perClass,
+    support,
+    confusion,
+  };
+}
+
+export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number, intensity?: (number | undefined)[]): Metrics {
+  const m = metricsFromConfusion(confusionMatrix(truth, predicted, classes));
+  if (intensity && intensity.some((v) => v !== undefined)) {
+    m.byIntensity = INTENSITY_BINS.map(([lo, hi]) => {
+      let clips = 0;
+      let right = 0;
+      intensity.forEach((v, i) => {
+        if (v === undefined || v < lo || (v >= hi && hi < 1) || v > hi) return;
+        clips++;
+        if (truth[i] === predicted[i]) right++;
+      });
+      return { lo, hi, clips, recall: clips ? right / clips : 0 };
+    });
+  }
+  return m;
+}

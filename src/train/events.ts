@@ -1,0 +1,62 @@
+// What the trainer and the evaluator report while they work. The core emits these; src/ui/ renders them (an Ink
+// dashboard on a terminal, plain lines when piped, JSON lines with --json). Nothing here knows who is listening.
+
+/** Recall of each class, UAR (mean recall), WAR (accuracy) and the confusion matrix (rows: true, columns: predicted). */
+export interface Metrics {
+  uar: number;
+  war: number;
+  perClass: number[]; // recall per class, NaN-free: a class with no clips has recall 0 and is excluded from UAR
+  support: number[]; // clips per true class
+  confusion: number[][];
+  /** Recall by expression-intensity bin, when the data knows each clip's intensity (the synthetic benchmark). */
+  byIntensity?: { lo: number; hi: number; clips: number; recall: number }[];
+}
+
+export interface LossParts {
+  total: number;
+  ce: number;
+  ial: number;
+  aux: number;
+}
+
+export type TrainEvent =
+  | {
+      type: 'run-start';
+      runDir: string;
+      epochs: number;
+      stepsPerEpoch: number;
+      trainClips: number;
+      valClips: number;
+      testClips: number;
+      classes: string[];
+      backend: string;
+      resumedFrom?: { epoch: number; step: number };
+      selectOn: 'val' | 'test';
+    }
+  | { type: 'epoch-start'; epoch: number; epochs: number; lr: number }
+  | {
+      type: 'step';
+      epoch: number;
+      step: number; // within the epoch, 1-based
+      stepsPerEpoch: number;
+      globalStep: number;
+      loss: LossParts;
+      lr: number;
+      clipsPerSecond: number;
+      elapsed: number; // seconds since the run (or resume) started
+      etaSeconds: number; // for the whole run
+    }
+  | { type: 'eval-progress'; split: string; done: number; total: number }
+  | {
+      type: 'epoch-end';
+      epoch: number;
+      epochs: number;
+      trainLoss: LossParts; // mean over the epoch
+      val?: Metrics; // on the selection split
+      best: boolean; // this epoch became the selected checkpoint
+      bestEpoch: number;
+      seconds: number;
+    }
+  | { type: 'checkpoint'; path: string; kind: 'last' | 'best' | 'step' }
+  | { type: 'test'; split: string; metrics: Metrics; checkpoint: string }
+  | { type: 'run-end'; runDir: string; summary: Record<string, unknown>; interrupted: boolean };

@@ -1,0 +1,321 @@
+// The research loop: train on a fold, select a checkpoint on a held-out validation slice (or, on request, on the test
+// split as DFER repos do), evaluate the selected weights on the test split once, and leave a run directory:
+//   config.json    the resolved configuration, backend, versions, data fingerprint
+//   metrics.jsonl  one line per step and per epoch
+//   last.*, best.* checkpoints (weights, BN statistics, momentum, loop state), written atomically
+//   summary.json   the final numbers; results.json the test metrics; curves/confusion plots
+// Resume is exact: weights, momentum, schedule position, epoch/step and the data order (a pure function of the seed,
+// the epoch and the position in it) all come back, so a killed and resumed run ends where an uninterrupted one does.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic } from '../atomic.js';
+import { useBackend, type BackendChoice } from '../backend.js';
+import { diffConfigs, type ModelConfig } from '../config.js';
+import { OFFICIAL_AUGMENT } from '../data/augment.js';
+import { batchCount, loadBatches, mixSeed } from '../data/loader.js';
+import type { SamplingSpec } from '../data/sampling.js';
+import { PreparedSet } from '../data/store.js';
+import { checkpointPaths, loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
+import type { LossOptions } from '../model/losses.js';
+import { createModel, type Model } from '../model/network.js';
+import { Rng } from '../random.js';
+import { VERSION } from '../version.js';
+import { evaluateSplit } from './evaluate.js';
+import type { LossParts, Metrics, TrainEvent } from './events.js';
+import { learningRate, Sgd, type ScheduleConfig, type SgdConfig } from './optim.js';
+import { trainStep } from './step.js';
+
+export interface TrainOptions {
+  data: string; // prepared set
+  fold: string;
+  model: ModelConfig;
+  epochs: number;
+  batchSize: number;
+  optimizer: SgdConfig;
+  schedule: ScheduleConfig;
+  loss: LossOptions;
+  sampling: SamplingSpec;
+  augment: boolean;
+  seed: number;
+  backend: BackendChoice;
+  out: string; // run directory
+  /** Share of each class of the training fold held out for checkpoint selection (stratified, seeded). */
+  valFraction: number;
+  /** 'val' (honest) or 'test' (the DFER repos' best-on-test habit; every output says so). */
+  selectOn: 'val' | 'test';
+  selectMetric: 'uar' | 'war';
+  /** Also save the last checkpoint every N training steps (0: at epoch ends only). */
+  saveEvery: number;
+  evalBatchSize: number;
+  workers?: number;
+}
+
+export interface LoopState {
+  epoch: number; // epochs completed
+  step: number; // batches completed in the current epoch
+  globalStep: number;
+  bestEpoch: number; // 1-based epoch of the selected checkpoint, 0 before any selection
+  bestScore: number;
+  /** Sums of the loss parts over the current epoch's steps so far (so a resumed epoch reports the same mean). */
+  epochLoss: LossParts & { steps: number };
+  history: { epoch: number; val?: { uar: number; war: number }; trainLoss: LossParts }[];
+}
+
+export interface TrainSummary {
+  runDir: string;
+  interrupted: boolean;
+  selectedOn: 'val' | 'test';
+  selectMetric: 'uar' | 'war';
+  bestEpoch: number;
+  epochs: number;
+  steps: number;
+  checkpoint: string; // the selected checkpoint
+  test?: Metrics;
+  val?: Metrics;
+  dataFingerprint: string;
+  backend: string;
+}
+
+export class TrainError extends Error {}
+
+const CONFIG = 'config.json';
+const METRICS = 'metrics.jsonl';
+
+/** Stratified hold-out: `fraction` of each class (rounded, seeded), the rest to train. */
+export function stratifiedSplit(ids: string[], labelOf: (id: string) => number, fraction: number, seed: number): { train: string[]; val: string[] } {
+  if (fraction <= 0) return { train: [...ids], val: [] };
+  const byClass = new Map<number, string[]>();
+  for (const id of ids) byClass.set(labelOf(id), [...(byClass.get(labelOf(id)) ?? []), id]);
+  const rng = new Rng(mixSeed(seed, 0x7a1));
+  const val = new Set<string>();
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    const members = rng.shuffle([...byClass.get(label)!]);
+    const take = members.length >= 2 ? Math.max(1, Math.round(members.length * fraction)) : 0;
+    members.slice(0, take).forEach((id) => val.add(id));
+  }
+  return { train: ids.filter((id) => !val.has(id)), val: ids.filter((id) => val.has(id)) };
+}
+
+function versions(backend: string) {
+  return { dfer: VERSION, tfjs: tf.version_core, node: process.version, backend };
+}
+
+/** The part of the options that must not change when a run is resumed. */
+function identity(o: TrainOptions) {
+  const { backend: _b, out: _o, workers: _w, epochs: _e, ...rest } = o;
+  return { ...rest, data: resolve(o.data) };
+}
+
+/** Train (or resume: the run directory already holds config.json and a last checkpoint). */
+export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () => {}, signal?: AbortSignal): Promise<TrainSummary> {
+  const backend = await useBackend(o.backend);
+  const set = PreparedSet.open(o.data);
+  const classes = set.manifest.classes;
+  if (classes.length !== o.model.numClasses) {
+    throw new TrainError(`${o.data}: the prepared set has ${classes.length} classes but the model ${o.model.numClasses}`);
+  }
+  const model0 = { ...o.model, classes };
+  const fold = set.manifest.folds[o.fold];
+  if (!fold) throw new TrainError(`${o.data}: no fold ${o.fold} (folds: ${Object.keys(set.manifest.folds).join(', ')})`);
+  const trainIds = set.split(o.fold, 'train');
+  const testIds = set.split(o.fold, 'test');
+  if (!trainIds.length) throw new TrainError(`${o.data}: fold ${o.fold} has an empty training split`);
+  if (!testIds.length) throw new TrainError(`${o.data}: fold ${o.fold} has an empty test split`);
+  const split = o.selectOn === 'val' ? stratifiedSplit(trainIds, (id) => set.clip(id).label, o.valFraction, o.seed) : { train: trainIds, val: [] };
+  const selectIds = o.selectOn === 'test' ? testIds : split.val;
+  if (split.train.length < o.batchSize) {
+    throw new TrainError(`fold ${o.fold}: ${split.train.length} training clips, fewer than one batch of ${o.batchSize}; lower --batch`);
+  }
+
+  // Run directory: a new run writes config.json; an existing one is resumed only with the same configuration.
+  mkdirSync(o.out, { recursive: true });
+  const configPath = join(o.out, CONFIG);
+  const last = join(o.out, 'last');
+  const best = join(o.out, 'best');
+  const resolved = { ...identity(o), model: model0, epochs: o.epochs };
+  let model: Model;
+  const sgd = new Sgd(o.optimizer);
+  const zeroLoss = () => ({ total: 0, ce: 0, ial: 0, aux: 0, steps: 0 });
+  let state: LoopState = { epoch: 0, step: 0, globalStep: 0, bestEpoch: 0, bestScore: -1, epochLoss: zeroLoss(), history: [] };
+  let resumedFrom: { epoch: number; step: number } | undefined;
+  if (existsSync(configPath) && existsSync(checkpointPaths(last).meta)) {
+    const before = JSON.parse(readFileSync(configPath, 'utf8'));
+    const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:'));
+    if (diff.length) throw new TrainError(`${o.out}: holds a run with another configuration (${diff.slice(0, 3).join('; ')}); use another --out`);
+    if (before.dataFingerprint !== set.manifest.fingerprint) throw new TrainError(`${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`);
+    const ck = loadCheckpoint(last, model0);
+    model = ck.model;
+    sgd.restore(ck.momentum);
+    tf.dispose([...ck.momentum.values()]);
+    state = ck.meta.state as unknown as LoopState;
+    resumedFrom = { epoch: state.epoch, step: state.step };
+    // Drop log lines written after the checkpoint (the killed run's lost steps will be redone identically).
+    const metricsPath = join(o.out, METRICS);
+    if (existsSync(metricsPath)) {
+      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l).globalStep ?? 0) <= state.globalStep);
+      writeFileAtomic(metricsPath, kept.map((l) => l + '\n').join(''));
+    }
+  } else {
+    if (existsSync(configPath) && !existsSync(checkpointPaths(last).meta)) {
+      // A run that died before its first checkpoint: start it again from scratch.
+      writeFileSync(join(o.out, METRICS), '');
+    }
+    model = createModel(model0, o.seed);
+    writeFileAtomic(
+      configPath,
+      JSON.stringify({ train: resolved, ...versions(backend), dataFingerprint: set.manifest.fingerprint, data: resolve(o.data), createdAt: new Date().toISOString() }, null, 2) + '\n',
+    );
+  }
+
+  const stepsPerEpoch = batchCount(split.train.length, o.batchSize, true);
+  emit({
+    type: 'run-start',
+    runDir: o.out,
+    epochs: o.epochs,
+    stepsPerEpoch,
+    trainClips: split.train.length,
+    valClips: split.val.length,
+    testClips: testIds.length,
+    classes,
+    backend,
+    selectOn: o.selectOn,
+    ...(resumedFrom ? { resumedFrom } : {}),
+  });
+
+  const log = (line: Record<string, unknown>) => writeFileSync(join(o.out, METRICS), JSON.stringify(line) + '\n', { flag: 'a' });
+  const save = (path: string, kind: 'last' | 'best' | 'step') => {
+    saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown> });
+    emit({ type: 'checkpoint', path, kind });
+  };
+  const evaluate = (ids: string[], name: string) =>
+    evaluateSplit(model, set, ids, { sampling: o.sampling, batchSize: o.evalBatchSize, workers: o.workers, onProgress: (done, total) => emit({ type: 'eval-progress', split: name, done, total }) });
+
+  const started = Date.now();
+  const stepsAtStart = state.globalStep;
+  const totalSteps = stepsPerEpoch * o.epochs;
+  let interrupted = false;
+  try {
+    while (state.epoch < o.epochs && !interrupted) {
+      const epoch = state.epoch; // 0-based
+      const lr = learningRate(o.schedule, epoch);
+      const epochStart = Date.now();
+      emit({ type: 'epoch-start', epoch: epoch + 1, epochs: o.epochs, lr });
+      for await (const batch of loadBatches({
+        set,
+        ids: split.train,
+        mode: 'train',
+        sampling: o.sampling,
+        augment: o.augment ? OFFICIAL_AUGMENT : null,
+        size: o.model.imageSize,
+        batchSize: o.batchSize,
+        seed: o.seed,
+        epoch,
+        dropLast: true,
+        startBatch: state.step,
+        workers: o.workers,
+      })) {
+        const stepStart = Date.now();
+        const clips = tf.tensor5d(batch.clips, batch.shape);
+        const labels = tf.tensor1d(batch.labels, 'int32');
+        let l: LossParts;
+        try {
+          l = trainStep(model, sgd, clips, labels, lr, o.loss, 'BTHWC');
+        } finally {
+          tf.dispose([clips, labels]);
+        }
+        if (!Number.isFinite(l.total)) {
+          const at = checkpointPaths(last).weights;
+          throw new TrainError(
+            `non-finite loss (${l.total}) at epoch ${epoch + 1}, step ${state.step + 1} (global step ${state.globalStep + 1}); the last good checkpoint is ${existsSync(at) ? at : 'none yet'}; try a lower --lr`,
+          );
+        }
+        for (const k of ['total', 'ce', 'ial', 'aux'] as const) state.epochLoss[k] += l[k];
+        state.epochLoss.steps++;
+        state.step++;
+        state.globalStep++;
+        const elapsed = (Date.now() - started) / 1000;
+        const done = state.globalStep - stepsAtStart;
+        const clipsPerSecond = batch.ids.length / Math.max((Date.now() - stepStart) / 1000, 1e-6);
+        log({ type: 'step', epoch: epoch + 1, step: state.step, globalStep: state.globalStep, lr, ...l, clipsPerSecond });
+        emit({
+          type: 'step',
+          epoch: epoch + 1,
+          step: state.step,
+          stepsPerEpoch,
+          globalStep: state.globalStep,
+          loss: l,
+          lr,
+          clipsPerSecond,
+          elapsed,
+          etaSeconds: (elapsed / done) * (totalSteps - state.globalStep),
+        });
+        if (signal?.aborted) {
+          interrupted = true;
+          save(last, 'step');
+          break;
+        }
+        if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < stepsPerEpoch) save(last, 'step');
+      }
+      if (interrupted) break;
+
+      // End of epoch: selection on the held-out split, checkpoints, log.
+      state.epoch++;
+      state.step = 0;
+      const n = Math.max(state.epochLoss.steps, 1);
+      const trainLoss: LossParts = { total: state.epochLoss.total / n, ce: state.epochLoss.ce / n, ial: state.epochLoss.ial / n, aux: state.epochLoss.aux / n };
+      state.epochLoss = zeroLoss();
+      let val: Metrics | undefined;
+      let isBest = false;
+      if (selectIds.length) {
+        val = (await evaluate(selectIds, o.selectOn === 'test' ? 'test (selection)' : 'val')).metrics;
+        const score = val[o.selectMetric];
+        if (score > state.bestScore) {
+          isBest = true;
+          state.bestScore = score;
+          state.bestEpoch = state.epoch;
+        }
+      } else {
+        isBest = true; // no selection split: the last epoch is the selected one
+        state.bestEpoch = state.epoch;
+      }
+      state.history.push({ epoch: state.epoch, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war } } : {}) });
+      if (isBest) save(best, 'best');
+      save(last, 'last');
+      log({ type: 'epoch', epoch: state.epoch, globalStep: state.globalStep, lr, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}), best: isBest });
+      emit({ type: 'epoch-end', epoch: state.epoch, epochs: o.epochs, trainLoss, ...(val ? { val } : {}), best: isBest, bestEpoch: state.bestEpoch, seconds: (Date.now() - epochStart) / 1000 });
+      if (signal?.aborted) interrupted = true;
+    }
+
+    const summary: TrainSummary = {
+      runDir: o.out,
+      interrupted,
+      selectedOn: o.selectOn,
+      selectMetric: o.selectMetric,
+      bestEpoch: state.bestEpoch,
+      epochs: state.epoch,
+      steps: state.globalStep,
+      checkpoint: best,
+      dataFingerprint: set.manifest.fingerprint,
+      backend,
+    };
+    if (!interrupted) {
+      // The test split, once, with the selected weights.
+      model.params.dispose();
+      const selected = loadCheckpoint(best, model0);
+      tf.dispose([...selected.momentum.values()]);
+      model = selected.model;
+      const test = await evaluate(testIds, 'test');
+      summary.test = test.metrics;
+      writeFileAtomic(join(o.out, 'results.json'), JSON.stringify({ split: 'test', fold: o.fold, selectedOn: o.selectOn, bestEpoch: state.bestEpoch, metrics: test.metrics }, null, 1) + '\n');
+      writeFileAtomic(join(o.out, 'test-predictions.csv'), ['id,label,predicted', ...test.clips.map((c) => `${c.id},${classes[c.label]},${classes[c.predicted]}`)].join('\n') + '\n');
+      emit({ type: 'test', split: 'test', metrics: test.metrics, checkpoint: best });
+    }
+    writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...summary, history: state.history }, null, 1) + '\n');
+    emit({ type: 'run-end', runDir: o.out, summary: summary as unknown as Record<string, unknown>, interrupted });
+    return summary;
+  } finally {
+    model.params.dispose();
+    sgd.dispose();
+  }
+}
