@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
+import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
 import { useBackend, type BackendChoice } from '../backend.js';
 import { diffConfigs, type ModelConfig } from '../config.js';
 import { OFFICIAL_AUGMENT } from '../data/augment.js';
@@ -24,6 +25,7 @@ import { VERSION } from '../version.js';
 import { evaluateSplit } from './evaluate.js';
 import type { LossParts, Metrics, TrainEvent } from './events.js';
 import { learningRate, Sgd, type ScheduleConfig, type SgdConfig } from './optim.js';
+import { writeRunCurves } from './curves.js';
 import { trainStep } from './step.js';
 
 export interface TrainOptions {
@@ -75,6 +77,7 @@ export interface TrainSummary {
   val?: Metrics;
   dataFingerprint: string;
   backend: string;
+  files?: string[];
 }
 
 export class TrainError extends Error {}
@@ -141,7 +144,7 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
   let resumedFrom: { epoch: number; step: number } | undefined;
   if (existsSync(configPath) && existsSync(checkpointPaths(last).meta)) {
     const before = JSON.parse(readFileSync(configPath, 'utf8'));
-    const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:'));
+    const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:'));
     if (diff.length) throw new TrainError(`${o.out}: holds a run with another configuration (${diff.slice(0, 3).join('; ')}); use another --out`);
     if (before.dataFingerprint !== set.manifest.fingerprint) throw new TrainError(`${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`);
     const ck = loadCheckpoint(last, model0);
@@ -283,6 +286,7 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
       if (isBest) save(best, 'best');
       save(last, 'last');
       log({ type: 'epoch', epoch: state.epoch, globalStep: state.globalStep, lr, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}), best: isBest });
+      await writeRunCurves(o.out);
       emit({ type: 'epoch-end', epoch: state.epoch, epochs: o.epochs, trainLoss, ...(val ? { val } : {}), best: isBest, bestEpoch: state.bestEpoch, seconds: (Date.now() - epochStart) / 1000 });
       if (signal?.aborted) interrupted = true;
     }
@@ -308,6 +312,11 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
       const test = await evaluate(testIds, 'test');
       summary.test = test.metrics;
       writeFileAtomic(join(o.out, 'results.json'), JSON.stringify({ split: 'test', fold: o.fold, selectedOn: o.selectOn, bestEpoch: state.bestEpoch, metrics: test.metrics }, null, 1) + '\n');
+      const plot = await writeSvgAndPng(
+        confusionSvg(test.metrics.confusion, classes, { title: `fold ${o.fold} test: UAR ${(100 * test.metrics.uar).toFixed(2)}%  WAR ${(100 * test.metrics.war).toFixed(2)}%${o.selectOn === 'test' ? ' (selected on test)' : ''}` }),
+        join(o.out, 'confusion'),
+      );
+      summary.files = [join(o.out, 'results.json'), plot.svg, plot.png, join(o.out, 'curves-loss.png')];
       writeFileAtomic(join(o.out, 'test-predictions.csv'), ['id,label,predicted', ...test.clips.map((c) => `${c.id},${classes[c.label]},${classes[c.predicted]}`)].join('\n') + '\n');
       emit({ type: 'test', split: 'test', metrics: test.metrics, checkpoint: best });
     }

@@ -10,6 +10,9 @@ import { FrameSourceError } from '../data/images.js';
 import { PrepareError } from '../data/prepare.js';
 import { StoreError } from '../data/store.js';
 import { FfmpegNotFoundError, VideoDecodeError } from '../video/decode.js';
+import { EvalError } from '../train/eval-run.js';
+import { OptionError } from '../train/options.js';
+import { TrainError } from '../train/trainer.js';
 
 export const EXIT = {
   ok: 0,
@@ -37,6 +40,9 @@ const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   StoreError,
   VideoDecodeError,
   FfmpegNotFoundError,
+  OptionError,
+  TrainError,
+  EvalError,
 ];
 
 /** System errors about a path the user gave (an --out under a file, a read-only directory): bad input too. */

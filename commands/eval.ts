@@ -1,0 +1,55 @@
+import { Flags } from '@oclif/core';
+import { aggregateRuns, evaluateCheckpoint, parseFolds } from '../src/train/eval-run.js';
+import { crossValView, evalView } from '../src/ui/eval.js';
+import { BaseCommand } from './_base.js';
+
+export default class Eval extends BaseCommand<typeof Eval> {
+  static summary = "Evaluate a checkpoint on a fold (the paper's Table 4 row), or aggregate a 5-fold cross-validation.";
+  static description = `One checkpoint: test-mode sampling (the middle frame of each of U segments), no augmentation. Prints the accuracy of each emotion, UAR and WAR, the confusion matrix (counts and row-normalised %), recall by expression intensity when the data knows it, and writes results.json and confusion.svg/png (to --out, default <run>/eval-fold<k>-<split>/). A run directory is accepted wherever a checkpoint is: its selected checkpoint, data, fold and sampling are used.
+
+Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold summary from each run's results.json: per-fold rows and the mean and sample sd of UAR, WAR and per-class recall.
+
+--json prints the results object (uar, war, per_class, confusion, ...).`;
+
+  static examples = [
+    { description: 'The selected checkpoint of a run, on its fold', command: '<%= config.bin %> <%= command.id %> --checkpoint runs/paper-fold3-gca-ial-seed1' },
+    { description: 'A checkpoint on fold 3 of a prepared set', command: '<%= config.bin %> <%= command.id %> --checkpoint ckpt/paper --data data/dfew --fold 3' },
+    { description: '5-fold cross-validation', command: '<%= config.bin %> <%= command.id %> --runs runs/fold1 runs/fold2 runs/fold3 runs/fold4 runs/fold5' },
+    { description: 'The same over a layout runs/dfew/fold<k>', command: '<%= config.bin %> <%= command.id %> --runs-dir runs/dfew --folds 1-5' },
+  ];
+
+  static flags = {
+    checkpoint: Flags.string({ char: 'c', description: 'Checkpoint or run directory.', exclusive: ['runs', 'runs-dir'] }),
+    data: Flags.string({ description: 'Prepared set (default: the run\'s).' }),
+    fold: Flags.string({ description: 'Fold (default: the run\'s).' }),
+    split: Flags.option({ options: ['test', 'train'] as const, default: 'test' as const, description: 'Split to evaluate.' })(),
+    batch: Flags.integer({ min: 1, default: 8, description: 'Clips per forward pass.' }),
+    out: Flags.string({ char: 'o', description: 'Directory for results.json and confusion.svg/png.' }),
+    runs: Flags.string({ multiple: true, description: 'Finished run directories, one per fold, to aggregate.' }),
+    'runs-dir': Flags.string({ description: 'Directory holding fold<k>/ runs (with --folds).', dependsOn: ['folds'] }),
+    folds: Flags.string({ description: 'Folds of --runs-dir, e.g. 1-5.' }),
+    workers: Flags.integer({ min: 0, description: 'Loader worker threads.' }),
+  };
+
+  async run(): Promise<void> {
+    const f = this.flags;
+    if (f.runs || f['runs-dir']) {
+      const dirs = f.runs ?? parseFolds(f.folds!).map((k) => `${f['runs-dir']}/fold${k}`);
+      this.out.result(crossValView(aggregateRuns(dirs)));
+      return;
+    }
+    if (!f.checkpoint) this.error('give --checkpoint (a checkpoint or run directory), or --runs / --runs-dir to aggregate folds', { exit: 2 });
+    const r = await evaluateCheckpoint({
+      checkpoint: f.checkpoint,
+      data: f.data,
+      fold: f.fold,
+      split: f.split,
+      backend: f.backend,
+      batchSize: f.batch,
+      out: f.out,
+      workers: f.workers,
+      onProgress: (done, total) => this.out.progress({ stage: `eval ${f.split}`, done, total, unit: 'clips' }),
+    });
+    this.out.result(evalView(r));
+  }
+}

@@ -1,0 +1,119 @@
+import { Flags } from '@oclif/core';
+import { ATTENTION_TYPES } from '../src/config.js';
+import { SCHEDULES } from '../src/train/optim.js';
+import { readConfigFile, resolveTrainOptions, resumeOptions, TRAIN_DEFAULTS as D } from '../src/train/options.js';
+import { train } from '../src/train/trainer.js';
+import { createTrainReporter } from '../src/ui/train.js';
+import { BaseCommand } from './_base.js';
+
+export default class Train extends BaseCommand<typeof Train> {
+  static summary = 'Train the GCA + IAL network on a fold of a prepared set, with a live dashboard.';
+  static description = `Defaults follow the authors' code (MODEL.md): SGD lr 0.001, momentum 0.9, weight decay 0.1, StepLR every 7 epochs x0.5, lambda 0.1, r 16, U=16 x V=1 sampling, batch 40, 80 epochs.
+
+Protocol: a stratified ${100 * D.valFraction}% validation slice of the training fold (seeded) selects the checkpoint; the fold's test split is evaluated once at the end with the selected weights. --select-on test reproduces the DFER repos' best-on-test habit, and every output of such a run says so.
+
+The run directory (--out) gets config.json (resolved options, backend, versions, data fingerprint), metrics.jsonl, last/best checkpoints (atomic, every epoch and every --save-every steps), summary.json, results.json, test-predictions.csv, curves-*.svg/png and confusion.svg/png. Ctrl-C stops after the current step and saves; running the same command again (or --resume --out DIR) continues exactly where it stopped.
+
+Output: a dashboard on a terminal; plain progress lines when piped or with CI set; --json prints one JSON object per event on stdout.
+Exit codes: 0 done; 130 interrupted (saved, resumable); 3 bad input or a non-finite loss; 1 unexpected error.`;
+
+  static examples = [
+    { description: 'Fold 3 of DFEW, official settings', command: '<%= config.bin %> <%= command.id %> --data data/dfew --fold 3' },
+    { description: 'The small preset on a CPU, baseline without GCA and IAL', command: '<%= config.bin %> <%= command.id %> --data data/synth --preset small --batch 8 --epochs 10 --no-gca --no-ial' },
+    { description: 'Continue a stopped run', command: '<%= config.bin %> <%= command.id %> --resume --out runs/paper-fold3-gca-ial-seed1' },
+  ];
+
+  static flags = {
+    data: Flags.string({ description: 'Prepared set (dfer prepare).' }),
+    fold: Flags.string({ description: `Fold to train on (default ${D.fold}).` }),
+    preset: Flags.string({ description: `Network preset: paper | small (default ${D.preset}).` }),
+    config: Flags.string({ description: 'JSON file of options (names as these flags, camelCase); flags override it.' }),
+    resume: Flags.boolean({ description: 'Continue the run in --out with its own configuration (only --backend, --workers and --epochs may change).' }),
+    out: Flags.string({ char: 'o', description: 'Run directory (default runs/<preset>-fold<k>-<attention>[-ial]-seed<s>).' }),
+    epochs: Flags.integer({ min: 1, description: `Epochs (default ${D.epochs}).` }),
+    batch: Flags.integer({ min: 1, description: `Clips per training batch (default ${D.batch}; the official code drops the last incomplete batch).` }),
+    lr: Flags.string({ description: `Base learning rate (default ${D.lr}).` }),
+    momentum: Flags.string({ description: `SGD momentum (default ${D.momentum}).` }),
+    'weight-decay': Flags.string({ description: `L2 weight decay added to the gradient (default ${D.weightDecay}).` }),
+    schedule: Flags.option({ options: SCHEDULES, description: 'step: x gamma every --step-size epochs (the code); exp: x gamma every epoch (the paper); cosine.' })(),
+    'step-size': Flags.integer({ min: 1, description: `Epochs between step decays (default ${D.stepSize}).` }),
+    gamma: Flags.string({ description: 'Decay factor (default 0.5 for step, 0.9 for exp).' }),
+    lambda: Flags.string({ description: `Weight of the intensity-aware loss (default ${D.lambda}).` }),
+    r: Flags.integer({ min: 1, description: 'Reduction ratio of the channel attention MLP (default 16).' }),
+    attention: Flags.option({ options: ATTENTION_TYPES, description: 'Channel attention in layer2/layer3 (default gca).' })(),
+    gca: Flags.boolean({ allowNo: true, description: '--no-gca: the baseline without channel attention (= --attention none).' }),
+    aux: Flags.boolean({ allowNo: true, description: 'Auxiliary classifier on the attention descriptor (default on).' }),
+    ial: Flags.boolean({ allowNo: true, description: 'Intensity-aware loss (default on).' }),
+    augment: Flags.boolean({ allowNo: true, description: 'Training augmentation (default on).' }),
+    u: Flags.integer({ min: 1, description: `Segments U (default ${D.u}); T = U x V frames per clip.` }),
+    v: Flags.integer({ min: 1, description: `Consecutive frames per segment V (default ${D.v}).` }),
+    rule: Flags.option({ options: ['official', 'uniform'] as const, description: 'Sampling of short clips: as the official code, or spread evenly (see dfer sample).' })(),
+    seed: Flags.integer({ description: `Seed of weights, data order, sampling and augmentation (default ${D.seed}).` }),
+    'val-fraction': Flags.string({ description: `Share of the training fold held out for selection (default ${D.valFraction}).` }),
+    'select-on': Flags.option({ options: ['val', 'test'] as const, description: 'Split that selects the checkpoint (default val; test is optimistic).' })(),
+    'select-metric': Flags.option({ options: ['war', 'uar'] as const, description: 'Selection metric (default war, as the official code).' })(),
+    'save-every': Flags.integer({ min: 0, description: 'Also save the last checkpoint every N steps (default 0: at epoch ends).' }),
+    'eval-batch': Flags.integer({ min: 1, description: 'Clips per evaluation batch (default: --batch).' }),
+    workers: Flags.integer({ min: 0, description: 'Loader worker threads (default: the cores; 0 renders in the main thread).' }),
+  };
+
+  async run(): Promise<void> {
+    const f = this.flags;
+    const num = (name: string, v?: string) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n)) this.error(`--${name} ${v}: not a number`, { exit: 2 });
+      return n;
+    };
+    const backendGiven = this.argv.includes('--backend') || this.argv.some((a) => a.startsWith('--backend='));
+    const options = f.resume
+      ? resumeOptions(f.out ?? this.error('--resume needs --out <run directory>', { exit: 2 }), { backend: backendGiven ? f.backend : undefined, workers: f.workers, epochs: f.epochs })
+      : resolveTrainOptions(f.config ? readConfigFile(f.config) : {}, {
+          data: f.data,
+          fold: f.fold,
+          preset: f.preset,
+          epochs: f.epochs,
+          batch: f.batch,
+          lr: num('lr', f.lr),
+          momentum: num('momentum', f.momentum),
+          weightDecay: num('weight-decay', f['weight-decay']),
+          schedule: f.schedule,
+          stepSize: f['step-size'],
+          gamma: num('gamma', f.gamma),
+          lambda: num('lambda', f.lambda),
+          r: f.r,
+          attention: f.attention,
+          gca: f.gca,
+          aux: f.aux,
+          ial: f.ial,
+          augment: f.augment,
+          u: f.u,
+          v: f.v,
+          rule: f.rule,
+          seed: f.seed,
+          backend: backendGiven ? f.backend : undefined,
+          out: f.out,
+          valFraction: num('val-fraction', f['val-fraction']),
+          selectOn: f['select-on'],
+          selectMetric: f['select-metric'],
+          saveEvery: f['save-every'],
+          evalBatch: f['eval-batch'],
+          workers: f.workers,
+        });
+    const reporter = createTrainReporter(this.out.mode, `dfer ${this.id}`);
+    // Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C quits at once.
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await train(options, (e) => reporter.onEvent(e), controller.signal);
+      if (summary.interrupted) process.exitCode = 130;
+    } finally {
+      process.off('SIGINT', onSigint);
+      reporter.finish();
+    }
+  }
+}

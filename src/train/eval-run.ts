@@ -1,0 +1,130 @@
+// `dfer eval`: a checkpoint (or a run directory: its selected checkpoint) on a split of a prepared set, with the
+// confusion matrix plotted and results.json written; and the k-fold aggregation of finished runs.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic } from '../atomic.js';
+import { aggregateFolds, type CrossValResults, type FoldMetrics } from '../analysis/aggregate.js';
+import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
+import { useBackend, type BackendChoice } from '../backend.js';
+import type { SamplingSpec } from '../data/sampling.js';
+import { PreparedSet } from '../data/store.js';
+import { CheckpointError, checkpointPaths, loadCheckpoint } from '../model/checkpoint.js';
+import { evaluateSplit } from './evaluate.js';
+import type { Metrics } from './events.js';
+
+export class EvalError extends Error {}
+
+export interface ResolvedCheckpoint {
+  checkpoint: string;
+  runDir?: string;
+  /** From the run's configuration, when it is a dfer run. */
+  run?: { data: string; fold: string; sampling: SamplingSpec; selectOn: 'val' | 'test' };
+}
+
+/** A run directory names its selected checkpoint (best, else last); anything else is a checkpoint path. */
+export function resolveCheckpoint(path: string): ResolvedCheckpoint {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const config = join(path, 'config.json');
+    if (!existsSync(config)) throw new EvalError(`${path}: not a run directory (no config.json) and not a checkpoint`);
+    const train = JSON.parse(readFileSync(config, 'utf8')).train;
+    const which = ['best', 'last'].map((n) => join(path, n)).find((p) => existsSync(checkpointPaths(p).meta));
+    if (!which) throw new EvalError(`${path}: the run has no checkpoint yet (it stopped before its first save)`);
+    return { checkpoint: which, runDir: path, run: { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn } };
+  }
+  const runDir = dirname(path);
+  if (existsSync(join(runDir, 'config.json'))) {
+    const train = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).train;
+    return { checkpoint: path, runDir, run: { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn } };
+  }
+  return { checkpoint: path };
+}
+
+export interface EvalOptions {
+  checkpoint: string; // or a run directory
+  data?: string; // default: the run's data
+  fold?: string; // default: the run's fold
+  split: 'train' | 'test';
+  backend: BackendChoice;
+  batchSize: number;
+  out?: string; // where results.json and confusion.svg/png go
+  workers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalRun {
+  checkpoint: string;
+  data: string;
+  fold: string;
+  split: string;
+  classes: string[];
+  metrics: Metrics;
+  files: string[];
+  selectedOn?: 'val' | 'test';
+  backend: string;
+}
+
+export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
+  const r = resolveCheckpoint(o.checkpoint);
+  const data = o.data ?? r.run?.data;
+  const fold = o.fold ?? r.run?.fold;
+  if (!data) throw new EvalError('--data is required when evaluating a bare checkpoint (a run directory knows its data)');
+  if (!fold) throw new EvalError('--fold is required when evaluating a bare checkpoint (a run directory knows its fold)');
+  const backend = await useBackend(o.backend);
+  const set = PreparedSet.open(data);
+  const ids = set.split(fold, o.split);
+  if (!ids.length) throw new EvalError(`${data}: fold ${fold} has an empty ${o.split} split`);
+  const { model, momentum } = loadCheckpoint(r.checkpoint);
+  tf.dispose([...momentum.values()]);
+  try {
+    if (model.config.classes.join() !== set.manifest.classes.join()) {
+      throw new CheckpointError(`${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${set.manifest.classes.join(',')}`);
+    }
+    const sampling = r.run?.sampling ?? { u: model.config.frames, v: 1, rule: 'official' as const };
+    const { metrics, clips } = await evaluateSplit(model, set, ids, { sampling, batchSize: o.batchSize, workers: o.workers, onProgress: o.onProgress });
+    const out = o.out ?? join(r.runDir ?? dirname(resolve(r.checkpoint)), `eval-fold${fold}-${o.split}`);
+    mkdirSync(out, { recursive: true });
+    const classes = set.manifest.classes;
+    const plots = await writeSvgAndPng(confusionSvg(metrics.confusion, classes, { title: `fold ${fold} ${o.split}: UAR ${(100 * metrics.uar).toFixed(2)}%  WAR ${(100 * metrics.war).toFixed(2)}%` }), join(out, 'confusion'));
+    const results = join(out, 'results.json');
+    const run: EvalRun = { checkpoint: r.checkpoint, data, fold, split: o.split, classes, metrics, files: [results, plots.svg, plots.png], backend, ...(r.run ? { selectedOn: r.run.selectOn } : {}) };
+    writeFileAtomic(results, JSON.stringify({ ...run, predictions: clips.map((c) => ({ id: c.id, label: c.label, predicted: c.predicted })) }, null, 1) + '\n');
+    return run;
+  } finally {
+    model.params.dispose();
+  }
+}
+
+/** Aggregate finished runs (each one fold) from their results.json: the DFER 5-fold protocol. */
+export function aggregateRuns(runDirs: string[]): CrossValResults {
+  if (!runDirs.length) throw new EvalError('no runs to aggregate');
+  let classes: string[] | undefined;
+  const rows: FoldMetrics[] = runDirs.map((dir) => {
+    const file = join(dir, 'results.json');
+    if (!existsSync(file)) throw new EvalError(`${dir}: no results.json (the run has not finished; resume it with dfer train --resume)`);
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    const runClasses: string[] = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).train.model.classes;
+    if (classes && classes.join() !== runClasses.join()) throw new EvalError(`${dir}: classes differ from the other runs`);
+    classes = runClasses;
+    return { fold: r.fold, metrics: r.metrics, run: dir, selectedOn: r.selectedOn };
+  });
+  const seen = new Map<string, string>();
+  for (const r of rows) {
+    const other = seen.get(String(r.fold));
+    if (other) throw new EvalError(`${other} and ${r.run} are both fold ${r.fold}: give one run per fold`);
+    seen.set(String(r.fold), r.run!);
+  }
+  return aggregateFolds(rows, classes!);
+}
+
+/** "1-5", "1,3,5" -> ["1", ...]. */
+export function parseFolds(spec: string): string[] {
+  const out: string[] = [];
+  for (const part of spec.split(',')) {
+    const m = part.trim().match(/^(\d+)(?:-(\d+))?$/);
+    if (!m) throw new EvalError(`--folds ${spec}: expected a list like 1-5 or 1,3,5`);
+    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+    for (let k = Math.min(a, b); k <= Math.max(a, b); k++) out.push(String(k));
+  }
+  return out;
+}
