@@ -54,3 +54,13 @@ export class Rng {
     return new Rng(state);
   }
 }
+
+/** A 32-bit seed from several integers (so each epoch and clip position gets its own stream). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}

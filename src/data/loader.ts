@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Rng } from '../random.js';
+import { mixSeed, Rng } from '../random.js';
 import { drawAugment, identityAugment, type AugmentSettings } from './augment.js';
 import { renderClip, type ClipJob } from './clip-render.js';
 import { sampleFrameIndices, type SampleMode, type SamplingSpec } from './sampling.js';
@@ -39,16 +39,6 @@ export interface Batch {
   /** (B, T, size, size, 3) floats in [0, 1]. */
   clips: Float32Array;
   shape: [number, number, number, number, number];
-}
-
-/** A 32-bit seed from several integers (so each epoch and clip position gets its own stream). */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193);
-    h ^= h >>> 13;
-  }
-  return h >>> 0;
 }
 
 /** The epoch's clip order: shuffled by (seed, epoch) in train mode, as listed in test mode. */
