@@ -1,7 +1,6 @@
 // Figures of a run as SVG text (pure functions of the numbers), and their PNG renderings: the confusion matrix as a
 // heat map and training curves (loss parts, validation UAR/WAR, learning rate) as line charts. The SVG is plain
 // SVG 1.1 with generic fonts, so that librsvg (through sharp), browsers and papers' LaTeX pipelines all draw it alike.
-import sharp from 'sharp';
 import { writeFileAtomic } from '../atomic.js';
 
 /** Okabe & Ito's colour-blind-safe qualitative palette (yellow left out: too light on white). */
@@ -86,7 +85,7 @@ export function confusionSvg(confusion: number[][], classes: string[], opts: Con
   const left = 36 + Math.min(150, longest + 14); // axis title + row labels
   const top = titleH + 22 + colLabelH; // "predicted" + column labels
   const gridW = n * cell;
-  const right = 64; // row totals
+  const right = Math.max(64, rotate ? longest * 0.71 - cell / 2 + 12 : 0); // row totals; the last rotated label
   const width = Math.ceil(left + gridW + right);
   const height = Math.ceil(top + gridW + 46);
 
@@ -365,6 +364,7 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
 /** Writes `<base>.svg` and its rendering `<base>.png` (sharp/librsvg), each atomically; returns both paths. */
 export async function writeSvgAndPng(svg: string, basePath: string, opts: { scale?: number } = {}): Promise<{ svg: string; png: string }> {
   const scale = opts.scale ?? 1;
+  const { default: sharp } = await import('sharp'); // loaded on first use: the terminal views import this module too
   const png = await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
   const paths = { svg: `${basePath}.svg`, png: `${basePath}.png` };
   writeFileAtomic(paths.svg, svg);

@@ -8,11 +8,14 @@ import { Bar } from './progress.js';
 
 const LABEL = 4; // "Hap "
 
-const cellWidth = (confusion: number[][]) => Math.max(4, String(Math.max(0, ...confusion.flat())).length + 2);
+/** Cells fit the largest count and every column name, with a space between columns. */
+const cellWidth = (confusion: number[][], abbr: readonly string[]) => Math.max(4, String(Math.max(0, ...confusion.flat())).length + 2, ...abbr.map((a) => a.length + 1));
 
 /** Columns the matrix needs, so that a caller can leave it out of a narrow terminal. */
-export const confusionWidth = (confusion: number[][], classes: readonly string[]) =>
-  Math.max(LABEL, ...abbreviateClasses(classes).map((a) => a.length + 1)) + classes.length * cellWidth(confusion);
+export function confusionWidth(confusion: number[][], classes: readonly string[]): number {
+  const abbr = abbreviateClasses(classes);
+  return Math.max(LABEL, ...abbr.map((a) => a.length + 1)) + classes.length * cellWidth(confusion, abbr);
+}
 
 /** Terminal shading: empty cells stay unshaded; others start a little above white, so they show on dark terminals. */
 export function cellColours(share: number, count: number): { backgroundColor?: string; color?: string } {
@@ -25,13 +28,13 @@ export function cellColours(share: number, count: number): { backgroundColor?: s
 export function ConfusionMatrix({ confusion, classes }: { confusion: number[][]; classes: readonly string[] }) {
   const abbr = abbreviateClasses(classes);
   const label = Math.max(LABEL, ...abbr.map((a) => a.length + 1));
-  const w = cellWidth(confusion);
+  const w = cellWidth(confusion, abbr);
   const sums = confusion.map((r) => r.reduce((a, b) => a + b, 0));
   return (
     <Box flexDirection="column">
       <Text dimColor>
         {''.padEnd(label)}
-        {abbr.map((a) => a.slice(0, w - 1).padStart(w)).join('')}
+        {abbr.map((a) => (a + ' ').padStart(w)).join('')}
       </Text>
       {confusion.map((row, i) => (
         <Text key={i}>

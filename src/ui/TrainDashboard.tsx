@@ -7,7 +7,7 @@ import React from 'react';
 import { ConfusionMatrix, confusionWidth, RecallBars } from './ConfusionMatrix.js';
 import { duration, loss4, lrText, pct2, SELECTED_ON_TEST } from './metrics-text.js';
 import { Bar } from './progress.js';
-import { runFraction, runningLoss, sparkline, trendValues, type LogItem, type RunStart, type TrainState } from './train-state.js';
+import { classNames, runFraction, runningLoss, sparkline, trendValues, type LogItem, type RunStart, type TrainState } from './train-state.js';
 import { logLines } from './train-text.js';
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
@@ -131,7 +131,8 @@ function Validation({ state, width }: { state: TrainState; width: number }) {
   const m = v.metrics;
   const split = state.selectOn;
   const history = state.epochsDone.filter((e) => e.val).map((e) => e.val!.uar);
-  const matrixW = confusionWidth(m.confusion, state.classes);
+  const classes = classNames(state, m.confusion.length);
+  const matrixW = confusionWidth(m.confusion, classes);
   const recallW = clamp(width - matrixW - 18, 8, 20);
   return (
     <Box flexDirection="column" marginTop={1}>
@@ -148,8 +149,8 @@ function Validation({ state, width }: { state: TrainState; width: number }) {
       </Box>
       {split === 'test' ? <Text color="yellow">checkpoint {SELECTED_ON_TEST}</Text> : null}
       <Box columnGap={3} flexWrap="wrap" marginTop={1}>
-        {matrixW <= width ? <ConfusionMatrix confusion={m.confusion} classes={state.classes} /> : <Text dimColor>(confusion matrix: needs {matrixW} columns)</Text>}
-        <RecallBars recall={m.perClass} classes={state.classes} width={recallW} />
+        {matrixW <= width ? <ConfusionMatrix confusion={m.confusion} classes={classes} /> : <Text dimColor>(confusion matrix: needs {matrixW} columns)</Text>}
+        <RecallBars recall={m.perClass} classes={classes} width={recallW} />
       </Box>
       <Text dimColor>confusion: rows true, columns predicted, shaded by row %</Text>
     </Box>

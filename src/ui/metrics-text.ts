@@ -3,11 +3,14 @@
 import { DFEW_CLASSES, resolveClassName } from '../data/classes.js';
 import type { Metrics } from '../train/events.js';
 
-/** A table of numbers: the first column (row names) left-aligned, every other column right-aligned, "n/a" and "-" too. */
-export function numberTable(header: string[], rows: string[][]): string[] {
+/**
+ * A table of numbers: every column right-aligned ("n/a" and "-" too), except the first when it holds row names
+ * (`rowNames`, the default).
+ */
+export function numberTable(header: string[], rows: string[][], rowNames = true): string[] {
   const cells = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+  return cells.map((r) => r.map((c, i) => (i === 0 && rowNames ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
 }
 
 /** What every output of a run whose checkpoint was chosen on the test split must say. */
@@ -47,7 +50,7 @@ export const loss4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(
 export function table4(m: Metrics, classes: readonly string[], label?: string): string[] {
   const head = [...abbreviateClasses(classes), 'UAR', 'WAR'];
   const row = [...m.perClass.map(pct2), pct2(m.uar), pct2(m.war)];
-  return label === undefined ? numberTable(['', ...head], [['', ...row]]).map((l) => l.slice(2)) : numberTable(['', ...head], [[label, ...row]]);
+  return label === undefined ? numberTable(head, [row], false) : numberTable(['', ...head], [[label, ...row]]);
 }
 
 /** The confusion matrix as two tables: counts (with the clips of each true class) and row-normalised %. */

@@ -121,6 +121,9 @@ export const initialTrainState = (): TrainState => ({
 
 const addLoss = (a: LossParts, b: LossParts): LossParts => ({ total: a.total + b.total, ce: a.ce + b.ce, ial: a.ial + b.ial, aux: a.aux + b.aux });
 
+/** The class names for an n-class matrix: the run's, or indices when the run-start event was missed. */
+export const classNames = (s: TrainState, n: number): string[] => (s.classes.length === n ? s.classes : Array.from({ length: n }, (_, i) => String(i)));
+
 /** The running mean of this epoch's losses (the last step's when none). */
 export function runningLoss(s: TrainState): LossParts | undefined {
   const { sum, n } = s.running;

@@ -4,7 +4,7 @@
 import type { LossParts } from '../train/events.js';
 import { confusionText, duration, intensityText, loss4, lrText, pct2, SELECTED_ON_TEST, table4 } from './metrics-text.js';
 import type { EpochEnd, LogItem, RunStart, TrainState } from './train-state.js';
-import { runningLoss } from './train-state.js';
+import { classNames, runningLoss } from './train-state.js';
 
 export const lossText = (l: LossParts) => `loss ${loss4(l.total)} ce ${loss4(l.ce)} ial ${loss4(l.ial)} aux ${loss4(l.aux)}`;
 
@@ -64,8 +64,9 @@ export function trainResultText(s: TrainState): string[] {
   if (s.selectOn === 'test') lines.push(`warning: checkpoint ${SELECTED_ON_TEST}`);
   if (s.test) {
     const m = s.test.metrics;
+    const classes = classNames(s, m.confusion.length);
     const clips = m.support.reduce((a, b) => a + b, 0);
-    lines.push('', `${s.test.split} split, ${clips} clips, checkpoint ${s.test.checkpoint}`, 'accuracy of each emotion, UAR and WAR (%)', ...table4(m, s.classes), '', ...confusionText(m.confusion, s.classes));
+    lines.push('', `${s.test.split} split, ${clips} clips, checkpoint ${s.test.checkpoint}`, 'accuracy of each emotion, UAR and WAR (%)', ...table4(m, classes), '', ...confusionText(m.confusion, classes));
     if (m.byIntensity?.length) lines.push('', ...intensityText(m.byIntensity));
   }
   const ck = (['best', 'last', 'step'] as const).filter((k) => s.checkpoints[k]);

@@ -6,7 +6,7 @@
 //          or each 10% of an epoch, checkpoints, the test result), and at run end the result on stdout: the test
 //          split's Table 4 row and confusion matrix, the checkpoints, the run directory.
 //   tty:   an Ink dashboard on stderr (finished epochs above a live area, redrawn at most 10 times a second), and
-//          at run end the same result on stdout as plain.
+//          at run end the same result on stdout as plain. Plain lines instead when stderr is not a terminal.
 // A run whose checkpoint is selected on the test split says so in every mode (the run-start event carries it).
 import { render, type Instance } from 'ink';
 import React from 'react';
@@ -45,7 +45,8 @@ export interface TrainReporterOptions {
 export function createTrainReporter(mode: OutputMode, prefix: string, opts: TrainReporterOptions = {}): TrainReporter {
   const io = { stdout: opts.stdout ?? process.stdout, stderr: opts.stderr ?? process.stderr };
   if (mode === 'json') return new JsonTrainReporter(io.stdout);
-  if (mode === 'tty') return new InkTrainReporter(io, opts);
+  // The dashboard draws on stderr: when only stdout is a terminal (2>log), plain lines suit the log better.
+  if (mode === 'tty' && io.stderr.isTTY) return new InkTrainReporter(io, opts);
   return new PlainTrainReporter(prefix, io, opts);
 }
 
@@ -183,7 +184,8 @@ class InkTrainReporter implements TrainReporter {
     if (this.ink) this.ink.rerender(view);
     else {
       const stream = this.io.stderr as NodeJS.WriteStream;
-      this.ink = render(view, { stdout: stream, stderr: stream, patchConsole: false, exitOnCtrlC: false, maxFps: Math.max(1, Math.round(1000 / this.redrawMs)), debug: this.opts.debug });
+      // patchConsole: stray console output (backend notices) is printed above the dashboard instead of through it.
+      this.ink = render(view, { stdout: stream, stderr: stream, patchConsole: true, exitOnCtrlC: false, maxFps: Math.max(1, Math.round(1000 / this.redrawMs)), debug: this.opts.debug });
     }
   }
 }

@@ -208,3 +208,26 @@ describe('tty mode (Ink)', () => {
     expect(frame).toMatch(/^Hap █{9}░ +90\.0%$/m);
   });
 });
+
+describe('mode fallback', () => {
+  test('tty mode with stderr not a terminal (2>log) writes plain lines', () => {
+    const stderr = new Sink();
+    const r = createTrainReporter('tty', 'dfer train', { stdout: new Sink(), stderr });
+    for (const e of scriptedRun()) r.onEvent(e);
+    r.finish();
+    expect(stderr.text.split('\n')[0]).toMatch(/^dfer train: run runs\/demo: 2 epochs/);
+    expect(stderr.text).not.toMatch(/\x1b/);
+  });
+});
+
+describe('robustness', () => {
+  test('events without a run-start (a reporter attached late) still draw, with class indices', () => {
+    const tty = new FakeTty(80);
+    const stdout = new Sink();
+    const r = createTrainReporter('tty', 'dfer train', { stdout, stderr: tty, debug: true, now: clock(1000) });
+    for (const e of scriptedRun().slice(1)) r.onEvent(e);
+    r.finish();
+    expect(tty.lastFrame()).toMatch(/^0 +9 +· +1/m);
+    expect(stdout.text).toContain('run directory: runs/demo');
+  });
+});
