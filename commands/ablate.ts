@@ -1,0 +1,143 @@
+import { join } from 'node:path';
+import { Flags } from '@oclif/core';
+import { ABLATE_DEFAULTS, checkData, expandGrid, parseIntList, parseNumberList, runGrid, spawnTrainRunner, AblateError, type AblateAxes } from '../src/analysis/ablate.js';
+import { ATTENTION_TYPES, type AttentionType } from '../src/config.js';
+import { parseFolds } from '../src/train/eval-run.js';
+import { readConfigFile, type TrainSettings } from '../src/train/options.js';
+import { ablateView, createAblateReporter } from '../src/ui/ablate.js';
+import { EXIT } from '../src/ui/errors.js';
+import { BaseCommand } from './_base.js';
+import Train from './train.js';
+
+// Every train flag passes through, except those the grid owns (its axes, fold, seed, out) and --resume.
+const {
+  gca: _gca,
+  ial: _ial,
+  attention: _attention,
+  aux: _aux,
+  lambda: _lambda,
+  r: _r,
+  fold: _fold,
+  seed: _seed,
+  out: _out,
+  resume: _resume,
+  data: _data,
+  ...TRAIN_PASS_THROUGH
+} = Train.flags;
+
+/** Train flags whose values are numbers given as text. */
+const NUMERIC_TEXT = new Set(['lr', 'momentum', 'weight-decay', 'gamma', 'val-fraction']);
+
+const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export default class Ablate extends BaseCommand<typeof Ablate> {
+  static summary = "Run the paper's ablation tables as a grid of training runs: --gca --ial, --attention, --aux, --lambda, --r.";
+  static description = `Flags with several values form the grid, their cross product; each combination (a setting) is trained on every fold of --folds with every seed of --seeds:
+- Table 1, baseline, +GCA, +IAL and both: --gca --ial
+- Table 2, attention types with and without the auxiliary classifier: --attention se,cbam,gca --aux both
+- Table 3, IAL weight x reduction ratio: --lambda 0.1,0.15,0.3 --r 8,16
+
+An axis that does not apply is dropped (aux without attention, lambda without IAL). Every other train flag (--preset, --epochs, --batch, --lr, --config, ...) passes through to every run.
+
+Each run is an ordinary run directory, <out>/<setting>/fold<k>-seed<s>, trained by "dfer train ... --json" in a child process (--jobs at a time), so dfer eval and dfer tsne work on it. The grid is resumable: run the same command again and finished runs (results.json) are skipped, runs stopped midway resume exactly where they were. Ctrl-C stops every running run after its current step (saved).
+
+The table (setting columns, runs, test UAR and WAR as mean ± sample sd over folds and seeds, and recall by intensity bin when the data knows intensity) is printed and written to <out>/results.md, results.csv and results.json. --json prints it as JSON: one entry per setting ("cells"), with uar and war.
+
+Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (the table has the others); 3 bad input.`;
+
+  static examples = [
+    { description: 'Table 1 on fold 1 of a synthetic set, small preset', command: '<%= config.bin %> <%= command.id %> --gca --ial --data data/synth --preset small --epochs 10 --batch 8 --out runs/table1' },
+    { description: 'Table 2 over 5 folds, two runs at a time', command: '<%= config.bin %> <%= command.id %> --attention se,cbam,gca --aux both --data data/dfew --folds 1-5 --jobs 2 --out runs/table2' },
+    { description: 'Table 3 with 3 seeds', command: '<%= config.bin %> <%= command.id %> --lambda 0.1,0.15,0.3 --r 8,16 --data data/dfew --seeds 1,2,3 --out runs/table3' },
+  ];
+
+  static flags = {
+    data: Flags.string({ description: 'Prepared set (dfer prepare).' }),
+    out: Flags.string({ char: 'o', default: 'runs/ablate', description: 'Directory of the grid: <out>/<setting>/fold<k>-seed<s> run directories and the results.* tables.' }),
+    folds: Flags.string({ description: `Folds of every setting, e.g. 1-5 or 1,3 (default ${ABLATE_DEFAULTS.folds}, or --config's fold).` }),
+    seeds: Flags.string({ description: `Seeds of every setting, e.g. 1,2,3 or 1-3 (default ${ABLATE_DEFAULTS.seeds}, or --config's seed).` }),
+    jobs: Flags.integer({ min: 1, default: ABLATE_DEFAULTS.jobs, description: 'Runs trained at the same time (child processes).' }),
+    gca: Flags.boolean({ allowNo: true, description: 'Axis: without and with GCA (attention none, gca). --no-gca: every run without.' }),
+    ial: Flags.boolean({ allowNo: true, description: 'Axis: without and with the intensity-aware loss. --no-ial: every run without.' }),
+    attention: Flags.string({ description: `Axis: channel attention types, a list of ${ATTENTION_TYPES.join(', ')}.` }),
+    aux: Flags.option({ options: ['both', 'on', 'off'] as const, description: 'Axis (both): without and with the auxiliary classifier; on/off: every run.' })(),
+    lambda: Flags.string({ description: 'Axis: IAL weights, e.g. 0.1,0.15,0.3.' }),
+    r: Flags.string({ description: 'Axis: reduction ratios of the attention MLP, e.g. 8,16.' }),
+    ...TRAIN_PASS_THROUGH,
+  };
+
+  async run(): Promise<void> {
+    const f = this.flags as typeof this.flags & Record<string, unknown>;
+    const file: TrainSettings = f.config ? readConfigFile(f.config) : {};
+
+    // Pass-through train options: --config, then the flags given.
+    const passed: TrainSettings = { ...file };
+    for (const key of Object.keys(TRAIN_PASS_THROUGH)) {
+      if (key === 'config') continue;
+      const v = f[key];
+      if (v === undefined) continue;
+      let value: unknown = v;
+      if (NUMERIC_TEXT.has(key)) {
+        value = Number(v);
+        if (!Number.isFinite(value as number)) this.error(`--${key} ${v}: not a number`, { exit: 2 });
+      }
+      (passed as Record<string, unknown>)[camel(key)] = value;
+    }
+    if (f.data) passed.data = f.data;
+    if (this.argv.some((a) => a === '--backend' || a.startsWith('--backend='))) passed.backend = f.backend;
+
+    // The axes; a list of one value is an ordinary option, not an axis.
+    const axes: AblateAxes = {};
+    const list = <T,>(key: keyof TrainSettings, values: T[] | undefined, set: (v: T[]) => void) => {
+      if (!values) return;
+      if (values.length > 1) set(values);
+      else (passed as Record<string, unknown>)[key] = values[0];
+    };
+    if (f.gca === true) axes.gca = true;
+    else if (f.gca === false) passed.gca = false;
+    if (f.ial === true) axes.ial = true;
+    else if (f.ial === false) passed.ial = false;
+    if (f.attention) {
+      const types = f.attention.split(',').map((t) => t.trim());
+      const bad = types.find((t) => !(ATTENTION_TYPES as readonly string[]).includes(t));
+      if (bad !== undefined) throw new AblateError(`--attention ${f.attention}: "${bad}" is not one of ${ATTENTION_TYPES.join(', ')}`);
+      list('attention', types as AttentionType[], (v) => (axes.attention = v));
+    }
+    if (f.aux === 'both') axes.aux = [false, true];
+    else if (f.aux) passed.aux = f.aux === 'on';
+    if (f.lambda) list('lambda', parseNumberList('lambda', f.lambda), (v) => (axes.lambda = v));
+    if (f.r) list('r', parseIntList('r', f.r), (v) => (axes.r = v));
+
+    const folds = f.folds ? parseFolds(f.folds) : [String(file.fold ?? ABLATE_DEFAULTS.folds)];
+    const seeds = f.seeds ? parseIntList('seeds', f.seeds) : [file.seed ?? Number(ABLATE_DEFAULTS.seeds)];
+    const { fold: _f, seed: _s, out: _o, ...base } = passed;
+    const spec = { axes, folds, seeds, base, out: f.out };
+    const plan = expandGrid(spec);
+    const classes = checkData(spec);
+
+    const reporter = createAblateReporter(this.out.mode, `dfer ${this.id}`);
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    let result;
+    try {
+      result = await runGrid(plan, {
+        jobs: f.jobs,
+        runner: spawnTrainRunner(join(this.config.root, 'bin', 'run.js')),
+        signal: controller.signal,
+        emit: (e) => reporter.onEvent(e),
+        classes,
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      reporter.finish();
+    }
+    this.out.result(ablateView({ type: 'grid-end', ...result }, plan.out));
+    const done = result.table.rows.reduce((a, r) => a + r.runs, 0);
+    if (result.interrupted) process.exitCode = 130;
+    else if (result.failures.length) process.exitCode = done > 0 ? EXIT.partial : result.failures.every((x) => x.code === EXIT.badInput) ? EXIT.badInput : EXIT.unexpected;
+  }
+}

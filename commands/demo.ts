@@ -1,0 +1,59 @@
+import { Flags } from '@oclif/core';
+import { DEMO_DEFAULTS, runDemo } from '../src/demo.js';
+import { createProgress } from '../src/ui/progress.js';
+import { createTrainReporter } from '../src/ui/train.js';
+import { BaseCommand } from './_base.js';
+
+export default class Demo extends BaseCommand<typeof Demo> {
+  static summary = "dfer's main job on a fresh machine: synthesise a benchmark, prepare it, train the small preset, evaluate.";
+  static description = `Runs dfer synth (${DEMO_DEFAULTS.clips} clips with known expression intensity, DFEW's class imbalance) -> dfer prepare -> dfer train (the small preset, GCA + IAL, ${DEMO_DEFAULTS.epochs} epochs, U=${DEMO_DEFAULTS.train.u}, batch ${DEMO_DEFAULTS.train.batch}) -> the test split of fold 1, with the live dashboard. About 10 minutes on 2 CPU cores. The directory then holds an ordinary synth tree, prepared set and run directory: every other command accepts them. Running the demo again resumes an interrupted stage and skips finished ones.`;
+
+  static examples = [
+    { description: 'The demo', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Longer, in another directory', command: '<%= config.bin %> <%= command.id %> --dir runs/demo2 --epochs 10' },
+  ];
+
+  static flags = {
+    dir: Flags.string({ default: 'runs/demo', description: 'Directory for the synthetic data, the prepared set and the run.' }),
+    seed: Flags.integer({ default: 1, description: 'Seed of the data and the run.' }),
+    clips: Flags.integer({ min: 35, default: DEMO_DEFAULTS.clips, description: 'Synthetic clips to generate.' }),
+    epochs: Flags.integer({ min: 1, default: DEMO_DEFAULTS.epochs, description: 'Training epochs.' }),
+  };
+
+  async run(): Promise<void> {
+    const f = this.flags;
+    const prefix = `dfer ${this.id}`;
+    const progress = createProgress(this.out.mode, prefix);
+    const reporter = createTrainReporter(this.out.mode, prefix);
+    const controller = new AbortController();
+    const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
+    process.on('SIGINT', onSigint);
+    try {
+      const r = await runDemo({ dir: f.dir, seed: f.seed, backend: f.backend, clips: f.clips, epochs: f.epochs }, (e) => {
+        if (e.type === 'stage') {
+          progress.finish();
+          if (e.skipped) progress.log(`${e.stage}: already done in ${e.dir}`);
+        } else if (e.type === 'synth' && e.event.type === 'start') progress.start('synth', e.event.total, 'clips');
+        else if (e.type === 'synth' && e.event.type === 'clip') progress.update(e.event.done);
+        else if (e.type === 'prepare' && e.event.type === 'start') progress.start('prepare', e.event.total, 'clips');
+        else if (e.type === 'prepare' && e.event.type === 'clip') progress.update(e.event.done);
+        else if (e.type === 'train') reporter.onEvent(e.event);
+      }, controller.signal);
+      reporter.finish();
+      if (r.summary.interrupted) {
+        process.exitCode = 130;
+        return;
+      }
+      const next = [
+        '',
+        `the run and its plots (curves-*.png, confusion.png) are in ${r.runDir}; the prepared set in ${r.dataDir}`,
+        `next: dfer eval --checkpoint ${r.runDir} (recall by intensity), dfer train --data ${r.dataDir} --preset small --no-ial (the baseline), dfer ablate --gca --ial --data ${r.dataDir} --preset small`,
+      ];
+      this.out.result({ json: { synth: r.synthDir, data: r.dataDir, run: r.runDir, test: r.summary.test }, text: next });
+    } finally {
+      process.off('SIGINT', onSigint);
+      progress.finish();
+      reporter.finish();
+    }
+  }
+}

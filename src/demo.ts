@@ -1,0 +1,71 @@
+// The main job on a fresh machine: a synthetic benchmark -> a prepared set -> the small preset trained with the
+// paper's losses -> the test split evaluated. Every stage is the ordinary core function behind its own command, so the
+// demo's directory is an ordinary synth tree, prepared set and run directory that every other command accepts.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendChoice } from './backend.js';
+import { prepareDataset, type PrepareEvent } from './data/prepare.js';
+import { generateSynth, SYNTH_DEFAULTS, type SynthEvent } from './synth/generate.js';
+import type { TrainEvent } from './train/events.js';
+import { resolveTrainOptions, type TrainSettings } from './train/options.js';
+import { train, type TrainSummary } from './train/trainer.js';
+
+export interface DemoOptions {
+  dir: string;
+  seed: number;
+  backend: BackendChoice;
+  clips: number;
+  epochs: number;
+  /** Extra train settings (flags of dfer train). */
+  train?: TrainSettings;
+}
+
+/**
+ * The demo's training recipe, sized for ~10 minutes on 2 CPU cores with the wasm backend: the small preset
+ * (64 px) with U = 8 segments, batch 8, and a learning rate 10x the paper's (from scratch, few epochs).
+ */
+export const DEMO_DEFAULTS = {
+  clips: SYNTH_DEFAULTS.clips,
+  epochs: 4,
+  train: { preset: 'small', u: 8, batch: 8, lr: 0.01, stepSize: 3, evalBatch: 16 } satisfies TrainSettings,
+};
+
+export type DemoEvent =
+  | { type: 'stage'; stage: 'synth' | 'prepare' | 'train'; skipped: boolean; dir: string }
+  | { type: 'synth'; event: SynthEvent }
+  | { type: 'prepare'; event: PrepareEvent }
+  | { type: 'train'; event: TrainEvent };
+
+export interface DemoResult {
+  synthDir: string;
+  dataDir: string;
+  runDir: string;
+  summary: TrainSummary;
+}
+
+export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () => {}, signal?: AbortSignal): Promise<DemoResult> {
+  const synthDir = join(o.dir, 'synth');
+  const dataDir = join(o.dir, 'prepared');
+  const runDir = join(o.dir, 'run');
+
+  // Each stage is resumable on its own; a finished stage is skipped when the demo runs again.
+  const synthDone = existsSync(join(synthDir, 'metadata.csv'));
+  emit({ type: 'stage', stage: 'synth', skipped: synthDone, dir: synthDir });
+  if (!synthDone) await generateSynth({ ...SYNTH_DEFAULTS, out: synthDir, clips: o.clips, seed: o.seed }, (event) => emit({ type: 'synth', event }));
+  if (signal?.aborted) throw new Error('interrupted');
+
+  const prepared = existsSync(join(dataDir, 'manifest.json'));
+  emit({ type: 'stage', stage: 'prepare', skipped: prepared, dir: dataDir });
+  if (!prepared) {
+    await prepareDataset(
+      { source: synthDir, out: dataDir, settings: { size: 80, quality: 90, frames: 16, minFrames: 0 }, strict: false },
+      (event) => emit({ type: 'prepare', event }),
+    );
+  }
+  if (signal?.aborted) throw new Error('interrupted');
+
+  emit({ type: 'stage', stage: 'train', skipped: false, dir: runDir });
+  const options = resolveTrainOptions({}, { ...DEMO_DEFAULTS.train, ...o.train, data: dataDir, fold: '1', epochs: o.epochs, seed: o.seed, backend: o.backend, out: runDir });
+  const summary = await train(options, (event) => emit({ type: 'train', event }), signal);
+  return { synthDir, dataDir, runDir, summary };
+}
