@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { ABLATE_DEFAULTS, checkData, expandGrid, parseIntList, parseNumberList, runGrid, spawnTrainRunner, AblateError, type AblateAxes } from '../src/analysis/ablate.js';
 import { ATTENTION_TYPES, type AttentionType } from '../src/config.js';
 import { parseFolds } from '../src/train/eval-run.js';
-import { readConfigFile, type TrainSettings } from '../src/train/options.js';
+import { readConfigFile, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
 import { ablateView, createAblateReporter } from '../src/ui/ablate.js';
 import { EXIT } from '../src/ui/errors.js';
 import { BaseCommand } from './_base.js';
@@ -25,10 +25,6 @@ const {
   ...TRAIN_PASS_THROUGH
 } = Train.flags;
 
-/** Train flags whose values are numbers given as text. */
-const NUMERIC_TEXT = new Set(['lr', 'momentum', 'weight-decay', 'gamma', 'val-fraction']);
-
-const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export default class Ablate extends BaseCommand<typeof Ablate> {
   static summary = "Run the paper's ablation tables as a grid of training runs: --gca --ial, --attention, --aux, --lambda, --r.";
@@ -71,18 +67,8 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     const file: TrainSettings = f.config ? readConfigFile(f.config) : {};
 
     // Pass-through train options: --config, then the flags given.
-    const passed: TrainSettings = { ...file };
-    for (const key of Object.keys(TRAIN_PASS_THROUGH)) {
-      if (key === 'config') continue;
-      const v = f[key];
-      if (v === undefined) continue;
-      let value: unknown = v;
-      if (NUMERIC_TEXT.has(key)) {
-        value = Number(v);
-        if (!Number.isFinite(value as number)) this.error(`--${key} ${v}: not a number`, { exit: 2 });
-      }
-      (passed as Record<string, unknown>)[camel(key)] = value;
-    }
+    const given = Object.fromEntries(Object.keys(TRAIN_PASS_THROUGH).map((k) => [k, f[k]]));
+    const passed: TrainSettings = { ...file, ...trainSettingsFromFlags(given) };
     if (f.data) passed.data = f.data;
     if (this.argv.some((a) => a === '--backend' || a.startsWith('--backend='))) passed.backend = f.backend;
 

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { ATTENTION_TYPES } from '../src/config.js';
 import { SCHEDULES } from '../src/train/optim.js';
-import { readConfigFile, resolveTrainOptions, resumeOptions, TRAIN_DEFAULTS as D } from '../src/train/options.js';
+import { readConfigFile, resolveTrainOptions, resumeOptions, trainSettingsFromFlags, TRAIN_DEFAULTS as D } from '../src/train/options.js';
 import { train } from '../src/train/trainer.js';
 import { createTrainReporter } from '../src/ui/train.js';
 import { BaseCommand } from './_base.js';
@@ -59,47 +59,11 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 3 bad input or a non-fin
 
   async run(): Promise<void> {
     const f = this.flags;
-    const num = (name: string, v?: string) => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) this.error(`--${name} ${v}: not a number`, { exit: 2 });
-      return n;
-    };
-    const backendGiven = this.argv.includes('--backend') || this.argv.some((a) => a.startsWith('--backend='));
+    // --backend has a default (auto); only an explicit one overrides a --config file or a resumed run's.
+    const backendGiven = this.argv.some((a) => a === '--backend' || a.startsWith('--backend='));
     const options = f.resume
       ? resumeOptions(f.out ?? this.error('--resume needs --out <run directory>', { exit: 2 }), { backend: backendGiven ? f.backend : undefined, workers: f.workers, epochs: f.epochs })
-      : resolveTrainOptions(f.config ? readConfigFile(f.config) : {}, {
-          data: f.data,
-          fold: f.fold,
-          preset: f.preset,
-          epochs: f.epochs,
-          batch: f.batch,
-          lr: num('lr', f.lr),
-          momentum: num('momentum', f.momentum),
-          weightDecay: num('weight-decay', f['weight-decay']),
-          schedule: f.schedule,
-          stepSize: f['step-size'],
-          gamma: num('gamma', f.gamma),
-          lambda: num('lambda', f.lambda),
-          r: f.r,
-          attention: f.attention,
-          gca: f.gca,
-          aux: f.aux,
-          ial: f.ial,
-          augment: f.augment,
-          u: f.u,
-          v: f.v,
-          rule: f.rule,
-          seed: f.seed,
-          backend: backendGiven ? f.backend : undefined,
-          out: f.out,
-          valFraction: num('val-fraction', f['val-fraction']),
-          selectOn: f['select-on'],
-          selectMetric: f['select-metric'],
-          saveEvery: f['save-every'],
-          evalBatch: f['eval-batch'],
-          workers: f.workers,
-        });
+      : resolveTrainOptions(f.config ? readConfigFile(f.config) : {}, trainSettingsFromFlags({ ...f, backend: backendGiven ? f.backend : undefined }));
     const reporter = createTrainReporter(this.out.mode, `dfer ${this.id}`);
     // Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C quits at once.
     const controller = new AbortController();

@@ -8,13 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
 import { useBackend, type BackendChoice } from '../backend.js';
 import { deriveShapes } from '../config.js';
-import { loadBatches } from '../data/loader.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
 import { CheckpointError, loadCheckpoint } from '../model/checkpoint.js';
-import { forward, type Model } from '../model/network.js';
+import type { Model } from '../model/network.js';
 import { Rng } from '../random.js';
 import { EvalError, resolveCheckpoint } from '../train/eval-run.js';
+import { argmaxRows, forwardSplit } from '../train/evaluate.js';
 import { writeSvgAndPng } from './plots.js';
 import { classColour, MISSING_COLOUR, scatterSvg, viridis, type ScatterRow } from './scatter.js';
 import { knnAccuracy, tsne, TSNE_DEFAULTS, type TsneMethod, type TsneProgress } from './tsne.js';
@@ -36,22 +36,9 @@ export async function extractFeatures(
   o: { sampling: SamplingSpec; batchSize: number; workers?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<SplitFeatures> {
   const dim = deriveShapes(model.config).temporalDim;
-  const features = new Float32Array(ids.length * dim);
-  const labels = new Int32Array(ids.length);
-  const predicted = new Int32Array(ids.length);
-  let done = 0;
-  for await (const batch of loadBatches({ set, ids, mode: 'test', sampling: o.sampling, augment: null, size: model.config.imageSize, batchSize: o.batchSize, seed: 0, epoch: 0, dropLast: false, workers: o.workers })) {
-    const [f, p] = tf.tidy(() => {
-      const out = forward(model, tf.tensor5d(batch.clips, batch.shape), { training: false, layout: 'BTHWC' });
-      return [out.features.dataSync() as Float32Array, out.logits.argMax(1).dataSync() as Int32Array];
-    });
-    features.set(f, done * dim);
-    predicted.set(p, done);
-    labels.set(batch.labels, done);
-    done += batch.ids.length;
-    o.onProgress?.(done, ids.length);
-  }
-  return { ids: [...ids], labels, predicted, features, dim };
+  const out = await forwardSplit(model, set, ids, { ...o, features: true });
+  const predicted = argmaxRows(out.probabilities, model.config.numClasses);
+  return { ids: out.ids, labels: out.labels, predicted, features: out.features!, dim };
 }
 
 export interface TsneRunOptions {

@@ -1,17 +1,5 @@
 // The few distributions the generator draws from, on top of Rng (src/random.ts) so that every draw follows --seed.
-import { Rng } from '../random.js';
-
-/** A 32-bit seed from several integers: one independent stream per (seed, clip, component). FNV-1a style. */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  return h >>> 0;
-}
+import { mixSeed, Rng } from '../random.js';
 
 /** A generator for one component of one clip (or identity), independent of every other draw. */
 export function streamFor(seed: number, ...parts: number[]): Rng {

@@ -10,6 +10,10 @@ import type { ActionUnits, Identity } from './face.js';
 import { clamp } from './distributions.js';
 import { Canvas, Ellipse, Implicit, Intersect, Outline, Polygon, RoundedRect, Stroke, quadBezier, scaleRgb, mix, type Rgb, type PaintFn } from './raster.js';
 
+// Math through a module constant: a global lookup in a hot loop is slow where the global object is intercepted
+// (Node vm contexts, e.g. jest: 30x slower per call).
+const M = Math;
+
 /** What changes from frame to frame. */
 export interface FaceState {
   aus: ActionUnits;
@@ -36,13 +40,13 @@ const FACE_DEPTH = 1.15; // cylinder radius for the eyes, brows, mouth
 const NOSE_DEPTH = 1.45; // the nose sticks out: it moves more with yaw
 
 function yawWarp(yaw: number) {
-  const at = (x: number, r: number) => r * Math.sin(Math.asin(clamp(x / r, -1, 1)) + yaw);
+  const at = (x: number, r: number) => r * M.sin(M.asin(clamp(x / r, -1, 1)) + yaw);
   return {
     p: (x: number, y: number, r = FACE_DEPTH): Pt => [at(x, r), y],
     /** Horizontal foreshortening at x (for widths of small parts). */
     squeeze: (x: number, r = FACE_DEPTH) => {
-      const phi = Math.asin(clamp(x / r, -1, 1));
-      return Math.max(0.2, Math.cos(phi + yaw) / Math.max(0.2, Math.cos(phi)));
+      const phi = M.asin(clamp(x / r, -1, 1));
+      return M.max(0.2, M.cos(phi + yaw) / M.max(0.2, M.cos(phi)));
     },
   };
 }
@@ -57,7 +61,7 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   const bottom = id.bottom + 0.12 * a.AU26; // the jaw drop lowers the chin
 
   // ---- body, hair behind the head, ears ----------------------------------------------------------------------
-  cv.fill(new Ellipse(0, bottom + 1.55, 1.95, 0.8), look.clothing);
+  cv.fill(new Ellipse(0, bottom + 1.55, 1.95, 0.8), fabricPaint(look.clothing));
   cv.fill(new RoundedRect(0, bottom + 0.35, 0.42, 0.6, 0.12), darker(skin, 0.78));
   if (id.hairStyle === 'long' || id.hairStyle === 'curly') {
     const wide = id.hairStyle === 'curly' ? 1.38 : 1.22;
@@ -74,10 +78,10 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   const top = id.top;
   const outline = new Implicit(
     (x, y) => {
-      const t = y < 0 ? 0 : Math.min(1.2, y / bottom);
+      const t = y < 0 ? 0 : M.min(1.2, y / bottom);
       const hx = x / (1 - id.jaw * t * t);
       const hy = y / (y < 0 ? top : bottom);
-      return Math.sqrt(hx * hx + hy * hy) - 1;
+      return M.sqrt(hx * hx + hy * hy) - 1;
     },
     [-1.05, -top - 0.05, 1.05, bottom + 0.05],
   );
@@ -92,35 +96,35 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     const innerY = browY - 0.11 * a.AU1 + 0.075 * a.AU4 + 0.03 * a.AU9;
     const outerY = browY + 0.02 - 0.1 * a.AU2 - 0.02 * a.AU1 + 0.035 * a.AU4;
     // The arch flattens when the brows are lowered and drawn together.
-    const arch = Math.max(0, id.browArch + 0.03 * a.AU2 - 0.03 * a.AU4);
+    const arch = M.max(0, id.browArch + 0.03 * a.AU2 - 0.03 * a.AU4);
     const inner = w.p(side * innerX, innerY);
     const outer = w.p(side * outerX, outerY);
-    const ctrl = w.p(side * (innerX + 0.55 * (outerX - innerX)), Math.min(innerY, outerY) - 2 * arch - 0.01);
+    const ctrl = w.p(side * (innerX + 0.55 * (outerX - innerX)), M.min(innerY, outerY) - 2 * arch - 0.01);
     const pts = quadBezier(inner, ctrl, outer, 8);
     const half = pts.map((_, i) => id.browThick * (0.55 - 0.3 * (i / 8) ** 1.5));
     cv.fill(new Stroke(pts, half), id.brows, 0.95, 0.006);
     brows.push({ inner, outer });
   }
   // Forehead wrinkles (AU1 in the middle, AU2 at the sides) and the vertical lines between lowered brows (AU4).
-  const foreheadLines = Math.max(a.AU1, a.AU2);
+  const foreheadLines = M.max(a.AU1, a.AU2);
   if (foreheadLines > 0) {
     for (let k = 0; k < 3; k++) {
       const y = browY - 0.17 - 0.075 * k;
       const bend = 0.03 * (a.AU2 - a.AU1);
       const pts = quadBezier(w.p(-0.42, y + bend), w.p(0, y - 2 * bend - 0.01), w.p(0.42, y + bend), 8);
-      cv.fill(new Stroke(pts, pts.map((_, i) => 0.011 * Math.sin((Math.PI * (i + 0.5)) / 9))), shadow, 0.5 * Math.min(1, foreheadLines), 0.012);
+      cv.fill(new Stroke(pts, pts.map((_, i) => 0.011 * M.sin((M.PI * (i + 0.5)) / 9))), shadow, 0.5 * M.min(1, foreheadLines), 0.012);
     }
   }
   if (a.AU4 > 0) {
     for (const side of [-1, 1]) {
       const x = side * 0.045;
-      cv.fill(new Stroke([w.p(x, browY + 0.03), w.p(x * 0.8, browY - 0.1)], [0.011, 0.006]), shadow, 0.6 * Math.min(1, a.AU4), 0.01);
+      cv.fill(new Stroke([w.p(x, browY + 0.03), w.p(x * 0.8, browY - 0.1)], [0.011, 0.006]), shadow, 0.6 * M.min(1, a.AU4), 0.01);
     }
   }
 
   // ---- eyes ----------------------------------------------------------------------------------------------------
-  const upperOpen = Math.max(0, id.eyeH * (1 + 0.6 * a.AU5 - 0.35 * a.AU7 - 0.2 * a.AU6 - 0.45 * a.AU41 - 0.15 * a.AU9) * (1 - s.blink));
-  const lowerOpen = Math.max(0, id.eyeH * 0.75 * (1 - 0.45 * a.AU6 - 0.4 * a.AU7 - 0.25 * a.AU9 + 0.15 * a.AU5) * (1 - 0.8 * s.blink));
+  const upperOpen = M.max(0, id.eyeH * (1 + 0.6 * a.AU5 - 0.35 * a.AU7 - 0.2 * a.AU6 - 0.45 * a.AU41 - 0.15 * a.AU9) * (1 - s.blink));
+  const lowerOpen = M.max(0, id.eyeH * 0.75 * (1 - 0.45 * a.AU6 - 0.4 * a.AU7 - 0.25 * a.AU9 + 0.15 * a.AU5) * (1 - 0.8 * s.blink));
   for (const side of [-1, 1]) {
     const cx = side * id.eyeX;
     const cy = id.eyeY;
@@ -139,12 +143,12 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       cv.fill(new Intersect(new Ellipse(ix - 0.3 * id.irisR, iy - 0.35 * id.irisR, 0.2 * id.irisR, 0.2 * id.irisR), eyeShape), [1, 1, 1], 0.85);
     }
     // Upper lid with lashes, a faint lower lid, and the lid crease above.
-    cv.fill(new Stroke(upper, upper.map((_, i) => 0.012 + 0.01 * Math.sin((Math.PI * i) / 10))), [0.09, 0.06, 0.05], 0.95);
+    cv.fill(new Stroke(upper, upper.map((_, i) => 0.012 + 0.01 * M.sin((M.PI * i) / 10))), [0.09, 0.06, 0.05], 0.95);
     cv.fill(new Stroke(lower, lower.map(() => 0.008)), darker(skin, 0.55), 0.45);
     const crease = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy - 0.02), [mid[0], cy - 2 * upperOpen - 0.09 - 0.03 * a.AU5], w.p(cx + side * 0.9 * id.eyeW, cy - id.eyeTilt - 0.03), 8);
     cv.fill(new Stroke(crease, crease.map(() => 0.009)), shadow, 0.3, 0.01);
     // Cheek raise (AU6) and lid tightening (AU7) bunch the skin under the eye; AU6 adds crow's feet.
-    const bunch = Math.min(1, a.AU6 + 0.5 * a.AU7 + 0.4 * a.AU9);
+    const bunch = M.min(1, a.AU6 + 0.5 * a.AU7 + 0.4 * a.AU9);
     if (bunch > 0) {
       const under = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy + 0.06), [mid[0], cy + 2 * lowerOpen + 0.08], w.p(cx + side * 0.9 * id.eyeW, cy + 0.04), 8);
       cv.fill(new Stroke(under, under.map(() => 0.01)), shadow, 0.45 * bunch, 0.012);
@@ -153,7 +157,7 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       for (let k = -1; k <= 1; k++) {
         const o = w.p(cx + side * (id.eyeW + 0.04), cy + 0.035 * k);
         const e = w.p(cx + side * (id.eyeW + 0.13), cy + 0.07 * k - 0.01);
-        cv.fill(new Stroke([o, e], [0.009, 0.004]), shadow, 0.5 * Math.min(1, a.AU6), 0.008);
+        cv.fill(new Stroke([o, e], [0.009, 0.004]), shadow, 0.5 * M.min(1, a.AU6), 0.008);
       }
     }
   }
@@ -162,7 +166,7 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   if (a.AU6 > 0) {
     for (const side of [-1, 1]) {
       const [x, y] = w.p(side * 0.55, id.noseY - 0.02 - 0.07 * a.AU6);
-      cv.fill(new Ellipse(x, y, 0.2, 0.12), mix(skin, [1, 0.85, 0.8], 0.25), 0.35 * Math.min(1, a.AU6), 0.12);
+      cv.fill(new Ellipse(x, y, 0.2, 0.12), mix(skin, [1, 0.85, 0.8], 0.25), 0.35 * M.min(1, a.AU6), 0.12);
     }
   }
 
@@ -189,42 +193,42 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     for (let k = 0; k < 3; k++) {
       const y = id.eyeY + 0.09 + 0.045 * k;
       const pts = quadBezier(w.p(-0.085, y + 0.01, NOSE_DEPTH), w.p(0, y - 0.02, NOSE_DEPTH), w.p(0.085, y + 0.01, NOSE_DEPTH), 6);
-      cv.fill(new Stroke(pts, pts.map(() => 0.009)), shadow, 0.7 * Math.min(1, a.AU9), 0.008);
+      cv.fill(new Stroke(pts, pts.map(() => 0.009)), shadow, 0.7 * M.min(1, a.AU9), 0.008);
     }
   }
 
   // ---- mouth ------------------------------------------------------------------------------------------------------
   const mw = id.mouthW * (1 + 0.16 * a.AU12 + 0.3 * a.AU20 - 0.14 * a.AU24 - 0.12 * a.AU26 * clamp(1 - a.AU20, 0, 1) - 0.05 * a.AU10);
-  const cornerDy = -0.1 * a.AU12 + 0.085 * a.AU15 + 0.02 * a.AU20 - 0.015 * a.AU10;
+  const cornerDy = -0.12 * a.AU12 + 0.085 * a.AU15 + 0.02 * a.AU20 - 0.015 * a.AU10;
   const mouthY = id.mouthY - 0.02 * a.AU17 + 0.02 * a.AU26;
   const gapTop = 0.045 * a.AU10 + 0.015 * a.AU25 + 0.02 * a.AU26;
   const gapBot = 0.03 * a.AU25 + 0.17 * a.AU26;
-  const roundness = 0.6 - 0.4 * Math.min(1, a.AU20); // AU20 squares the opening off (fear), AU26 alone is round
-  const up = id.upperLip * Math.max(0.25, 1 - 0.55 * a.AU24 - 0.3 * a.AU20 - 0.2 * a.AU12 + 0.1 * a.AU10);
-  const lo = id.lowerLip * Math.max(0.25, 1 - 0.5 * a.AU24 - 0.3 * a.AU20 - 0.15 * a.AU12 + 0.2 * a.AU17);
+  const roundness = 0.6 - 0.4 * M.min(1, a.AU20); // AU20 squares the opening off (fear), AU26 alone is round
+  const up = id.upperLip * M.max(0.25, 1 - 0.55 * a.AU24 - 0.3 * a.AU20 - 0.2 * a.AU12 + 0.1 * a.AU10);
+  const lo = id.lowerLip * M.max(0.25, 1 - 0.5 * a.AU24 - 0.3 * a.AU20 - 0.15 * a.AU12 + 0.2 * a.AU17);
   const N = 16;
   const curve = (f: (s: number) => number): Pt[] => Array.from({ length: N + 1 }, (_, i) => {
     const s = -1 + (2 * i) / N;
     return w.p(s * mw, f(s));
   });
   const base = (s: number) => mouthY + cornerDy * s * s;
-  const open = (s: number) => Math.pow(Math.max(0, 1 - s * s), roundness);
+  const open = (s: number) => M.pow(M.max(0, 1 - s * s), roundness);
   // AU10 lifts the upper lip most just beside the middle (a snarl), AU25/26 open the mouth from the centre.
-  const innerTop = (s: number) => base(s) - gapTop * open(s) * (1 + 0.3 * a.AU10 * Math.exp(-(((Math.abs(s) - 0.35) / 0.25) ** 2)));
+  const innerTop = (s: number) => base(s) - gapTop * open(s) * (1 + 0.3 * a.AU10 * M.exp(-(((M.abs(s) - 0.35) / 0.25) ** 2)));
   const innerBot = (s: number) => base(s) + gapBot * open(s);
-  const bow = (s: number) => 1 - 0.3 * Math.exp(-((s / 0.16) ** 2)); // the dip of the Cupid's bow
-  const outerTop = (s: number) => innerTop(s) - up * Math.pow(Math.max(0, 1 - s * s), 0.4) * bow(s);
-  const outerBot = (s: number) => innerBot(s) + lo * Math.pow(Math.max(0, 1 - s * s), 0.5);
+  const bow = (s: number) => 1 - 0.3 * M.exp(-((s / 0.16) ** 2)); // the dip of the Cupid's bow
+  const outerTop = (s: number) => innerTop(s) - up * M.pow(M.max(0, 1 - s * s), 0.4) * bow(s);
+  const outerBot = (s: number) => innerBot(s) + lo * M.pow(M.max(0, 1 - s * s), 0.5);
   // Nasolabial folds deepen with the smile (AU12), the upper-lip raise (AU10) and the nose wrinkle (AU9).
-  const fold = Math.min(1, a.AU12 + 0.8 * a.AU10 + 0.6 * a.AU9 + 0.3 * a.AU6);
+  const fold = M.min(1, a.AU12 + 0.8 * a.AU10 + 0.6 * a.AU9 + 0.3 * a.AU6);
   for (const side of [-1, 1]) {
     const pts = quadBezier(
-      w.p(side * (id.noseW + 0.05), id.noseY - 0.02),
-      w.p(side * (id.noseW + 0.15 + 0.05 * fold), (id.noseY + mouthY) / 2),
-      w.p(side * (mw + 0.05), base(1) + 0.05),
+      w.p(side * (id.noseW + 0.06), id.noseY - 0.03),
+      w.p(side * (id.noseW + 0.17 + 0.05 * fold), (id.noseY + mouthY) / 2),
+      w.p(side * (mw + 0.09), base(1) + 0.03),
       8,
     );
-    cv.fill(new Stroke(pts, pts.map((_, i) => 0.008 + 0.008 * Math.sin((Math.PI * i) / 8))), shadow, 0.15 + 0.5 * fold, 0.02);
+    cv.fill(new Stroke(pts, pts.map((_, i) => 0.007 + 0.008 * M.sin((M.PI * i) / 8))), shadow, 0.07 + 0.5 * fold, 0.02);
   }
   const upperOuter = curve(outerTop);
   const lowerOuter = curve(outerBot);
@@ -243,13 +247,13 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   cv.fill(new Stroke(upperInner, upperInner.map(() => 0.011)), darker(id.lips, 0.45), 0.85);
   for (const side of [-1, 1]) {
     const [x, y] = w.p(side * (mw + 0.015), base(1));
-    cv.fill(new Ellipse(x, y, 0.025, 0.02), shadow, 0.35 + 0.25 * Math.min(1, a.AU12 + a.AU15), 0.02);
+    cv.fill(new Ellipse(x, y, 0.025, 0.02), shadow, 0.35 + 0.25 * M.min(1, a.AU12 + a.AU15), 0.02);
   }
   // The chin raiser (AU17) pushes the lower lip up and creases the chin below it.
   if (a.AU17 > 0) {
     const y = outerBot(0) + 0.07;
     const pts = quadBezier(w.p(-0.13, y + 0.02), w.p(0, y - 0.03), w.p(0.13, y + 0.02), 6);
-    cv.fill(new Stroke(pts, pts.map(() => 0.012)), shadow, 0.5 * Math.min(1, a.AU17), 0.015);
+    cv.fill(new Stroke(pts, pts.map(() => 0.012)), shadow, 0.5 * M.min(1, a.AU17), 0.015);
   }
 
   // ---- hair on top of the head ---------------------------------------------------------------------------------
@@ -260,13 +264,15 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     const ry = top + 0.14;
     const cap = new Implicit(
       (x, y) => {
-        const r = bumpy ? 1 + bumpy * Math.sin(9 * Math.atan2(y, x)) : 1;
+        const r = bumpy ? 1 + bumpy * M.sin(9 * M.atan2(y, x)) : 1;
         const hx = x / (1.08 * r);
         const hy = (y + 0.03) / (ry * r);
-        const head = Math.sqrt(hx * hx + hy * hy) - 1;
-        const x4 = x * x * x * x;
-        const line = bangs ? hl + 0.25 * x4 + 0.015 * Math.sin(25 * x) : hl + 0.9 * x4;
-        return Math.max(head, (y - line) * 2);
+        const head = M.sqrt(hx * hx + hy * hy) - 1;
+        // Below the hairline y = line(x): the vertical gap over sqrt(1 + slope^2) is about the distance to it.
+        const x3 = x * x * x;
+        const line = bangs ? hl + 0.25 * x3 * x + 0.015 * M.sin(25 * x) : hl + 0.9 * x3 * x;
+        const slope = bangs ? x3 + 0.375 * M.cos(25 * x) : 3.6 * x3;
+        return M.max(head, (y - line) / M.sqrt(1 + slope * slope));
       },
       [-1.2, -top - 0.3, 1.2, 0.3],
     );
@@ -300,11 +306,28 @@ function facePaint(skin: Rgb, look: FaceLook, top: number, bottom: number): Pain
   };
 }
 
-/** Hair: a little lighter on top. */
+/** A triangle wave of period 1 in [-1, 1]: a cheap sine for textures (paints run once per pixel). */
+const tri = (t: number) => 4 * M.abs(t - M.floor(t) - 0.5) - 1;
+
+/**
+ * Hair: a little lighter on top, with fine strands. The texture matters beyond looks: large flat areas of a saturated
+ * colour are what dfer prepare's damaged-frame check looks for, and real hair is never flat.
+ */
 function shadedPaint(c: Rgb, amount: number, top: number): PaintFn {
   const [r, g, b] = c;
-  return (_x, y, out) => {
-    const k = 1 + amount * clamp(-y / top, -1, 1);
+  return (x, y, out) => {
+    const k = (1 + amount * clamp(-y / top, -1, 1)) * (1 + 0.12 * tri(9 * x + 1.5 * y * y));
+    out[0] = r * k;
+    out[1] = g * k;
+    out[2] = b * k;
+  };
+}
+
+/** Clothing: soft vertical folds (not a flat colour either). */
+function fabricPaint(c: Rgb): PaintFn {
+  const [r, g, b] = c;
+  return (x, y, out) => {
+    const k = 1 + 0.1 * tri(2.2 * x + 0.3 * y) * tri(0.8 * x - 0.5 * y);
     out[0] = r * k;
     out[1] = g * k;
     out[2] = b * k;

@@ -164,8 +164,8 @@ const HAIR_COLOURS: Rgb[] = [
   [0.07, 0.06, 0.05],
   [0.2, 0.13, 0.08],
   [0.38, 0.25, 0.14],
-  [0.78, 0.64, 0.4],
-  [0.52, 0.24, 0.11],
+  [0.78, 0.66, 0.47],
+  [0.5, 0.27, 0.19],
   [0.62, 0.61, 0.59],
 ];
 const IRIS_COLOURS: Rgb[] = [
@@ -207,7 +207,7 @@ export function drawIdentity(rng: Rng, index: number): Identity {
   const hair = jitterRgb(rng, HAIR_COLOURS[hairIndex], 0.08);
   const iris = skinTone > 0.5 ? IRIS_COLOURS[rng.int(2)] : IRIS_COLOURS[rng.int(IRIS_COLOURS.length)];
   const brows: Rgb = hairIndex === 3 || hairIndex === 5 ? [hair[0] * 0.6, hair[1] * 0.6, hair[2] * 0.6] : [hair[0] * 0.85, hair[1] * 0.85, hair[2] * 0.85];
-  const eyeH = between(rng, 0.075, 0.1);
+  const eyeH = between(rng, 0.08, 0.105);
   return {
     index,
     top: between(rng, 1.2, 1.38),

@@ -6,6 +6,7 @@ import { loadBatches } from '../data/loader.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import type { PreparedSet } from '../data/store.js';
 import { forward, type Model } from '../model/network.js';
+import { deriveShapes } from '../config.js';
 import type { Metrics } from './events.js';
 
 export interface EvalOptions {
@@ -22,23 +23,53 @@ export interface ClipResult {
   probabilities: number[];
 }
 
-export async function evaluateSplit(model: Model, set: PreparedSet, ids: string[], o: EvalOptions): Promise<{ metrics: Metrics; clips: ClipResult[] }> {
+/** Every clip's class probabilities (and, on request, its clip feature), in `ids` order. */
+export interface SplitOutputs {
+  ids: string[];
+  labels: Int32Array;
+  probabilities: Float32Array; // (N, classes)
+  features?: Float32Array; // (N, temporalDim)
+}
+
+/** The one inference loop over a split: test-mode sampling, no augmentation, eval-mode BatchNorm. */
+export async function forwardSplit(model: Model, set: PreparedSet, ids: string[], o: EvalOptions & { features?: boolean }): Promise<SplitOutputs> {
   if (!ids.length) throw new Error('cannot evaluate an empty split');
-  const size = model.config.imageSize;
-  const clips: ClipResult[] = [];
-  for await (const batch of loadBatches({ set, ids, mode: 'test', sampling: o.sampling, augment: null, size, batchSize: o.batchSize, seed: 0, epoch: 0, dropLast: false, workers: o.workers })) {
-    const probs = tf.tidy(() => {
-      const x = tf.tensor5d(batch.clips, batch.shape);
-      return tf.softmax(forward(model, x, { training: false, layout: 'BTHWC' }).logits).arraySync() as number[][];
+  const k = model.config.numClasses;
+  const dim = deriveShapes(model.config).temporalDim;
+  const probabilities = new Float32Array(ids.length * k);
+  const features = o.features ? new Float32Array(ids.length * dim) : undefined;
+  const labels = new Int32Array(ids.length);
+  let done = 0;
+  for await (const batch of loadBatches({ set, ids, mode: 'test', sampling: o.sampling, augment: null, size: model.config.imageSize, batchSize: o.batchSize, seed: 0, epoch: 0, dropLast: false, workers: o.workers })) {
+    const [p, f] = tf.tidy(() => {
+      const out = forward(model, tf.tensor5d(batch.clips, batch.shape), { training: false, layout: 'BTHWC' });
+      return [tf.softmax(out.logits).dataSync() as Float32Array, features ? (out.features.dataSync() as Float32Array) : undefined];
     });
-    probs.forEach((p, i) => clips.push({ id: batch.ids[i], label: batch.labels[i], predicted: p.indexOf(Math.max(...p)), probabilities: p }));
-    o.onProgress?.(clips.length, ids.length);
+    probabilities.set(p, done * k);
+    if (features && f) features.set(f, done * dim);
+    labels.set(batch.labels, done);
+    done += batch.ids.length;
+    o.onProgress?.(done, ids.length);
   }
-  const metrics = computeMetrics(
-    clips.map((c) => c.label),
-    clips.map((c) => c.predicted),
-    model.config.numClasses,
-    clips.map((c) => set.clip(c.id).intensity),
-  );
+  return { ids: [...ids], labels, probabilities, ...(features ? { features } : {}) };
+}
+
+/** argmax of each row of a (N, K) array. */
+export function argmaxRows(values: Float32Array, k: number): Int32Array {
+  const out = new Int32Array(values.length / k);
+  for (let i = 0; i < out.length; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (values[i * k + j] > values[i * k + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+export async function evaluateSplit(model: Model, set: PreparedSet, ids: string[], o: EvalOptions): Promise<{ metrics: Metrics; clips: ClipResult[] }> {
+  const k = model.config.numClasses;
+  const out = await forwardSplit(model, set, ids, o);
+  const predicted = argmaxRows(out.probabilities, k);
+  const clips: ClipResult[] = out.ids.map((id, i) => ({ id, label: out.labels[i], predicted: predicted[i], probabilities: Array.from(out.probabilities.subarray(i * k, (i + 1) * k)) }));
+  const metrics = computeMetrics(out.labels, predicted, k, out.ids.map((id) => set.clip(id).intensity));
   return { metrics, clips };
 }

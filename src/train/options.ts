@@ -70,6 +70,31 @@ export const TRAIN_DEFAULTS = {
 
 export class OptionError extends Error {}
 
+/** Train options whose command-line values are numbers written as text (so 1e-3 and 0.001 both work). */
+const NUMERIC_TEXT = new Set(['lr', 'momentum', 'weightDecay', 'gamma', 'lambda', 'valFraction']);
+/** Flags of the commands that are not train settings. */
+const NOT_SETTINGS = new Set(['config', 'resume', 'json']);
+
+/**
+ * Parsed command-line flags (kebab-case, numbers as text) -> TrainSettings (camelCase, numbers). Flags left
+ * undefined were not given, so --config and the defaults fill them. Shared by dfer train and dfer ablate.
+ */
+export function trainSettingsFromFlags(flags: Record<string, unknown>): TrainSettings {
+  const out: Record<string, unknown> = {};
+  for (const [flag, value] of Object.entries(flags)) {
+    if (value === undefined || NOT_SETTINGS.has(flag)) continue;
+    const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (NUMERIC_TEXT.has(key)) {
+      const n = Number(value);
+      if (typeof value !== 'number' && (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n))) {
+        throw new OptionError(`--${flag} ${String(value)}: not a number`);
+      }
+      out[key] = n;
+    } else out[key] = key === 'fold' ? String(value) : value;
+  }
+  return out as TrainSettings;
+}
+
 export function readConfigFile(file: string): TrainSettings {
   let parsed: unknown;
   try {
