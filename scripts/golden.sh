@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job until training lands: import the authors' official weights, then classify the golden clips with them
+# The golden check: import the authors' official weights, then classify the golden clips with them
 # and show that dfer reproduces the official PyTorch logits. Reads ../shared in place (or $DFER_SHARED).
 set -euo pipefail
 cd "$(dirname "$0")/.."
