@@ -42,8 +42,9 @@ Deterministic: the same options give byte-identical files whatever --jobs. Atomi
     'max-frames': Flags.integer({ min: 1, default: D.maxFrames, description: 'Longest clip in frames (lengths are uniform in between).' }),
     identities: Flags.integer({ min: 5, description: 'Number of people (default: one per 6 clips).' }),
     intensity: Flags.custom<{ a: number; b: number }>({
-      description: `Apex intensity distribution Beta(A,B) as "A,B" (default ${D.intensity.a},${D.intensity.b}; "1,2" makes low intensities commoner).`,
+      description: 'Apex intensity distribution Beta(A,B) as "A,B" ("1,2" makes low intensities commoner).',
       default: { a: D.intensity.a, b: D.intensity.b },
+      defaultHelp: async () => `${D.intensity.a},${D.intensity.b}`,
       parse: async (s) => {
         const m = /^\s*([\d.]+)\s*,\s*([\d.]+)\s*$/.exec(s);
         const [a, b] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];

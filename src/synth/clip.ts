@@ -3,7 +3,7 @@
 import type { Frame } from '../data/images.js';
 import { Rng } from '../random.js';
 import { drawFace } from './draw-face.js';
-import { ACTION_UNITS, profileAt, scaleAUs, type ActionUnits, type Identity, type TemporalProfile } from './face.js';
+import { profileAt, scaleAUs, type ActionUnits, type Identity, type TemporalProfile } from './face.js';
 import { Canvas } from './raster.js';
 import { blinkAt, drawOccluder, finishFrame, gazeAt, poseAt, renderBackground, talkAt, type Scene } from './scene.js';
 
@@ -34,9 +34,6 @@ export function frameAUs(spec: ClipSpec, t: number): ActionUnits {
   return aus;
 }
 
-/** The expression's strength at frame t (intensity x e(t)), what the paper calls the frame's intensity. */
-export const frameIntensity = (spec: ClipSpec, t: number) => spec.intensity * profileAt(spec.profile, t);
-
 /** Renders the clip's frames in order, handing each to `onFrame` as soon as it is ready (so encoding can overlap). */
 export function renderClip(spec: ClipSpec, identity: Identity, size: number, onFrame: (frame: Frame, t: number) => void): void {
   if (spec.identity !== identity.index) throw new Error(`clip ${spec.id} belongs to identity ${spec.identity}, got ${identity.index}`);
@@ -62,11 +59,4 @@ export function renderClipFrames(spec: ClipSpec, identity: Identity, size: numbe
   const frames: Frame[] = [];
   renderClip(spec, identity, size, (f) => frames.push(f));
   return frames;
-}
-
-/** The clip's action units at intensity 1 as "AU1:0.93 AU2:0.80 ..." (non-zero ones), for the metadata. */
-export function describeAUs(aus: ActionUnits): string {
-  return ACTION_UNITS.filter((a) => aus[a] > 0)
-    .map((a) => `${a}:${aus[a].toFixed(2)}`)
-    .join(' ');
 }

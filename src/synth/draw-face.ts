@@ -91,17 +91,17 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   const browY = id.eyeY - id.browGap;
   const brows: { inner: Pt; outer: Pt }[] = [];
   for (const side of [-1, 1]) {
-    const innerX = id.eyeX - 0.55 * id.browLen - 0.05 * a.AU4 - 0.015 * a.AU9;
+    const innerX = id.eyeX - 0.55 * id.browLen - 0.07 * a.AU4 - 0.02 * a.AU9;
     const outerX = id.eyeX + 0.5 * id.browLen;
-    const innerY = browY - 0.11 * a.AU1 + 0.075 * a.AU4 + 0.03 * a.AU9;
-    const outerY = browY + 0.02 - 0.1 * a.AU2 - 0.02 * a.AU1 + 0.035 * a.AU4;
+    const innerY = browY - 0.15 * a.AU1 + 0.1 * a.AU4 + 0.04 * a.AU9;
+    const outerY = browY + 0.02 - 0.13 * a.AU2 - 0.03 * a.AU1 + 0.05 * a.AU4;
     // The arch flattens when the brows are lowered and drawn together.
     const arch = M.max(0, id.browArch + 0.03 * a.AU2 - 0.03 * a.AU4);
     const inner = w.p(side * innerX, innerY);
     const outer = w.p(side * outerX, outerY);
     const ctrl = w.p(side * (innerX + 0.55 * (outerX - innerX)), M.min(innerY, outerY) - 2 * arch - 0.01);
-    const pts = quadBezier(inner, ctrl, outer, 8);
-    const half = pts.map((_, i) => id.browThick * (0.55 - 0.3 * (i / 8) ** 1.5));
+    const pts = quadBezier(inner, ctrl, outer, 6);
+    const half = pts.map((_, i) => id.browThick * (0.55 - 0.3 * (i / 6) ** 1.5));
     cv.fill(new Stroke(pts, half), id.brows, 0.95, 0.006);
     brows.push({ inner, outer });
   }
@@ -112,18 +112,18 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       const y = browY - 0.17 - 0.075 * k;
       const bend = 0.03 * (a.AU2 - a.AU1);
       const pts = quadBezier(w.p(-0.42, y + bend), w.p(0, y - 2 * bend - 0.01), w.p(0.42, y + bend), 8);
-      cv.fill(new Stroke(pts, pts.map((_, i) => 0.011 * M.sin((M.PI * (i + 0.5)) / 9))), shadow, 0.5 * M.min(1, foreheadLines), 0.012);
+      cv.fill(new Stroke(pts, pts.map((_, i) => 0.011 * M.sin((M.PI * (i + 0.5)) / 9))), shadow, 0.7 * M.min(1, foreheadLines), 0.012);
     }
   }
   if (a.AU4 > 0) {
     for (const side of [-1, 1]) {
       const x = side * 0.045;
-      cv.fill(new Stroke([w.p(x, browY + 0.03), w.p(x * 0.8, browY - 0.1)], [0.011, 0.006]), shadow, 0.6 * M.min(1, a.AU4), 0.01);
+      cv.fill(new Stroke([w.p(x, browY + 0.03), w.p(x * 0.8, browY - 0.1)], [0.011, 0.006]), shadow, 0.8 * M.min(1, a.AU4), 0.01);
     }
   }
 
   // ---- eyes ----------------------------------------------------------------------------------------------------
-  const upperOpen = M.max(0, id.eyeH * (1 + 0.6 * a.AU5 - 0.35 * a.AU7 - 0.2 * a.AU6 - 0.45 * a.AU41 - 0.15 * a.AU9) * (1 - s.blink));
+  const upperOpen = M.max(0, id.eyeH * (1 + 0.8 * a.AU5 - 0.45 * a.AU7 - 0.25 * a.AU6 - 0.45 * a.AU41 - 0.15 * a.AU9) * (1 - s.blink));
   const lowerOpen = M.max(0, id.eyeH * 0.75 * (1 - 0.45 * a.AU6 - 0.4 * a.AU7 - 0.25 * a.AU9 + 0.15 * a.AU5) * (1 - 0.8 * s.blink));
   for (const side of [-1, 1]) {
     const cx = side * id.eyeX;
@@ -131,8 +131,8 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     const innerC = w.p(cx - side * id.eyeW, cy + 0.012);
     const outerC = w.p(cx + side * id.eyeW, cy - id.eyeTilt);
     const mid = w.p(cx - side * 0.1 * id.eyeW, cy);
-    const upper = quadBezier(innerC, [mid[0], cy - 2 * upperOpen], outerC, 10);
-    const lower = quadBezier(innerC, [mid[0], cy + 2 * lowerOpen], outerC, 10);
+    const upper = quadBezier(innerC, [mid[0], cy - 2 * upperOpen], outerC, 8);
+    const lower = quadBezier(innerC, [mid[0], cy + 2 * lowerOpen], outerC, 8);
     const eyeShape = new Polygon([...upper, ...lower.slice(1, -1).reverse()]);
     const squeeze = w.squeeze(cx);
     if (upperOpen + lowerOpen > 1e-4) {
@@ -143,14 +143,14 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       cv.fill(new Intersect(new Ellipse(ix - 0.3 * id.irisR, iy - 0.35 * id.irisR, 0.2 * id.irisR, 0.2 * id.irisR), eyeShape), [1, 1, 1], 0.85);
     }
     // Upper lid with lashes, a faint lower lid, and the lid crease above.
-    cv.fill(new Stroke(upper, upper.map((_, i) => 0.012 + 0.01 * M.sin((M.PI * i) / 10))), [0.09, 0.06, 0.05], 0.95);
+    cv.fill(new Stroke(upper, upper.map((_, i) => 0.012 + 0.01 * M.sin((M.PI * i) / 8))), [0.09, 0.06, 0.05], 0.95);
     cv.fill(new Stroke(lower, lower.map(() => 0.008)), darker(skin, 0.55), 0.45);
-    const crease = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy - 0.02), [mid[0], cy - 2 * upperOpen - 0.09 - 0.03 * a.AU5], w.p(cx + side * 0.9 * id.eyeW, cy - id.eyeTilt - 0.03), 8);
+    const crease = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy - 0.02), [mid[0], cy - 2 * upperOpen - 0.09 - 0.03 * a.AU5], w.p(cx + side * 0.9 * id.eyeW, cy - id.eyeTilt - 0.03), 5);
     cv.fill(new Stroke(crease, crease.map(() => 0.009)), shadow, 0.3, 0.01);
     // Cheek raise (AU6) and lid tightening (AU7) bunch the skin under the eye; AU6 adds crow's feet.
     const bunch = M.min(1, a.AU6 + 0.5 * a.AU7 + 0.4 * a.AU9);
     if (bunch > 0) {
-      const under = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy + 0.06), [mid[0], cy + 2 * lowerOpen + 0.08], w.p(cx + side * 0.9 * id.eyeW, cy + 0.04), 8);
+      const under = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy + 0.06), [mid[0], cy + 2 * lowerOpen + 0.08], w.p(cx + side * 0.9 * id.eyeW, cy + 0.04), 5);
       cv.fill(new Stroke(under, under.map(() => 0.01)), shadow, 0.45 * bunch, 0.012);
     }
     if (a.AU6 > 0) {
@@ -193,20 +193,20 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     for (let k = 0; k < 3; k++) {
       const y = id.eyeY + 0.09 + 0.045 * k;
       const pts = quadBezier(w.p(-0.085, y + 0.01, NOSE_DEPTH), w.p(0, y - 0.02, NOSE_DEPTH), w.p(0.085, y + 0.01, NOSE_DEPTH), 6);
-      cv.fill(new Stroke(pts, pts.map(() => 0.009)), shadow, 0.7 * M.min(1, a.AU9), 0.008);
+      cv.fill(new Stroke(pts, pts.map(() => 0.009)), shadow, 0.85 * M.min(1, a.AU9), 0.008);
     }
   }
 
   // ---- mouth ------------------------------------------------------------------------------------------------------
-  const mw = id.mouthW * (1 + 0.16 * a.AU12 + 0.3 * a.AU20 - 0.14 * a.AU24 - 0.12 * a.AU26 * clamp(1 - a.AU20, 0, 1) - 0.05 * a.AU10);
-  const cornerDy = -0.12 * a.AU12 + 0.085 * a.AU15 + 0.02 * a.AU20 - 0.015 * a.AU10;
+  const mw = id.mouthW * (1 + 0.2 * a.AU12 + 0.35 * a.AU20 - 0.14 * a.AU24 - 0.12 * a.AU26 * clamp(1 - a.AU20, 0, 1) - 0.05 * a.AU10);
+  const cornerDy = -0.16 * a.AU12 + 0.11 * a.AU15 + 0.025 * a.AU20 - 0.02 * a.AU10;
   const mouthY = id.mouthY - 0.02 * a.AU17 + 0.02 * a.AU26;
-  const gapTop = 0.045 * a.AU10 + 0.015 * a.AU25 + 0.02 * a.AU26;
-  const gapBot = 0.03 * a.AU25 + 0.17 * a.AU26;
+  const gapTop = 0.06 * a.AU10 + 0.015 * a.AU25 + 0.025 * a.AU26;
+  const gapBot = 0.03 * a.AU25 + 0.22 * a.AU26;
   const roundness = 0.6 - 0.4 * M.min(1, a.AU20); // AU20 squares the opening off (fear), AU26 alone is round
   const up = id.upperLip * M.max(0.25, 1 - 0.55 * a.AU24 - 0.3 * a.AU20 - 0.2 * a.AU12 + 0.1 * a.AU10);
   const lo = id.lowerLip * M.max(0.25, 1 - 0.5 * a.AU24 - 0.3 * a.AU20 - 0.15 * a.AU12 + 0.2 * a.AU17);
-  const N = 16;
+  const N = 12;
   const curve = (f: (s: number) => number): Pt[] => Array.from({ length: N + 1 }, (_, i) => {
     const s = -1 + (2 * i) / N;
     return w.p(s * mw, f(s));
@@ -228,7 +228,7 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       w.p(side * (mw + 0.09), base(1) + 0.03),
       8,
     );
-    cv.fill(new Stroke(pts, pts.map((_, i) => 0.007 + 0.008 * M.sin((M.PI * i) / 8))), shadow, 0.07 + 0.5 * fold, 0.02);
+    cv.fill(new Stroke(pts, pts.map((_, i) => 0.007 + 0.008 * M.sin((M.PI * i) / 8))), shadow, 0.07 + 0.6 * fold, 0.02);
   }
   const upperOuter = curve(outerTop);
   const lowerOuter = curve(outerBot);

@@ -221,7 +221,7 @@ export function drawIdentity(rng: Rng, index: number): Identity {
     irisR: eyeH * between(rng, 0.95, 1.15),
     browGap: between(rng, 0.18, 0.25),
     browLen: between(rng, 0.3, 0.4),
-    browThick: between(rng, 0.035, 0.065),
+    browThick: between(rng, 0.045, 0.07),
     browArch: between(rng, 0.0, 0.06),
     noseY: between(rng, 0.25, 0.36),
     noseW: between(rng, 0.1, 0.15),

@@ -16,7 +16,6 @@ import { DFEW_CLASSES } from '../config.js';
 import { resolveFfmpeg } from '../video/decode.js';
 import { FRAMES_DIR, METADATA_FILE, SPLIT_DIR, SPLIT_FOLDERS, VIDEOS_DIR, foldNumbers, metadataCsv, splitCsv } from './annotations.js';
 import { clipDone, writeClipFiles, type ClipJob, type ClipWritten } from './clip-files.js';
-import { betaCdf } from './distributions.js';
 import { defaultIdentities, planDataset, type DatasetPlan } from './plan.js';
 import { DEFAULT_KNOBS, type NuisanceKnobs } from './scene.js';
 import { pickVideoCodec, type VideoCodec } from './video.js';
@@ -47,17 +46,17 @@ export interface SynthOptions {
 }
 
 /**
- * The defaults: 600 clips of 20-40 frames (more than U x V = 16, so the official test-mode sampling never degenerates)
- * at 112 px (the paper's input size); about half a minute on 2 cores. See docs-synth.md for the calibration.
+ * The defaults: 600 clips of 18-30 frames (more than U x V = 16, so the official test-mode sampling never degenerates)
+ * at 112 px (the paper's input size); about half a minute on 2 cores. The README (dfer synth) has the calibration.
  */
 export const SYNTH_DEFAULTS: Omit<SynthOptions, 'out'> = {
   clips: 600,
   size: 112,
   seed: 1,
   balanced: false,
-  minFrames: 20,
-  maxFrames: 40,
-  intensity: { a: 1.4, b: 1.1, min: 0.02 },
+  minFrames: 18,
+  maxFrames: 30,
+  intensity: { a: 1.5, b: 1, min: 0.02 },
   knobs: DEFAULT_KNOBS,
   quality: 90,
   videos: false,
@@ -316,6 +315,3 @@ export async function generateSynth(opts: SynthOptions, emit: (e: SynthEvent) =>
   emit({ type: 'done', result });
   return result;
 }
-
-/** P(intensity < x) under the options' Beta distribution (for documentation). */
-export const intensityShareBelow = (x: number, o: Pick<SynthOptions, 'intensity'>) => betaCdf(x, o.intensity.a, o.intensity.b);
