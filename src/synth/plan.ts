@@ -6,8 +6,8 @@
 // Stratified: the clips of each class are dealt round-robin over the folds, continuing where the previous class
 // stopped, so every fold has the same number of clips of each class (+-1) and the fold sizes differ by at most 1.
 // Identity-disjoint: the people are split into five pools, one per fold, and a clip only shows people of its fold's
-// pool, so no person appears in both the train and the test split of any fold (unlike real DFEW, where the same
-// actor can appear on both sides: the synthetic benchmark measures generalisation to new faces).
+// pool, so no person appears in both the train and the test split of any fold (stricter than a random split of clips:
+// the synthetic benchmark measures generalisation to new faces).
 import { DFEW_CLASSES } from '../config.js';
 import type { ClipSpec } from './clip.js';
 import { beta, clamp, streamFor } from './distributions.js';
