@@ -1,7 +1,6 @@
 import { Errors, Flags } from '@oclif/core';
 import { DEFAULT_KNOBS } from '../src/synth/scene.js';
-import { generateSynth, SynthError, SYNTH_DEFAULTS as D } from '../src/synth/generate.js';
-import { EXIT } from '../src/ui/errors.js';
+import { generateSynth, SYNTH_DEFAULTS as D } from '../src/synth/generate.js';
 import { createProgress } from '../src/ui/progress.js';
 import { synthView } from '../src/ui/synth.js';
 import { BaseCommand } from './_base.js';
@@ -104,14 +103,5 @@ Deterministic: the same options give byte-identical files whatever --jobs. Atomi
       },
     ).finally(() => progress.finish());
     this.out.result(synthView(result));
-  }
-
-  /** SynthError is bad input (exit 3, one line), like the core errors src/ui/errors.ts knows. */
-  protected async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (err instanceof SynthError) {
-      this.out.error(err.message, EXIT.badInput);
-      throw new Errors.ExitError(EXIT.badInput);
-    }
-    return super.catch(err);
   }
 }

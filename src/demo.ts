@@ -50,10 +50,10 @@ export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () 
   const dataDir = join(o.dir, 'prepared');
   const runDir = join(o.dir, 'run');
 
-  // Each stage is resumable on its own; a finished stage is skipped when the demo runs again.
-  const synthDone = existsSync(join(synthDir, 'metadata.csv'));
-  emit({ type: 'stage', stage: 'synth', skipped: synthDone, dir: synthDir });
-  if (!synthDone) await generateSynth({ ...SYNTH_DEFAULTS, out: synthDir, clips: o.clips, seed: o.seed }, (event) => emit({ type: 'synth', event }));
+  // Each stage is resumable on its own: synth and prepare skip what they already wrote, so an interrupted stage
+  // continues and a finished one costs a few file checks.
+  emit({ type: 'stage', stage: 'synth', skipped: false, dir: synthDir });
+  await generateSynth({ ...SYNTH_DEFAULTS, out: synthDir, clips: o.clips, seed: o.seed }, (event) => emit({ type: 'synth', event }));
   if (signal?.aborted) throw new Error('interrupted');
 
   const prepared = existsSync(join(dataDir, 'manifest.json'));

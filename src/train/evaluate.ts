@@ -70,6 +70,9 @@ export async function evaluateSplit(model: Model, set: PreparedSet, ids: string[
   const out = await forwardSplit(model, set, ids, o);
   const predicted = argmaxRows(out.probabilities, k);
   const clips: ClipResult[] = out.ids.map((id, i) => ({ id, label: out.labels[i], predicted: predicted[i], probabilities: Array.from(out.probabilities.subarray(i * k, (i + 1) * k)) }));
-  const metrics = computeMetrics(out.labels, predicted, k, out.ids.map((id) => set.clip(id).intensity));
+  // Recall by intensity leaves neutral clips out: a neutral face has no expression whose intensity could vary.
+  const neutral = set.manifest.classes.indexOf('neutral');
+  const intensity = out.ids.map((id, i) => (out.labels[i] === neutral ? undefined : set.clip(id).intensity));
+  const metrics = computeMetrics(out.labels, predicted, k, intensity);
   return { metrics, clips };
 }

@@ -13,6 +13,7 @@ import { FfmpegNotFoundError, VideoDecodeError } from '../video/decode.js';
 import { EvalError } from '../train/eval-run.js';
 import { OptionError } from '../train/options.js';
 import { TrainError } from '../train/trainer.js';
+import { SynthError } from '../synth/generate.js';
 
 export const EXIT = {
   ok: 0,
@@ -43,6 +44,7 @@ const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   OptionError,
   TrainError,
   EvalError,
+  SynthError,
 ];
 
 /** System errors about a path the user gave (an --out under a file, a read-only directory): bad input too. */
