@@ -6,27 +6,28 @@ import { writeFileAtomic } from '../atomic.js';
 /** Okabe & Ito's colour-blind-safe qualitative palette (yellow left out: too light on white). */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'] as const;
 
-const FONT = 'sans-serif';
-const INK = '#222222';
-const MUTED = '#666666';
+export const FONT = 'sans-serif';
+export const INK = '#222222';
+export const MUTED = '#666666';
 const GRID = '#e6e6e6';
 
 // ColorBrewer "Blues": a single-hue sequential scale, readable by every kind of colour vision and in greyscale.
 const BLUES = ['#f7fbff', '#deebf7', '#c6dbef', '#9ecae1', '#6baed6', '#4292c6', '#2171b5', '#08519c', '#08306b'];
 
-const hexRgb = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+export const hexRgb = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
 
-/** The heat-map colour of t in [0, 1] (light to dark blue), as #rrggbb. */
-export function heatColour(t: number): string {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (BLUES.length - 1);
-  const i = Math.min(BLUES.length - 2, Math.floor(x));
-  const a = hexRgb(BLUES[i]);
-  const b = hexRgb(BLUES[i + 1]);
-  const f = x - i;
-  return '#' + a.map((v, k) => Math.round(v + (b[k] - v) * f).toString(16).padStart(2, '0')).join('');
+/** Linear interpolation along a list of colour stops, t in [0, 1] (NaN as 0), as #rrggbb. */
+export function rampColour(stops: readonly string[], t: number): string {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const a = hexRgb(stops[i]);
+  const b = hexRgb(stops[i + 1]);
+  return '#' + a.map((v, k) => Math.round(v + (b[k] - v) * (x - i)).toString(16).padStart(2, '0')).join('');
 }
 
-/** Whether text on heatColour(t) should be white (dark cells) rather than dark. */
+/** The heat-map colour of t in [0, 1] (light to dark blue), as #rrggbb. */
+export const heatColour = (t: number): string => rampColour(BLUES, t);
+
 export const heatTextIsLight = (t: number) => t > 0.55;
 
 export const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

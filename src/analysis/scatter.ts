@@ -2,26 +2,15 @@
 // row per colouring (class, then intensity), one column per model; each row ends with its legend (classes) or its
 // colour bar (intensity). Axes of a t-SNE map carry no meaning, so panels have a frame and no ticks. Pure functions of
 // the numbers; writeSvgAndPng (plots.ts) renders the PNG.
-import { escapeXml, PALETTE } from './plots.js';
+import { escapeXml, FONT, hexRgb, INK, MUTED, PALETTE, rampColour } from './plots.js';
 
-const FONT = 'sans-serif';
-const INK = '#222222';
-const MUTED = '#666666';
 const MISSING = '#bbbbbb';
 
 // matplotlib's viridis at 9 stops: perceptually uniform, colour-blind safe, dark (low) to yellow (high).
 const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
 
-const hexRgb = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
-
 /** The viridis colour of t in [0, 1], as #rrggbb. */
-export function viridis(t: number): string {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const a = hexRgb(VIRIDIS[i]);
-  const b = hexRgb(VIRIDIS[i + 1]);
-  return '#' + a.map((v, k) => Math.round(v + (b[k] - v) * (x - i)).toString(16).padStart(2, '0')).join('');
-}
+export const viridis = (t: number): string => rampColour(VIRIDIS, t);
 
 /** The colour of class k (the plots' colour-blind-safe palette; beyond 7 classes, lighter and darker variants). */
 export function classColour(k: number): string {

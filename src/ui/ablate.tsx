@@ -5,6 +5,7 @@
 //   plain: stable lines on stderr: the grid, each run's start, epochs (with validation UAR/WAR) and end.
 //   json:  one JSON line per run start, epoch and end on stderr (progress); the result is the table on stdout.
 // At the end the table goes to stdout (text, or JSON with --json).
+import { RedrawThrottle } from './redraw.js';
 import { Box, render, Static, Text, type Instance } from 'ink';
 import React from 'react';
 import { ablationJson, meanSdText, overText, tableCells, type AblateEvent, type AblationTable, type GridPlan, type RunStatus } from '../analysis/ablate.js';
@@ -325,48 +326,31 @@ class LineAblateReporter implements AblateReporter {
 class InkAblateReporter implements AblateReporter {
   private state = initialAblateState();
   private ink?: Instance;
-  private timer?: NodeJS.Timeout;
-  private last = 0;
   private done = false;
+  private readonly redraw: RedrawThrottle;
 
   constructor(
     private readonly stderr: Stream,
     private readonly opts: AblateReporterOptions,
-  ) {}
+  ) {
+    this.redraw = new RedrawThrottle(opts.redrawMs ?? 200, () => this.draw());
+  }
 
   onEvent(e: AblateEvent): void {
     if (this.done) return;
     this.state = reduceAblate(this.state, e);
-    this.schedule(e.type !== 'run-event');
+    this.redraw.request(e.type !== 'run-event');
   }
 
   finish(): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.timer);
-    this.draw();
+    this.redraw.drawNow();
     this.ink?.unmount();
     this.ink = undefined;
   }
 
-  private schedule(force: boolean): void {
-    const redraw = this.opts.redrawMs ?? 200;
-    const wait = this.last + redraw - Date.now();
-    if (force || wait <= 0) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.draw();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.draw();
-      }, wait);
-      this.timer.unref?.();
-    }
-  }
-
   private draw(): void {
-    this.last = Date.now();
     const width = Math.max(40, this.stderr.columns ?? 80);
     const view = <AblateView state={this.state} width={width} />;
     if (this.ink) this.ink.rerender(view);

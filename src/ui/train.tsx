@@ -8,6 +8,7 @@
 //   tty:   an Ink dashboard on stderr (finished epochs above a live area, redrawn at most 10 times a second), and
 //          at run end the same result on stdout as plain. Plain lines instead when stderr is not a terminal.
 // A run whose checkpoint is selected on the test split says so in every mode (the run-start event carries it).
+import { RedrawThrottle } from './redraw.js';
 import { render, type Instance } from 'ink';
 import React from 'react';
 import type { TrainEvent } from '../train/events.js';
@@ -126,18 +127,16 @@ const IMMEDIATE = new Set<TrainEvent['type']>(['run-start', 'epoch-start', 'epoc
 class InkTrainReporter implements TrainReporter {
   private state: TrainState = initialTrainState();
   private ink?: Instance;
-  private last = -Infinity;
-  private timer?: NodeJS.Timeout;
   private done = false;
-  private readonly now: () => number;
   private readonly redrawMs: number;
+  private readonly redraw: RedrawThrottle;
 
   constructor(
     private readonly io: { stdout: Stream; stderr: Stream },
     private readonly opts: TrainReporterOptions,
   ) {
-    this.now = opts.now ?? Date.now;
     this.redrawMs = opts.redrawMs ?? 100;
+    this.redraw = new RedrawThrottle(this.redrawMs, () => this.draw(), opts.now ?? Date.now);
   }
 
   onEvent(e: TrainEvent): void {
@@ -148,37 +147,18 @@ class InkTrainReporter implements TrainReporter {
       this.io.stdout.write(trainResultText(this.state).map((l) => l + '\n').join(''));
       return;
     }
-    this.schedule(IMMEDIATE.has(e.type));
+    this.redraw.request(IMMEDIATE.has(e.type));
   }
 
   finish(): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.draw();
+    this.redraw.drawNow();
     this.ink?.unmount();
     this.ink = undefined;
   }
 
-  private schedule(force: boolean): void {
-    const wait = this.last + this.redrawMs - this.now();
-    if (force || wait <= 0) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.draw();
-    } else if (!this.timer) {
-      // Draw the latest state after the pause even when no further event comes (a long validation).
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.draw();
-      }, wait);
-      this.timer.unref?.();
-    }
-  }
-
   private draw(): void {
-    this.last = this.now();
     const width = Math.max(40, this.io.stderr.columns ?? 80);
     const view = <TrainDashboard state={this.state} width={width} />;
     if (this.ink) this.ink.rerender(view);
