@@ -1,12 +1,16 @@
-// Backend selection. `auto` prefers native TensorFlow (tfjs-node-gpu, then tfjs-node: optional dependencies whose
-// install needs a download, so they are often absent), then WebAssembly, then the pure-JS cpu backend.
+// Backend selection. `auto` prefers TensorFlow on a GPU (tfjs-node-gpu), then dfer's own native CPU engine
+// (src/native: oneDNN kernels in tfjs' cpu backend, built when libdnnl-dev is installed), then TensorFlow on the CPU
+// (tfjs-node), then WebAssembly, then the pure-JS cpu backend. The tfjs-node packages are optional dependencies whose
+// install needs a download, so they are often absent.
 import * as tf from '@tensorflow/tfjs-core';
 // The union package registers the gradient of every op (tfjs-core's own CommonJS build does not).
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { nativeStatus, ENABLE_HINT } from './native/addon.js';
+import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendProbe {
@@ -38,11 +42,18 @@ let probeCache: Promise<BackendProbe[]> | undefined;
 
 /** What is installed and loadable, in the order `auto` tries them. */
 export function probeBackends(): Promise<BackendProbe[]> {
-  probeCache ??= (async () => [
-    ...(await tryLoadNative()),
+  probeCache ??= (async () => {
+    const [gpu, tfNode] = await tryLoadNative();
+    registerNativeBackend();
+    const native = nativeStatus();
+    return [
+      gpu,
+      { name: NATIVE_BACKEND, source: 'dfer native engine (native/, oneDNN)', available: native.available, detail: native.detail },
+      tfNode,
     { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', available: true, detail: tf.version_core },
-    { name: 'cpu', source: '@tensorflow/tfjs-backend-cpu', available: true, detail: tf.version_core },
-  ])();
+      { name: 'cpu', source: '@tensorflow/tfjs-backend-cpu', available: true, detail: tf.version_core },
+    ];
+  })();
   return probeCache;
 }
 
@@ -78,7 +89,10 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
 
 /** True when the active backend lacks fast native convolution gradients (wasm, cpu). */
 export function needsConvGradientRewrite(): boolean {
-  return tf.getBackend() !== 'tensorflow';
+  const name = tf.getBackend();
+  return name !== 'tensorflow' && name !== NATIVE_BACKEND;
 }
+
+export { ENABLE_HINT as NATIVE_ENABLE_HINT };
 
 export { tf };
