@@ -1,6 +1,7 @@
 // t-SNE (src/analysis/tsne.ts) and `dfer tsne`'s core (src/analysis/features.ts): the PCA step against an exact
 // eigen-decomposition, determinism, separable clusters kept apart by both the exact and the Barnes-Hut gradient, and
 // the figure files of a checkpoint on a small prepared set (with a baseline beside it, coloured by intensity).
+import { TEST_BACKEND } from '../helpers/backend.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,7 +157,7 @@ async function variedSet(clips: number): Promise<string> {
 }
 
 test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare puts a baseline beside ours', async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
   const data = await variedSet(7 + 28);
   const work = mkdtempSync(join(tmpdir(), 'dfer-tsne-'));
   const config = createConfig('small', { frames: 4 });
@@ -179,7 +180,7 @@ test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare 
     maxPoints: 20,
     batchSize: 8,
     workers: 0,
-    backend: 'wasm',
+    backend: TEST_BACKEND,
     onProgress: (stage) => stages.add(stage),
   });
   expect(run.splitClips).toBe(28);
@@ -207,7 +208,7 @@ test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare 
   expect(meta.width).toBeGreaterThan(800);
 
   // Same options, same seed: the same coordinates.
-  const again = await tsneRun({ checkpoint: join(work, 'ours'), data, fold: '1', split: 'test', out: join(work, 'again'), seed: 1, perplexity: 30, iterations: 250, maxPoints: 20, batchSize: 8, workers: 0, backend: 'wasm' });
+  const again = await tsneRun({ checkpoint: join(work, 'ours'), data, fold: '1', split: 'test', out: join(work, 'again'), seed: 1, perplexity: 30, iterations: 250, maxPoints: 20, batchSize: 8, workers: 0, backend: TEST_BACKEND });
   expect(again.ids).toEqual(run.ids);
   expect(Array.from(again.maps[0].coords)).toEqual(Array.from(run.maps[1].coords));
 

@@ -1,6 +1,7 @@
 // dfer ablate as a user runs it: a real 2-run grid of `dfer train` child processes on a tiny set, --json, skipping
 // finished runs on a second invocation, dfer tsne on two of its runs, Ctrl-C (SIGINT) stopping a run that the next
 // invocation resumes, and errors.
+import { TEST_BACKEND } from '../helpers/backend.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 
 // As test/cli/train.test.ts: the small preset with T = U = 4 frames and batch 2, a fraction of a second per step.
-const train = ['--data', () => data, '--preset', 'small', '--u', '4', '--batch', '2', '--lr', '0.01', '--val-fraction', '0.25', '--backend', 'wasm', '--workers', '0'];
+const train = ['--data', () => data, '--preset', 'small', '--u', '4', '--batch', '2', '--lr', '0.01', '--val-fraction', '0.25', '--backend', TEST_BACKEND, '--workers', '0'];
 const args = (out: string, ...more: string[]) => ['ablate', ...train.map((a) => (typeof a === 'function' ? a() : a)), '--out', join(work, out), ...more];
 
 interface Cell {
@@ -60,7 +61,7 @@ test('--ial --jobs 2: two runs in parallel, the table as JSON, files; run again:
 
   // The runs are ordinary run directories: dfer tsne draws one beside the other (Fig. 4) from their own data and fold.
   const ours = join(work, 'grid', 'ial', 'fold1-seed1');
-  const t = await dfer(['tsne', '-c', ours, '--compare', join(work, 'grid', 'no-ial', 'fold1-seed1'), '--backend', 'wasm', '--workers', '0', '--iterations', '300', '--json']);
+  const t = await dfer(['tsne', '-c', ours, '--compare', join(work, 'grid', 'no-ial', 'fold1-seed1'), '--backend', TEST_BACKEND, '--workers', '0', '--iterations', '300', '--json']);
   expect(t.code).toBe(0);
   const fig = json<{ maps: { name: string }[]; clips: number; files: string[] }>(t);
   expect(fig.maps.map((m) => m.name)).toEqual(['baseline', 'ours']);

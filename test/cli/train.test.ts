@@ -1,5 +1,6 @@
 // dfer train / dfer eval as a user runs them: plain and JSON output, exact resume after SIGKILL, eval of a run
 // directory, k-fold aggregation, and the errors.
+import { TEST_BACKEND } from '../helpers/backend.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ beforeAll(async () => {
 });
 
 // The small preset with T = U = 4 frames, batch 2: a fraction of a second per step on wasm.
-const args = (out: string) => ['train', '--data', data, '--preset', 'small', '--u', '4', '--batch', '2', '--epochs', '2', '--lr', '0.01', '--val-fraction', '0.25', '--seed', '3', '--backend', 'wasm', '--workers', '0', '--out', join(work, out)];
+const args = (out: string) => ['train', '--data', data, '--preset', 'small', '--u', '4', '--batch', '2', '--epochs', '2', '--lr', '0.01', '--val-fraction', '0.25', '--seed', '3', '--backend', TEST_BACKEND, '--workers', '0', '--out', join(work, out)];
 
 test('train --json: one JSON object per event; eval of the run directory; plain output when piped', async () => {
   const r = await dfer([...args('a'), '--json']);
@@ -30,7 +31,7 @@ test('train --json: one JSON object per event; eval of the run directory; plain 
   expect(existsSync(join(work, 'a', 'curves-loss.png'))).toBe(true);
   expect(existsSync(join(work, 'a', 'confusion.svg'))).toBe(true);
 
-  const e = await dfer(['eval', '--checkpoint', join(work, 'a'), '--backend', 'wasm', '--json']);
+  const e = await dfer(['eval', '--checkpoint', join(work, 'a'), '--backend', TEST_BACKEND, '--json']);
   expect(e.code).toBe(0);
   const res = json<{ uar: number; war: number; per_class: Record<string, number>; confusion: number[][] }>(e);
   const results = JSON.parse(readFileSync(join(work, 'a', 'results.json'), 'utf8'));
@@ -39,7 +40,7 @@ test('train --json: one JSON object per event; eval of the run directory; plain 
   const total = res.confusion.flat().reduce((a, b) => a + b, 0);
   expect(res.war).toBeCloseTo(res.confusion.reduce((a, row, i) => a + row[i], 0) / total, 10);
 
-  const plain = await dfer(['eval', '--checkpoint', join(work, 'a'), '--backend', 'wasm']);
+  const plain = await dfer(['eval', '--checkpoint', join(work, 'a'), '--backend', TEST_BACKEND]);
   expect(plain.stdout).toMatch(/UAR/);
   expect(plain.stdout).not.toMatch(/\x1b\[/); // no escape codes when not a terminal
 }, 300000);

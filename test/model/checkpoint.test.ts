@@ -1,3 +1,4 @@
+import { TEST_BACKEND } from '../helpers/backend.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { trainStep } from '../../src/train/step.js';
 
 let dir: string;
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
   dir = mkdtempSync(join(tmpdir(), 'dfer-ckpt-'));
 });
 

@@ -1,3 +1,4 @@
+import { TEST_BACKEND } from '../helpers/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
 import { createConfig } from '../../src/config.js';
@@ -5,7 +6,7 @@ import { crossEntropy, intensityAwareLoss, totalLoss } from '../../src/model/los
 import type { ForwardOutput } from '../../src/model/network.js';
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
 });
 
 const softplus = (v: number) => Math.log1p(Math.exp(v));

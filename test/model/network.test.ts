@@ -1,3 +1,4 @@
+import { TEST_BACKEND } from '../helpers/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
 import { createConfig, type AttentionType } from '../../src/config.js';
@@ -9,7 +10,7 @@ import { OFFICIAL_SGD, Sgd } from '../../src/train/optim.js';
 import { trainStep } from '../../src/train/step.js';
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
 });
 
 const randomClips = (b: number, size: number, seed = 7) => tf.randomUniform([b, 16, 3, size, size], 0, 1, 'float32', seed) as tf.Tensor5D;

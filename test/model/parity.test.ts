@@ -1,5 +1,7 @@
-// Parity with the authors' official PyTorch implementation on the golden batch (paper preset, wasm backend).
+// Parity with the authors' official PyTorch implementation on the golden batch (paper preset, on the suite's backend:
+// wasm, or the native engine with DFER_TEST_BACKEND=native).
 // Tolerances follow ../shared/golden/official-gca-ial/README.md; see the note on deep gradients below.
+import { TEST_BACKEND } from '../helpers/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
 import { createConfig } from '../../src/config.js';
@@ -19,7 +21,7 @@ const record = (group: string, err: number) => (worst[group] = Math.max(worst[gr
 const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
 
 beforeAll(async () => {
-  await useBackend(process.env.DFER_TEST_BACKEND as 'wasm' | undefined ?? 'wasm');
+  await useBackend(TEST_BACKEND);
   const { weights, batch } = golden();
   model = importTorchStateDict(weights, createConfig('paper')).model;
   const clips = goldenTensor('input.clip_btchw') as tf.Tensor5D;

@@ -1,9 +1,10 @@
+import { TEST_BACKEND } from '../helpers/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
 import { DEFAULT_SCHEDULE, learningRate, Sgd } from '../../src/train/optim.js';
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
 });
 
 test('SGD follows torch.optim.SGD: decay added to the gradient, buffer = d on step 1', () => {

@@ -1,3 +1,4 @@
+import { TEST_BACKEND } from '../helpers/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
 import { createConfig } from '../../src/config.js';
@@ -6,7 +7,7 @@ import { OFFICIAL_SGD, Sgd } from '../../src/train/optim.js';
 import { trainStep } from '../../src/train/step.js';
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
 });
 
 test('no tensor leak: numTensors is flat across 20 training steps, and back to the start after disposal', () => {

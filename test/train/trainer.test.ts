@@ -1,3 +1,4 @@
+import { TEST_BACKEND } from '../helpers/backend.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { makeTinySet } from '../helpers/tinyset.js';
 let data: string;
 let work: string;
 beforeAll(async () => {
-  await useBackend('wasm');
+  await useBackend(TEST_BACKEND);
   data = await makeTinySet({ clips: 24, frames: 12, size: 16 });
   work = mkdtempSync(join(tmpdir(), 'dfer-train-'));
 });
@@ -30,7 +31,7 @@ const options = (out: string, over: Partial<TrainOptions> = {}): TrainOptions =>
   sampling: { u: 4, v: 1, rule: 'official' },
   augment: true,
   seed: 5,
-  backend: 'wasm',
+  backend: TEST_BACKEND,
   out: join(work, out),
   valFraction: 0.25,
   selectOn: 'val',
@@ -61,7 +62,7 @@ test('a run writes its directory; same seed -> same metrics; a stopped run resum
     expect(existsSync(join(work, 'a', f))).toBe(true);
   }
   const config = JSON.parse(readFileSync(join(work, 'a', 'config.json'), 'utf8'));
-  expect(config).toMatchObject({ backend: 'wasm', dataFingerprint: expect.any(String), dfer: expect.any(String), tfjs: expect.any(String) });
+  expect(config).toMatchObject({ backend: TEST_BACKEND, dataFingerprint: expect.any(String), dfer: expect.any(String), tfjs: expect.any(String) });
   expect(config.train.seed).toBe(5);
   expect(events[0].type).toBe('run-start');
   expect(events.filter((e) => e.type === 'epoch-end')).toHaveLength(2);
