@@ -1,6 +1,7 @@
 // `dfer doctor`: what this machine offers dfer (runtime, tfjs backends, ffmpeg) and what would make it better.
 // Never throws for a missing piece: every problem becomes part of the report.
 import { probeBackends, resolveBackend, tf, useBackend, type BackendChoice, type BackendProbe } from './backend.js';
+import { NATIVE_BACKEND } from './native/backend.js';
 import { VERSION } from './version.js';
 import { findFfmpeg, type FfmpegSearch } from './video/ffmpeg.js';
 
@@ -50,8 +51,12 @@ export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorRe
   const hints: string[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
   if (nodeMajor < MIN_NODE) hints.push(`dfer needs Node ${MIN_NODE} or newer; this is ${process.version}`);
+  const native = backends.find((b) => b.name === NATIVE_BACKEND);
+  if (native && !native.available) {
+    hints.push(`dfer's native CPU engine (several times faster than wasm) is unavailable: ${native.detail}`);
+  }
   if (!backends.some((b) => b.name === 'tensorflow' && b.available)) {
-    hints.push('install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu with CUDA) for native speed: npm install @tensorflow/tfjs-node');
+    hints.push('for a GPU: npm install @tensorflow/tfjs-node-gpu (needs CUDA and a download of libtensorflow)');
   }
   if (!check.ok) hints.push(`--backend ${choice} does not work here${auto ? `; --backend auto would use ${auto}` : ''}`);
   if (!ffmpeg.found) {

@@ -10,6 +10,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   o.Set("threads", omp_get_max_threads());
+  o.Set("sourceHash", DFER_SOURCE_HASH);  // fingerprint of native/src when this was built (source-hash.cjs)
   return o;
 }
 

@@ -1,14 +1,15 @@
 // The native CPU engine's compiled half: native/build/Release/dfer_native.node, built from native/ by
 // scripts/build-native.mjs during `npm ci` when oneDNN (Debian: libdnnl-dev) is installed, and absent otherwise.
 // DFER_NATIVE=0 in the environment disables it even when built; DFER_NATIVE_ADDON=<file.node> loads another build.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Functions of the addon; each kernel file in native/src registers its own (see native/src/common.h). */
 export type NativeAddon = Record<string, (...args: unknown[]) => unknown> & {
-  info(): { onednn: string; threads: number };
+  info(): { onednn: string; threads: number; sourceHash: string };
 };
 
 export interface NativeStatus {
@@ -17,10 +18,24 @@ export interface NativeStatus {
   detail: string;
 }
 
-// src/native/addon.ts and dist/native/addon.js are both two levels below the package root.
-export const ADDON_PATH =
-  process.env.DFER_NATIVE_ADDON ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native/build/Release/dfer_native.node');
+/** The package root: the nearest folder above this file with a package.json (src/native or dist/src/native). */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const ADDON_PATH = process.env.DFER_NATIVE_ADDON ?? path.join(packageRoot(), 'native', 'build', 'Release', 'dfer_native.node');
 export const ENABLE_HINT = 'apt-get install libdnnl-dev, then npm run build:native';
+
+/** native/source-hash.cjs's fingerprint of the sources beside the addon (build/Release/../../src); null if absent. */
+function nativeSourceHash(): string | null {
+  const src = path.resolve(path.dirname(ADDON_PATH), '..', '..', 'src');
+  if (!existsSync(src)) return null;
+  const h = createHash('sha256');
+  for (const f of readdirSync(src).filter((n) => /\.(cc|h)$/.test(n)).sort()) h.update(`${f}\0`).update(readFileSync(path.join(src, f))).update('\0');
+  return h.digest('hex').slice(0, 16);
+}
 
 let loaded: { addon: NativeAddon | null; status: NativeStatus } | undefined;
 
@@ -29,7 +44,11 @@ function load(): { addon: NativeAddon | null; status: NativeStatus } {
   if (!existsSync(ADDON_PATH)) return { addon: null, status: { available: false, detail: `not built (${ENABLE_HINT})` } };
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
-    const { onednn, threads } = addon.info();
+    const { onednn, threads, sourceHash } = addon.info();
+    const current = nativeSourceHash();
+    if (current && current !== sourceHash) {
+      return { addon: null, status: { available: false, detail: `out of date: native/src changed since it was built (npm run build:native)` } };
+    }
     return { addon, status: { available: true, detail: `oneDNN ${onednn}, ${threads} threads` } };
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];

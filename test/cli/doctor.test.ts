@@ -72,6 +72,27 @@ describe('dfer doctor', () => {
     expect(d.hints.join('\n')).toMatch(/--backend tensorflow does not work here/);
   });
 
+  test('the native engine: DFER_NATIVE=0 reports it disabled with a hint, auto then falls back', async () => {
+    const d = json<Doctor>(await dfer(['doctor', '--json'], { DFER_NATIVE: '0' }));
+    const native = d.backends.find((b) => b.name === 'native');
+    expect(native).toMatchObject({ available: false, detail: 'disabled by DFER_NATIVE=0' });
+    expect(d.auto).not.toBe('native');
+    expect(d.hints.join('\n')).toMatch(/native CPU engine .* unavailable: disabled by DFER_NATIVE=0/);
+  });
+
+  test('the native engine, when built, is what auto picks after a GPU and passes the check', async () => {
+    const d = json<Doctor>(await dfer(['doctor', '--backend', 'native', '--json']));
+    const native = d.backends.find((b) => b.name === 'native')!;
+    if (!native.available) {
+      expect(process.env.DFER_NATIVE).not.toBe('require'); // the native CI pass must have it
+      expect(native.detail).toMatch(/not built|out of date|failed to load/);
+      return;
+    }
+    expect(native.detail).toMatch(/^oneDNN \d+\.\d+\.\d+, \d+ threads$/);
+    expect(d.auto).toBe(d.backends.find((b) => b.source === '@tensorflow/tfjs-node-gpu' && b.available) ? 'tensorflow' : 'native');
+    expect(d.check).toMatchObject({ choice: 'native', name: 'native', ok: true });
+  });
+
   test('DFER_FFMPEG wins over everything after it; a missing one is reported and skipped', async () => {
     const tmp = tmpDir();
     try {
