@@ -93,6 +93,11 @@ export function needsConvGradientRewrite(): boolean {
   return name !== 'tensorflow' && name !== NATIVE_BACKEND;
 }
 
+/** True when the fused native BatchNorm/LayerNorm training kernels are there (src/native/kernels/norm.ts). */
+export function hasFusedNorm(): boolean {
+  return tf.getBackend() === NATIVE_BACKEND;
+}
+
 export { ENABLE_HINT as NATIVE_ENABLE_HINT };
 
 export { tf };

@@ -2,7 +2,8 @@
 // Each one is written so that its gradient is cheap on the wasm backend, which lacks Conv2DBackpropFilter and
 // whose autodiff of tf.moments spends most of its time in Tile.
 import * as tf from '@tensorflow/tfjs-core';
-import { needsConvGradientRewrite } from '../backend.js';
+import { hasFusedNorm, needsConvGradientRewrite } from '../backend.js';
+import { FUSED_NORM } from '../native/kernels/norm.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -110,6 +111,29 @@ export interface BatchNormState {
   runningVar: tf.Variable;
 }
 
+/** Side effect of a training-mode BatchNorm, as in PyTorch: the running estimates move towards the batch statistics
+ * (the variance unbiased). */
+function updateRunningStats(bn: BatchNormState, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+  const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+  bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+  bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+}
+
+/** Training-mode BatchNorm as two fused native kernels (forward, backward) on the native backend. */
+function fusedBatchNorm(x: tf.Tensor, bn: BatchNormState, count: number): tf.Tensor {
+  const attrs = { eps: BN_EPS };
+  const op = customOp(([xi, gi, bi], save) => {
+    const [y, mean, variance] = tf.engine().runKernel(FUSED_NORM.batchNormTrain, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
+    updateRunningStats(bn, mean, variance, count);
+    save([xi, mean, variance, gi]);
+    return {
+      value: y,
+      gradFunc: (dy, [xs, m, v, g]) => tf.engine().runKernel(FUSED_NORM.batchNormTrainGrad, { dy, x: xs, mean: m, variance: v, gamma: g }, attrs) as tf.Tensor[],
+    };
+  });
+  return op(x, bn.gamma, bn.beta);
+}
+
 /**
  * BatchNorm over every axis but the last (channels). Training: batch statistics with the biased variance, closed-form
  * backward (no moments autodiff), running stats updated with the unbiased variance. Eval: running statistics.
@@ -121,16 +145,14 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): 
     return tf.add(tf.mul(x, scale), shift);
   }
   const count = x.size / x.shape[x.rank - 1];
+  if (hasFusedNorm()) return fusedBatchNorm(x, bn, count);
   const op = customOp(([xi, gi, bi], save) => {
     const mean = tf.div(sumPerChannel(xi), count);
     const centered = tf.sub(xi, mean);
     const variance = tf.div(sumPerChannel(tf.square(centered)), count); // biased, as PyTorch normalises
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
     const xhat = tf.mul(centered, invStd);
-    // Side effect, as in PyTorch: the running estimates move towards the batch statistics.
-    const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
-    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    updateRunningStats(bn, mean, variance, count);
     save([xhat, invStd, gi]);
     return {
       value: tf.add(tf.mul(xhat, gi), bi),
@@ -150,6 +172,7 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): 
 
 /** LayerNorm over the last axis, eps 1e-5, with the closed-form backward. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
+  if (hasFusedNorm()) return fusedLayerNorm(x, gamma, beta);
   const axis = x.rank - 1;
   const d = x.shape[axis];
   const op = customOp(([xi, gi, bi], save) => {
@@ -171,6 +194,20 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.T
         const inner = tf.sub(tf.sub(tf.mul(dxhat, d), sumLastAxis(dxhat)), tf.mul(xh, sumLastAxis(tf.mul(dxhat, xh))));
         return [tf.mul(inner, tf.div(is, d)), dGamma, dBeta];
       },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/** LayerNorm as two fused native kernels on the native backend. */
+function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
+  const attrs = { eps: LN_EPS };
+  const op = customOp(([xi, gi, bi], save) => {
+    const [y, mean, invStd] = tf.engine().runKernel(FUSED_NORM.layerNorm, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
+    save([xi, mean, invStd, gi]);
+    return {
+      value: y,
+      gradFunc: (dy, [xs, m, is, g]) => tf.engine().runKernel(FUSED_NORM.layerNormGrad, { dy, x: xs, mean: m, invStd: is, gamma: g }, {}) as tf.Tensor[],
     };
   });
   return op(x, gamma, beta);

@@ -3,6 +3,7 @@ import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { layoutKernels } from './layout.js';
 import { matmulKernels } from './matmul.js';
+import { normKernels } from './norm.js';
 import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
 import type { NativeKernel } from './util.js';
@@ -14,4 +15,5 @@ export const NATIVE_KERNELS: NativeKernel[] = [
   ...reduceKernels,
   ...layoutKernels,
   ...poolKernels,
+  ...normKernels,
 ];

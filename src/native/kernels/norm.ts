@@ -1,0 +1,70 @@
+// Fused training-mode BatchNorm and LayerNorm (native/src/norm.cc): kernels of the native backend only, with no cpu
+// counterpart; src/model/ops.ts calls them through the engine when the native backend is active. Normalised axis:
+// the last one (channels for BatchNorm over NHWC rows, features for LayerNorm).
+import type { NativeAddon } from '../addon.js';
+import { f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+
+export const FUSED_NORM = {
+  batchNormTrain: 'DferBatchNormTrain',
+  batchNormTrainGrad: 'DferBatchNormTrainGrad',
+  layerNorm: 'DferLayerNorm',
+  layerNormGrad: 'DferLayerNormGrad',
+} as const;
+
+function need<T>(v: T | null, kernel: string): T {
+  if (v === null) throw new Error(`${kernel}: the native kernel takes float32 inputs only`);
+  return v;
+}
+
+const rowsOf = (shape: number[]) => {
+  const c = shape[shape.length - 1];
+  return { rows: sizeOf(shape) / c, c };
+};
+
+/** inputs x, gamma, beta; outputs y, batch mean, biased batch variance (per channel). */
+function batchNormTrain(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
+  const { x, gamma, beta } = inputs;
+  const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.batchNormTrain);
+  const { rows, c } = rowsOf(x.shape);
+  const [y, mean, variance] = [new Float32Array(xv.length), new Float32Array(c), new Float32Array(c)];
+  addon.batchNormTrain(y, mean, variance, xv, gv, bv, rows, c, attrs.eps as number);
+  return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
+}
+
+/** inputs dy, x, mean, variance, gamma; outputs dx, dgamma, dbeta. */
+function batchNormTrainGrad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
+  const { dy, x, mean, variance, gamma } = inputs;
+  const vals = need(f32s(backend, [dy, x, mean, variance, gamma]), FUSED_NORM.batchNormTrainGrad);
+  const { rows, c } = rowsOf(x.shape);
+  const [dx, dgamma, dbeta] = [new Float32Array(vals[1].length), new Float32Array(c), new Float32Array(c)];
+  addon.batchNormTrainGrad(dx, dgamma, dbeta, ...vals, rows, c, attrs.eps as number);
+  return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
+}
+
+/** inputs x, gamma, beta; outputs y, per-row mean and 1/std (shape x.shape without its last axis). */
+function layerNorm(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
+  const { x, gamma, beta } = inputs;
+  const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.layerNorm);
+  const { rows, c } = rowsOf(x.shape);
+  const [y, mean, invStd] = [new Float32Array(xv.length), new Float32Array(rows), new Float32Array(rows)];
+  addon.layerNorm(y, mean, invStd, xv, gv, bv, rows, c, attrs.eps as number);
+  const rowShape = x.shape.slice(0, -1);
+  return [output(backend, x.shape, y), output(backend, rowShape, mean), output(backend, rowShape, invStd)];
+}
+
+/** inputs dy, x, mean, invStd, gamma; outputs dx, dgamma, dbeta. */
+function layerNormGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
+  const { dy, x, mean, invStd, gamma } = inputs;
+  const vals = need(f32s(backend, [dy, x, mean, invStd, gamma]), FUSED_NORM.layerNormGrad);
+  const { rows, c } = rowsOf(x.shape);
+  const [dx, dgamma, dbeta] = [new Float32Array(vals[1].length), new Float32Array(c), new Float32Array(c)];
+  addon.layerNormGrad(dx, dgamma, dbeta, ...vals, rows, c);
+  return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
+}
+
+export const normKernels: NativeKernel[] = [
+  { name: FUSED_NORM.batchNormTrain, run: batchNormTrain },
+  { name: FUSED_NORM.batchNormTrainGrad, run: batchNormTrainGrad },
+  { name: FUSED_NORM.layerNorm, run: layerNorm },
+  { name: FUSED_NORM.layerNormGrad, run: layerNormGrad },
+];
