@@ -1,17 +1,31 @@
-// Training and inference throughput of the GCA+IAL network, per backend and preset: `npm run bench` (see README.md).
+// Training and inference throughput of the GCA+IAL network, per backend and preset, next to PyTorch running the same
+// network: `npm run bench` (see README.md).
 //
 // The parent process plans the cells (backend x preset x mode x batch) and runs each one in its own child process
 // (`node --import tsx bench/throughput.ts --child ...`), so that peak RSS is per cell and a wasm out-of-memory abort
-// only loses that cell. Children write one JSON result to a temp file; the parent prints the table (or --json).
-import { spawn } from 'node:child_process';
+// only loses that cell. Children write one JSON result to a temp file. Cells of the `pytorch` backend run
+// bench/torch_ref.py (a PyTorch reference of the same network, same FLOPs) instead, which prints one JSON line.
+// The parent prints the table, or with --json one JSON line per measurement.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import type { ModelConfig } from '../src/config.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SCRIPT), '..');
+const TORCH_SCRIPT = path.join(ROOT, 'bench', 'torch_ref.py');
+
+/** The backend name of the PyTorch reference (not a tfjs backend). */
+const PYTORCH = 'pytorch';
+/** Debian's python3-torch is installed for the system Python; a pyenv/venv python3 on PATH may lack it. */
+const PYTHON_CANDIDATES = ['/usr/bin/python3', 'python3'];
+/** Backends that train the paper preset at the paper's batch 40 by default: fast, and not capped by a 4 GB wasm heap. */
+const BATCH40_BACKENDS = new Set(['native', 'tensorflow', PYTORCH]);
+/** OpenBLAS' thread pool fights PyTorch's OpenMP threads (50% slower and noisy): one BLAS thread for the reference. */
+const torchEnv = (): NodeJS.ProcessEnv => ({ ...process.env, OPENBLAS_NUM_THREADS: '1' });
 
 type Mode = 'infer' | 'train';
 type Status = 'ok' | 'oom' | 'error';
@@ -38,9 +52,11 @@ interface CellResult extends Cell {
   /** clips/s divided by clips/s of the reference backend (wasm when measured) in the same preset/mode/batch. */
   ratio: number | null;
   ratioRef: string | null;
-  maxRssMiB: number | null; // process.resourceUsage().maxRSS of the cell's process
+  maxRssMiB: number | null; // process.resourceUsage().maxRSS (pytorch: getrusage ru_maxrss) of the cell's process
   wasmHeapMiB: number | null; // size of the wasm linear memory at the end (it never shrinks: the peak)
-  threads: number | null; // wasm backend threads
+  threads: number | null; // wasm backend threads, or torch.set_num_threads for pytorch
+  /** pytorch cells: torch version, activation layout, BLAS library torch links (and its sgemm GFLOPS). */
+  torch?: { version: string; memoryFormat: string | null; blas: string | null; sgemmGflops: number | null };
   /** tf.memory().numTensors after each step (warm-up included); flat after the first step when nothing leaks. */
   tensorsAfterStep: number[];
   tensorsFlat: boolean | null;
@@ -59,30 +75,41 @@ interface Args {
   steps?: number;
   warmup: number;
   batch: number;
+  batchGiven: boolean;
   budget?: number;
   json: boolean;
-  paperBatch40: boolean;
+  /** true: batch 40 for every backend; false: never; undefined: the default plan (native, tensorflow, pytorch). */
+  paperBatch40?: boolean;
+  python?: string;
+  torchThreads?: number;
   oomRetry: boolean;
   child: boolean;
   out?: string;
   help: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [flags]
-  --backends a,b      backends to run (default: every available one; cpu runs only the small preset)
-  --presets a,b       presets (default: small,paper)
-  --modes a,b         infer,train (default: both)
+const USAGE = `usage: npm run bench -- [flags]      (or: npx tsx bench/throughput.ts [flags])
+  --backend(s) a,b    backends to run (default: pytorch when \`import torch\` works, then every available tfjs
+                      backend: native, tensorflow, wasm, cpu; cpu runs only the small preset)
+  --preset(s) a,b     presets (default: small,paper)
+  --mode(s) a,b       infer,train (default: both)
+  --batch N           clips per step (default 8; given explicitly, it is the only batch: no batch-40 cell)
   --steps N           measured steps per cell (default 5 for small, 3 for paper, capped by --budget)
   --warmup N          unmeasured warm-up steps per cell (default 1)
-  --batch N           clips per step (default 8)
   --budget S          no new measured step starts after S seconds of measured time (default 40; 0 = off;
                       ignored when --steps is given, unless --budget is given too)
-  --paper-batch40     also train the paper preset at the paper's batch 40 (may run out of wasm memory)
+  --paper-batch40     train the paper preset at the paper's batch 40 on every backend, wasm too (it runs out of
+                      memory there); by default only native, tensorflow and pytorch do
+  --no-paper-batch40  no batch-40 cell at all
+  --python PATH       Python with torch for the pytorch backend (default: /usr/bin/python3, then python3)
+  --torch-threads N   torch.set_num_threads for the pytorch backend (default: available cores)
   --no-oom-retry      do not retry a training cell that ran out of memory at half the batch
-  --json              print the result array as JSON instead of the table (progress still goes to stderr)`;
+  --json              one JSON object per line per measurement, then a {"summary": ...} line, instead of the
+                      table (progress still goes to stderr)
+A single measurement: --backend B --preset P --mode M --batch N [--steps N].`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { modes: ['infer', 'train'], warmup: 1, batch: 8, json: false, paperBatch40: false, oomRetry: true, child: false, help: false };
+  const a: Args = { modes: ['infer', 'train'], warmup: 1, batch: 8, batchGiven: false, json: false, oomRetry: true, child: false, help: false };
   const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
   const int = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
@@ -124,6 +151,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--batch':
         a.batch = int(flag, next(), 1);
+        a.batchGiven = true;
         break;
       case '--budget':
         a.budget = num(flag, next());
@@ -133,6 +161,16 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--paper-batch40':
         a.paperBatch40 = true;
+        break;
+      case '--no-paper-batch40':
+        a.paperBatch40 = false;
+        break;
+      case '--python':
+        a.python = next();
+        if (!a.python) fail('--python needs a path');
+        break;
+      case '--torch-threads':
+        a.torchThreads = int(flag, next(), 1);
         break;
       case '--no-oom-retry':
         a.oomRetry = false;
@@ -165,17 +203,13 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const OOM_PATTERN = /Aborted\(|out of memory|Array buffer allocation failed|Cannot enlarge memory|could not allocate|bad_alloc/i;
+const OOM_PATTERN = /Aborted\(|out of memory|Array buffer allocation failed|Cannot enlarge memory|could not allocate|bad_alloc|can't allocate memory|MemoryError/i;
 
-// ---------------------------------------------------------------------------------------------------------------
-// Child: one cell in this process
-
-async function runChild(cell: Cell, out: string): Promise<void> {
-  const t0 = performance.now();
-  const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
-  const result: CellResult = {
+/** A result with nothing measured yet. */
+function emptyResult(cell: Cell, status: Status = 'ok'): CellResult {
+  return {
     ...cell,
-    status: 'ok',
+    status,
     measuredSteps: 0,
     warmupSeconds: [],
     stepSeconds: [],
@@ -192,6 +226,15 @@ async function runChild(cell: Cell, out: string): Promise<void> {
     lastLoss: null,
     wallSeconds: 0,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child: one cell in this process
+
+async function runChild(cell: Cell, out: string): Promise<void> {
+  const t0 = performance.now();
+  const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+  const result = emptyResult(cell);
   const { useBackend, tf } = await import('../src/backend.js');
   const wasmHeap = () => {
     const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
@@ -273,17 +316,22 @@ async function runChild(cell: Cell, out: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Parent: plan, spawn, collect, print
 
-function runCellInChild(cell: Cell, dir: string, index: number): Promise<CellResult> {
-  const out = path.join(dir, `cell-${index}.json`);
-  const argv = [
-    '--import', 'tsx', SCRIPT, '--child', '--out', out,
-    '--backends', cell.backend, '--presets', cell.preset, '--modes', cell.mode,
-    '--batch', String(cell.batch), '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget),
-  ];
+interface ProcessRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  /** The last lines of stderr that were not progress: the context of an error. */
+  tail: string[];
+  seconds: number;
+}
+
+/** Run one cell's process. Its stderr lines starting "bench: " are progress (echoed without the prefix). */
+function runProcess(command: string, argv: string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
+    let stdout = '';
     let pending = '';
     const onLine = (line: string) => {
       if (line.startsWith('bench: ')) process.stderr.write(`${line.slice(7)}\n`);
@@ -298,51 +346,158 @@ function runCellInChild(cell: Cell, dir: string, index: number): Promise<CellRes
       pending = lines.pop() ?? '';
       lines.forEach(onLine);
     });
-    child.stdout.resume(); // the tfjs "Hi there" banner and anything else printed to stdout is not ours
+    // The node child reports through its --out file (stdout carries the tfjs "Hi there" banner and the like);
+    // torch_ref.py prints its one JSON line here.
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stdout.length < 1e6) stdout += chunk;
+    });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
     const onInt = forward('SIGINT');
     const onTerm = forward('SIGTERM');
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
+    child.on('error', (err) => tail.push(`${command}: ${err.message}`));
     child.on('close', (code, signal) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       if (pending) onLine(pending);
-      if (existsSync(out)) {
-        try {
-          resolve(JSON.parse(readFileSync(out, 'utf8')) as CellResult);
-          return;
-        } catch {
-          tail.push(`unreadable result file ${out}`);
-        }
-      }
-      // The child died before it could report (a fatal abort, V8 heap exhaustion, a signal).
-      const text = tail.join('\n');
-      const oom = OOM_PATTERN.test(text) || signal === 'SIGKILL';
-      const why = tail.find((l) => /Error|FATAL|Aborted/.test(l)) ?? `exit code ${code}${signal ? `, signal ${signal}` : ''}`;
-      process.stderr.write(`  ${oom ? 'out of memory' : 'error'} (child exited: code ${code}, signal ${signal}): ${why.slice(0, 200)}\n`);
-      resolve({
-        ...cell,
-        status: oom ? 'oom' : 'error',
-        error: why.slice(0, 300),
-        measuredSteps: 0,
-        warmupSeconds: [],
-        stepSeconds: [],
-        medianSeconds: null,
-        clipsPerSecond: null,
-        ratio: null,
-        ratioRef: null,
-        maxRssMiB: null,
-        wasmHeapMiB: null,
-        threads: null,
-        tensorsAfterStep: [],
-        tensorsFlat: null,
-        tensorsLeftAfterDispose: null,
-        lastLoss: null,
-        wallSeconds: (performance.now() - t0) / 1000,
-      });
+      resolve({ code, signal, stdout, tail, seconds: (performance.now() - t0) / 1000 });
     });
   });
+}
+
+/** The result of a cell whose process died before it could report (a fatal abort, heap exhaustion, a signal). */
+function diedResult(cell: Cell, run: ProcessRun): CellResult {
+  const text = run.tail.join('\n');
+  const oom = OOM_PATTERN.test(text) || run.signal === 'SIGKILL';
+  const why = run.tail.find((l) => /Error|FATAL|Aborted/.test(l)) ?? `exit code ${run.code}${run.signal ? `, signal ${run.signal}` : ''}`;
+  process.stderr.write(`  ${oom ? 'out of memory' : 'error'} (child exited: code ${run.code}, signal ${run.signal}): ${why.slice(0, 200)}\n`);
+  return { ...emptyResult(cell, oom ? 'oom' : 'error'), error: why.slice(0, 300), wallSeconds: run.seconds };
+}
+
+/** A tfjs cell: this script again, with --child, in a fresh node process. */
+async function runCellInChild(cell: Cell, dir: string, index: number): Promise<CellResult> {
+  const out = path.join(dir, `cell-${index}.json`);
+  const argv = [
+    '--import', 'tsx', SCRIPT, '--child', '--out', out,
+    '--backends', cell.backend, '--presets', cell.preset, '--modes', cell.mode,
+    '--batch', String(cell.batch), '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget),
+  ];
+  const run = await runProcess(process.execPath, argv, process.env);
+  if (existsSync(out)) {
+    try {
+      return JSON.parse(readFileSync(out, 'utf8')) as CellResult;
+    } catch {
+      run.tail.push(`unreadable result file ${out}`);
+    }
+  }
+  return diedResult(cell, run);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The PyTorch reference (bench/torch_ref.py)
+
+interface TorchFound {
+  python: string;
+  version: string;
+}
+
+/** The first candidate Python whose `import torch` works (with OPENBLAS_NUM_THREADS=1, as the cells run). */
+function findTorch(explicit?: string): { found: TorchFound | null; tried: string[] } {
+  const candidates = explicit ? [explicit] : PYTHON_CANDIDATES;
+  const tried: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
+    if (r.status === 0 && r.stdout.trim()) return { found: { python, version: r.stdout.trim().split('\n').pop()! }, tried };
+    const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').pop() || `exit code ${r.status}`;
+    tried.push(`${python}: ${why.slice(0, 120)}`);
+  }
+  return { found: null, tried };
+}
+
+/** A dfer preset as torch_ref.py's PRESETS spells it. */
+function torchPreset(c: ModelConfig) {
+  const t = (x: ModelConfig['spatialTransformer']) => ({ depth: x.depth, heads: x.heads, dim_head: x.dimHead, mlp_dim: x.mlpDim });
+  return {
+    image_size: c.imageSize,
+    frames: c.frames,
+    stem_width: c.stemWidth,
+    widths: c.widths,
+    dynamic_depth: c.dynamicDepth,
+    reduction: c.reduction,
+    aux_weights: c.auxWeights,
+    patch_dim: c.patchDim,
+    spatial: t(c.spatialTransformer),
+    temporal: t(c.temporalTransformer),
+    num_classes: c.numClasses,
+  };
+}
+
+/** Differences between torch_ref.py's mirrored presets and src/config.ts (empty when they match). */
+async function torchPresetDrift(torch: TorchFound, presets: string[]): Promise<string[]> {
+  const { PRESETS, diffConfigs } = await import('../src/config.js');
+  const r = spawnSync(torch.python, [TORCH_SCRIPT, '--print-presets'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
+  let theirs: Record<string, unknown>;
+  try {
+    theirs = JSON.parse(r.stdout) as Record<string, unknown>;
+  } catch {
+    return [`torch_ref.py --print-presets failed: ${(r.stderr ?? r.error?.message ?? '').trim().split('\n').pop()}`];
+  }
+  return presets.flatMap((p) => {
+    const c = PRESETS[p];
+    const fixed = c.attention === 'gca' && c.aux ? [] : [`${p}: torch_ref.py implements GCA with its aux head only (attention ${c.attention}, aux ${c.aux})`];
+    return [...fixed, ...diffConfigs(torchPreset(c), theirs[p]).map((d) => `${p}.${d}`)];
+  });
+}
+
+/** torch_ref.py's JSON line (snake_case). */
+interface TorchLine {
+  status?: Status;
+  error?: string;
+  clips_per_s?: number | null;
+  median_s?: number | null;
+  steps?: number;
+  step_seconds?: number[];
+  warmup_seconds?: number[];
+  max_rss_mib?: number | null;
+  threads?: number;
+  last_loss?: number | null;
+  torch?: string;
+  memory_format?: string;
+  blas?: string | null;
+  sgemm_gflops?: number | null;
+}
+
+/** A pytorch cell: bench/torch_ref.py in the system Python, one BLAS thread. */
+async function runTorchCell(cell: Cell, torch: TorchFound, threads: number): Promise<CellResult> {
+  const argv = [
+    TORCH_SCRIPT, '--preset', cell.preset, '--mode', cell.mode, '--batch', String(cell.batch),
+    '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget), '--threads', String(threads),
+  ];
+  const run = await runProcess(torch.python, argv, torchEnv());
+  const line = run.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  let j: TorchLine | null = null;
+  try {
+    j = line ? (JSON.parse(line) as TorchLine) : null;
+  } catch {
+    run.tail.push(`unreadable JSON from torch_ref.py: ${line?.slice(0, 200)}`);
+  }
+  if (!j) return diedResult(cell, run);
+  if (j.status !== 'ok') process.stderr.write(`  ${j.status === 'oom' ? 'out of memory' : 'error'}: ${j.error ?? ''}\n`);
+  return {
+    ...emptyResult(cell, j.status ?? 'error'),
+    error: j.error,
+    measuredSteps: j.steps ?? 0,
+    warmupSeconds: j.warmup_seconds ?? [],
+    stepSeconds: j.step_seconds ?? [],
+    medianSeconds: j.median_s ?? null,
+    clipsPerSecond: j.clips_per_s ?? null,
+    maxRssMiB: j.max_rss_mib ?? null,
+    threads: j.threads ?? threads,
+    lastLoss: j.last_loss ?? null,
+    wallSeconds: run.seconds,
+    torch: { version: j.torch ?? torch.version, memoryFormat: j.memory_format ?? null, blas: j.blas ?? null, sgemmGflops: j.sgemm_gflops ?? null },
+  };
 }
 
 function machineInfo() {
@@ -392,7 +547,19 @@ async function runParent(args: Args): Promise<void> {
   const { probeBackends } = await import('../src/backend.js');
   const { PRESETS } = await import('../src/config.js');
   const probes = await probeBackends();
-  const available = [...new Set(probes.filter((p) => p.available).map((p) => p.name))];
+  const tfjsAvailable = [...new Set(probes.filter((p) => p.available).map((p) => p.name))];
+  const notes: string[] = [];
+
+  // PyTorch: looked for unless the backends were named without it.
+  const wantTorch = args.backends === undefined || args.backends.includes(PYTORCH);
+  const { found: torch, tried } = wantTorch ? findTorch(args.python) : { found: null, tried: [] };
+  if (wantTorch && !torch) {
+    if (args.backends?.includes(PYTORCH)) fail(`backend "pytorch": PyTorch not found (${tried.join('; ')})`);
+    process.stderr.write('PyTorch not found: dfer figures only\n');
+    notes.push(`PyTorch not found: dfer figures only (tried ${tried.join('; ')})`);
+  }
+  const torchThreads = args.torchThreads ?? os.availableParallelism();
+  const available = torch ? [PYTORCH, ...tfjsAvailable] : tfjsAvailable;
   const backends = args.backends ?? available;
   for (const b of backends) {
     if (!available.includes(b)) fail(`backend "${b}" is not available here (available: ${available.join(', ')})`);
@@ -401,8 +568,11 @@ async function runParent(args: Args): Promise<void> {
   for (const p of presets) if (!PRESETS[p]) fail(`unknown preset "${p}" (${Object.keys(PRESETS).join(', ')})`);
   // The pure-JS cpu backend is far slower: it runs the paper preset only when both cpu and paper are asked for by name.
   const cpuPaper = args.backends?.includes('cpu') === true && args.presets?.includes('paper') === true;
-  const notes: string[] = [];
 
+  // The plan: every backend x preset x mode at --batch, plus paper training at the paper's batch 40 (by default on
+  // the backends that have the speed and the memory for it; wasm's 4 GB heap does not).
+  const batch40 = (backend: string) =>
+    args.batch !== 40 && (args.paperBatch40 ?? (!args.batchGiven && BATCH40_BACKENDS.has(backend)));
   const cells: Cell[] = [];
   for (const backend of backends) {
     for (const preset of presets) {
@@ -414,12 +584,20 @@ async function runParent(args: Args): Promise<void> {
       const budget = args.budget ?? (args.steps !== undefined ? 0 : 40);
       for (const mode of args.modes) {
         const batches = [args.batch];
-        if (mode === 'train' && preset === 'paper' && args.paperBatch40 && args.batch !== 40) batches.push(40);
+        if (mode === 'train' && preset === 'paper' && batch40(backend)) batches.push(40);
         for (const batch of batches) cells.push({ backend, preset, mode, batch, steps, warmup: args.warmup, budget });
       }
     }
   }
   if (cells.length === 0) fail('nothing to run');
+  if (torch && backends.includes(PYTORCH)) {
+    const drift = await torchPresetDrift(torch, presets);
+    if (drift.length) fail(`bench/torch_ref.py's PRESETS no longer match src/config.ts (update the Python mirror):\n  ${drift.join('\n  ')}`);
+  }
+  const skipped40 = backends.filter((b) => !batch40(b) && b !== 'cpu');
+  if (args.paperBatch40 === undefined && !args.batchGiven && skipped40.length && presets.includes('paper') && args.modes.includes('train')) {
+    notes.push(`paper-preset training at the paper's batch 40 is opt-in on ${skipped40.join(', ')} (--paper-batch40): wasm runs out of its 4 GB heap`);
+  }
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dfer-bench-'));
   const results: CellResult[] = [];
@@ -431,7 +609,7 @@ async function runParent(args: Args): Promise<void> {
       n++;
       const label = `${cell.backend} ${cell.preset} ${cell.mode} batch ${cell.batch}${cell.retryOf ? ` (retry: batch ${cell.retryOf} ran out of memory)` : ''}`;
       process.stderr.write(`[${n}/${n + queue.length}] ${label}\n`);
-      const r = await runCellInChild(cell, dir, n);
+      const r = cell.backend === PYTORCH ? await runTorchCell(cell, torch!, torchThreads) : await runCellInChild(cell, dir, n);
       if (cell.retryOf) r.retryOf = cell.retryOf;
       results.push(r);
       if (r.status === 'ok') {
@@ -447,29 +625,100 @@ async function runParent(args: Args): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // Ratios: clips/s against wasm in the same preset/mode/batch (or the first backend when wasm was not measured).
-  const refBackend = backends.includes('wasm') ? 'wasm' : backends[0];
+  // Ratios: clips/s against PyTorch in the same preset/mode/batch when it was measured; otherwise against wasm (or
+  // the first backend). A row whose preferred reference has no figure at its preset/mode/batch falls back down the list.
+  const refs = [...new Set([PYTORCH, 'wasm', backends[0]].filter((b) => backends.includes(b)))];
+  const refBackend = refs[0];
+  const okAt = (backend: string, r: CellResult) =>
+    results.find((x) => x.backend === backend && x.preset === r.preset && x.mode === r.mode && x.batch === r.batch && x.status === 'ok');
   for (const r of results) {
-    const ref = results.find((x) => x.backend === refBackend && x.preset === r.preset && x.mode === r.mode && x.batch === r.batch && x.status === 'ok');
-    if (r.status === 'ok' && ref?.clipsPerSecond && r.clipsPerSecond) {
-      r.ratio = r.clipsPerSecond / ref.clipsPerSecond;
-      r.ratioRef = refBackend;
+    if (r.status !== 'ok' || !r.clipsPerSecond) continue;
+    for (const ref of refs) {
+      const other = okAt(ref, r);
+      if (other?.clipsPerSecond) {
+        r.ratio = r.clipsPerSecond / other.clipsPerSecond;
+        r.ratioRef = ref;
+        break;
+      }
     }
+  }
+  const torchInfo = results.find((r) => r.torch)?.torch;
+  if (torchInfo?.blas && /reference|netlib/i.test(torchInfo.blas)) {
+    notes.push(
+      `this PyTorch links the reference (netlib) BLAS${torchInfo.sgemmGflops ? ` (sgemm ${torchInfo.sgemmGflops.toFixed(1)} GFLOPS)` : ''}, not OpenBLAS or MKL: ` +
+        'its Linear layers and matmuls (the transformers) are slow, which flatters the ratios against it; ' +
+        'with Debian\'s libopenblas0-pthread installed, libblas.so.3 points to OpenBLAS instead.',
+    );
   }
   const machine = { ...machineInfo(), loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: os.loadavg()[0] };
   const runtimeSeconds = (performance.now() - started) / 1000;
 
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ machine, runtimeSeconds, notes, results }, null, 2)}\n`);
+    const lines = results.map((r) =>
+      JSON.stringify({
+        preset: r.preset,
+        mode: r.mode,
+        batch: r.batch,
+        backend: r.backend,
+        status: r.status,
+        clips_per_s: r.clipsPerSecond,
+        median_s: r.medianSeconds,
+        ratio: r.ratio,
+        ratio_ref: r.ratioRef,
+        max_rss_mib: r.maxRssMiB,
+        steps: r.measuredSteps,
+        step_seconds: r.stepSeconds,
+        warmup_seconds: r.warmupSeconds,
+        threads: r.threads,
+        wasm_heap_mib: r.wasmHeapMiB,
+        tensors_flat: r.tensorsFlat,
+        tensors_after_step: r.tensorsAfterStep,
+        tensors_left_after_dispose: r.tensorsLeftAfterDispose,
+        last_loss: r.lastLoss,
+        wall_s: r.wallSeconds,
+        ...(r.retryOf ? { retry_of: r.retryOf } : {}),
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.torch
+          ? { torch: r.torch.version, memory_format: r.torch.memoryFormat, blas: r.torch.blas, sgemm_gflops: r.torch.sgemmGflops }
+          : {}),
+      }),
+    );
+    const summary = {
+      reference: refBackend,
+      runtime_s: runtimeSeconds,
+      pytorch: torch ? { python: torch.python, torch: torch.version, threads: torchThreads, openblas_num_threads: 1 } : null,
+      notes,
+      machine: {
+        cpu_model: machine.cpuModel,
+        cores: machine.cores,
+        available_parallelism: machine.availableParallelism,
+        memory_gib: machine.memoryGiB,
+        platform: machine.platform,
+        node: machine.node,
+        tfjs: machine.tfjs,
+        tfjs_core: machine.tfjsCore,
+        tfjs_backend_wasm: machine.tfjsBackendWasm,
+        load_average_1m_at_start: machine.loadAverage1mAtStart,
+        load_average_1m_at_end: machine.loadAverage1mAtEnd,
+      },
+    };
+    lines.push(JSON.stringify({ summary }));
+    process.stdout.write(`${lines.join('\n')}\n`);
   } else {
-    const threads = results.find((r) => r.threads !== null)?.threads;
+    const wasmThreads = results.find((r) => r.backend === 'wasm' && r.threads !== null)?.threads;
     const lines: string[] = [];
     lines.push('dfer throughput: clips of 16 frames, random input; median seconds per step after warm-up; clips/s = batch / median');
     lines.push(`machine: ${machine.cpuModel}, ${machine.cores} cores (${machine.availableParallelism} available), ${machine.memoryGiB.toFixed(1)} GiB RAM, ${machine.platform}`);
     lines.push(
-      `node ${machine.node}, @tensorflow/tfjs ${machine.tfjs} (core ${machine.tfjsCore}, wasm ${machine.tfjsBackendWasm}), backends: ${available.join(', ')}` +
-        (threads !== undefined ? `; wasm threads: ${threads}` : ''),
+      `node ${machine.node}, @tensorflow/tfjs ${machine.tfjs} (core ${machine.tfjsCore}, wasm ${machine.tfjsBackendWasm}), backends: ${tfjsAvailable.join(', ')}` +
+        (wasmThreads !== undefined ? `; wasm threads: ${wasmThreads}` : ''),
     );
+    if (torch && backends.includes(PYTORCH)) {
+      lines.push(
+        `pytorch: bench/torch_ref.py (the same network, same FLOPs) on torch ${torchInfo?.version ?? torch.version} (${torch.python}), ${torchThreads} threads, ` +
+          `OPENBLAS_NUM_THREADS=1${torchInfo?.memoryFormat ? `, ${torchInfo.memoryFormat}` : ''}${torchInfo?.blas ? `, BLAS: ${torchInfo.blas}` : ''}`,
+      );
+    }
     const busy = Math.max(machine.loadAverage1mAtStart, machine.loadAverage1mAtEnd);
     lines.push(
       `load average (1 min): ${machine.loadAverage1mAtStart.toFixed(2)} at start, ${machine.loadAverage1mAtEnd.toFixed(2)} at end` +
@@ -486,13 +735,14 @@ async function runParent(args: Args): Promise<void> {
         continue;
       }
       const tensors = r.tensorsFlat === null ? 'n/a' : r.tensorsFlat ? `flat ${r.tensorsAfterStep[0]}` : 'GROWING';
+      const ratio = r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x${r.ratioRef !== refBackend ? ` (vs ${r.ratioRef})` : ''}`;
       rows.push([
         ...name,
         String(r.measuredSteps),
         fmt(r.medianSeconds, 2),
         `${fmt(Math.min(...r.stepSeconds), 2)}..${fmt(Math.max(...r.stepSeconds), 2)}`,
         fmt(r.clipsPerSecond, 2),
-        r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+        ratio,
         `${fmt(r.maxRssMiB, 0)} MiB`,
         r.wasmHeapMiB === null ? '-' : `${fmt(r.wasmHeapMiB, 0)} MiB`,
         tensors,
@@ -500,6 +750,9 @@ async function runParent(args: Args): Promise<void> {
     }
     lines.push(table(rows, new Set([3, 4, 5, 7, 8, 9, 10])));
     lines.push('');
+    if (refBackend === PYTORCH) {
+      lines.push(`vs pytorch: dfer clips/s divided by PyTorch's clips/s at the same preset, mode and batch, measured in this run (>1: dfer is faster).`);
+    }
     for (const r of results.filter((x) => x.retryOf)) {
       lines.push(`note: ${r.backend} ${r.preset} train at batch ${r.retryOf} ran out of memory; batch ${r.batch} is the retry at half the batch.`);
     }
@@ -507,15 +760,18 @@ async function runParent(args: Args): Promise<void> {
       const heap = r.wasmHeapMiB !== null && r.wasmHeapMiB > 3500 ? `wasm heap at ${r.wasmHeapMiB.toFixed(0)} of the 4096 MiB a 32-bit wasm memory can hold; ` : '';
       lines.push(`note: ${r.backend} ${r.preset} ${r.mode} batch ${r.batch} ran out of memory (${heap}${(r.error ?? '').slice(0, 100)})`);
     }
-    const cpuRatios = results.filter((r) => r.backend === 'cpu' && r.ratio !== null && refBackend !== 'cpu').map((r) => r.ratio!);
     if (backends.includes('cpu')) {
-      const measured = cpuRatios.length
-        ? `measured here: ${[...new Set([1 / Math.max(...cpuRatios), 1 / Math.min(...cpuRatios)].map((x) => x.toFixed(0)))].join('-')}x slower; `
+      const cpuVsWasm = results
+        .filter((r) => r.backend === 'cpu' && r.clipsPerSecond)
+        .map((r) => okAt('wasm', r)?.clipsPerSecond && r.clipsPerSecond! / okAt('wasm', r)!.clipsPerSecond!)
+        .filter((x): x is number => typeof x === 'number' && x > 0);
+      const measured = cpuVsWasm.length
+        ? `measured here: ${[...new Set([1 / Math.max(...cpuVsWasm), 1 / Math.min(...cpuVsWasm)].map((x) => x.toFixed(0)))].join('-')}x slower; `
         : '';
       lines.push(`note: the pure-JS cpu backend is far slower than wasm (${measured}roughly 10-100x, worst for training); by default it runs the small preset only.`);
     }
     for (const note of notes) lines.push(`note: ${note}`);
-    if (!backends.includes('tensorflow') && !available.includes('tensorflow')) {
+    if (!backends.includes('tensorflow') && !tfjsAvailable.includes('tensorflow')) {
       lines.push('note: native TensorFlow (@tensorflow/tfjs-node) is not installed, so it is not measured.');
     }
     for (const r of results.filter((x) => x.tensorsFlat === false)) {
@@ -528,9 +784,6 @@ async function runParent(args: Args): Promise<void> {
         `WARNING: tensors still alive after disposing the model, optimizer and inputs in ${leftover.length} of ${results.length} cells ` +
           `(${byPreset}): not a per-step leak, but memory a long-lived process does not get back.`,
       );
-    }
-    if (!args.paperBatch40 && args.batch !== 40 && presets.includes('paper') && args.modes.includes('train')) {
-      lines.push("note: paper-preset training at the paper's batch 40 is opt-in: --paper-batch40.");
     }
     lines.push(`total runtime: ${(runtimeSeconds / 60).toFixed(1)} min (${runtimeSeconds.toFixed(0)} s)`);
     process.stdout.write(`${lines.join('\n')}\n`);
