@@ -93,8 +93,8 @@ export function needsConvGradientRewrite(): boolean {
   return name !== 'tensorflow' && name !== NATIVE_BACKEND;
 }
 
-/** True when the fused native BatchNorm/LayerNorm training kernels are there (src/native/kernels/norm.ts). */
-export function hasFusedNorm(): boolean {
+/** True when the fused native training kernels are there (src/native/kernels/norm.ts and fused.ts). */
+export function hasFusedKernels(): boolean {
   return tf.getBackend() === NATIVE_BACKEND;
 }
 

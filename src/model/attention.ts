@@ -3,7 +3,7 @@
 // weights S and rescales the map. Z also feeds the auxiliary classifier (the official GCA's AUX_fc), for every variant.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionType } from '../config.js';
-import { linear } from './ops.js';
+import { linear, relu } from './ops.js';
 import type { ModuleBuilder, ParamStore } from './params.js';
 
 export interface AttentionSpec {
@@ -39,7 +39,7 @@ const temporalMean = (z: tf.Tensor2D, frames: number) => tf.mean(tf.reshape(z, [
 /** Apply channel attention to x (B*T, H, W, C); `frames` = T regroups frames into clips. */
 export function channelAttention(p: ParamStore, prefix: string, a: AttentionSpec, x: tf.Tensor4D, frames: number): AttentionResult {
   if (a.type === 'none') return { out: x, aux: null };
-  const excite = (z: tf.Tensor2D) => linear(tf.relu(linear(z, p.get(`${prefix}.fc1.0.weight`))), p.get(`${prefix}.fc2.0.weight`)) as tf.Tensor2D;
+  const excite = (z: tf.Tensor2D) => linear(relu(linear(z, p.get(`${prefix}.fc1.0.weight`))), p.get(`${prefix}.fc2.0.weight`)) as tf.Tensor2D;
   const c = a.channels;
   let z: tf.Tensor2D; // the squeeze descriptor Z
   let s: tf.Tensor2D; // per-frame channel weights S

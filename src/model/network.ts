@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveShapes, validateConfig, type ModelConfig } from '../config.js';
 import { channelAttention, declareAttention, type AttentionSpec } from './attention.js';
-import { batchNorm, conv2d, linear, type BatchNormState } from './ops.js';
+import { addRelu, batchNorm, conv2d, linear, type BatchNormState } from './ops.js';
 import { Rng } from '../random.js';
 import { ModuleBuilder, ParamStore } from './params.js';
 import { declareTransformer, transformer } from './transformer.js';
@@ -42,8 +42,9 @@ function bnState(p: ParamStore, name: string): BatchNormState {
   };
 }
 
-function convBn(p: ParamStore, conv: string, bn: string, x: tf.Tensor4D, stride: number, pad: number, o: ForwardOptions): tf.Tensor4D {
-  return batchNorm(conv2d(x, p.get(`${conv}.weight`), stride, pad), bnState(p, bn), o.training) as tf.Tensor4D;
+/** conv -> BN (-> ReLU when `relu`). */
+function convBn(p: ParamStore, conv: string, bn: string, x: tf.Tensor4D, stride: number, pad: number, o: ForwardOptions, relu = false): tf.Tensor4D {
+  return batchNorm(conv2d(x, p.get(`${conv}.weight`), stride, pad), bnState(p, bn), o.training, { relu }) as tf.Tensor4D;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -71,12 +72,12 @@ function declareBlock(b: ModuleBuilder, prefix: string, blk: BlockSpec): void {
 }
 
 function basicBlock(p: ParamStore, prefix: string, blk: BlockSpec, x: tf.Tensor4D, frames: number, o: ForwardOptions) {
-  let out = tf.relu(convBn(p, `${prefix}.conv1`, `${prefix}.bn1`, x, blk.stride, 1, o)) as tf.Tensor4D;
+  let out = convBn(p, `${prefix}.conv1`, `${prefix}.bn1`, x, blk.stride, 1, o, true);
   out = convBn(p, `${prefix}.conv2`, `${prefix}.bn2`, out, 1, 1, o);
   let aux: tf.Tensor2D | null = null;
   if (blk.attention) ({ out, aux } = channelAttention(p, prefix, blk.attention, out, frames));
   const identity = hasDownsample(blk) ? convBn(p, `${prefix}.downsample.0`, `${prefix}.downsample.1`, x, blk.stride, 0, o) : x;
-  return { out: tf.relu(tf.add(out, identity)) as tf.Tensor4D, aux };
+  return { out: addRelu(out, identity) as tf.Tensor4D, aux };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -147,8 +148,8 @@ export function forward(model: Model, clips: tf.Tensor5D, o: ForwardOptions): Fo
   let x = tf.reshape(hwc ? clips : tf.transpose(clips, [0, 1, 3, 4, 2]), [B * T, H, W, 3]) as tf.Tensor4D;
 
   // Stem: 3x3/2 conv -> BN -> ReLU -> 3x3 conv -> BN -> ReLU -> 3x3/2 max-pool
-  x = tf.relu(convBn(p, `${S}.conv1.0`, `${S}.conv1.1`, x, 2, 1, o)) as tf.Tensor4D;
-  x = tf.relu(convBn(p, `${S}.conv1.3`, `${S}.bn1`, x, 1, 1, o)) as tf.Tensor4D;
+  x = convBn(p, `${S}.conv1.0`, `${S}.conv1.1`, x, 2, 1, o, true);
+  x = convBn(p, `${S}.conv1.3`, `${S}.bn1`, x, 1, 1, o, true);
   x = tf.maxPool(x, 3, 2, 1);
 
   // Frame-level features; channel attention (and its aux head) in layer2 and layer3
@@ -168,7 +169,7 @@ export function forward(model: Model, clips: tf.Tensor5D, o: ForwardOptions): Fo
 
   // Static branch: frames 0..T-2 -> patch embedding -> spatial transformer over the hw patches
   const first = tf.reshape(tf.slice(perClip, [0, 0, 0, 0, 0], [B, tm1, h3, w3, c3]), [B * tm1, h3, w3, c3]) as tf.Tensor4D;
-  const patches = tf.relu(convBn(p, `${S}.patch_embedding.0`, `${S}.patch_embedding.1`, first, 2, 1, o));
+  const patches = convBn(p, `${S}.patch_embedding.0`, `${S}.patch_embedding.1`, first, 2, 1, o, true);
   const [, hf, wf, cf] = patches.shape;
   let tokens = tf.add(tf.reshape(patches, [B * tm1, hf * wf, cf]), p.get(`${S}.pos_embedding_pos`)) as tf.Tensor3D;
   tokens = transformer(p, `${S}.pos_transformer`, tokens, c.spatialTransformer);

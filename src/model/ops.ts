@@ -2,7 +2,8 @@
 // Each one is written so that its gradient is cheap on the wasm backend, which lacks Conv2DBackpropFilter and
 // whose autodiff of tf.moments spends most of its time in Tile.
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedNorm, needsConvGradientRewrite } from '../backend.js';
+import { hasFusedKernels, needsConvGradientRewrite } from '../backend.js';
+import { FUSED } from '../native/kernels/fused.js';
 import { FUSED_NORM } from '../native/kernels/norm.js';
 
 export const BN_EPS = 1e-5;
@@ -119,16 +120,17 @@ function updateRunningStats(bn: BatchNormState, mean: tf.Tensor, variance: tf.Te
   bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
 }
 
-/** Training-mode BatchNorm as two fused native kernels (forward, backward) on the native backend. */
-function fusedBatchNorm(x: tf.Tensor, bn: BatchNormState, count: number): tf.Tensor {
-  const attrs = { eps: BN_EPS };
+/** Training-mode BatchNorm (and the ReLU after it) as two fused native kernels (forward, backward). */
+function fusedBatchNorm(x: tf.Tensor, bn: BatchNormState, count: number, relu: boolean): tf.Tensor {
+  const attrs = { eps: BN_EPS, relu };
   const op = customOp(([xi, gi, bi], save) => {
     const [y, mean, variance] = tf.engine().runKernel(FUSED_NORM.batchNormTrain, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
     updateRunningStats(bn, mean, variance, count);
-    save([xi, mean, variance, gi]);
+    save([xi, mean, variance, gi, y]);
     return {
       value: y,
-      gradFunc: (dy, [xs, m, v, g]) => tf.engine().runKernel(FUSED_NORM.batchNormTrainGrad, { dy, x: xs, mean: m, variance: v, gamma: g }, attrs) as tf.Tensor[],
+      gradFunc: (dy, [xs, m, v, g, ys]) =>
+        tf.engine().runKernel(FUSED_NORM.batchNormTrainGrad, { dy, x: xs, mean: m, variance: v, gamma: g, y: ys }, attrs) as tf.Tensor[],
     };
   });
   return op(x, bn.gamma, bn.beta);
@@ -137,15 +139,20 @@ function fusedBatchNorm(x: tf.Tensor, bn: BatchNormState, count: number): tf.Ten
 /**
  * BatchNorm over every axis but the last (channels). Training: batch statistics with the biased variance, closed-form
  * backward (no moments autodiff), running stats updated with the unbiased variance. Eval: running statistics.
+ * `relu`: ReLU(BN(x)). On the native backend each mode is one fused kernel (plus one for the backward pass).
  */
-export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): tf.Tensor {
+export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean, opts: { relu?: boolean } = {}): tf.Tensor {
+  const withRelu = opts.relu === true;
   if (!training) {
     const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
     const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
-    return tf.add(tf.mul(x, scale), shift);
+    if (hasFusedKernels()) return tf.engine().runKernel(FUSED_NORM.batchNormInfer, { x, scale, shift }, { relu: withRelu }) as tf.Tensor;
+    const y = tf.add(tf.mul(x, scale), shift);
+    return withRelu ? tf.relu(y) : y;
   }
   const count = x.size / x.shape[x.rank - 1];
-  if (hasFusedNorm()) return fusedBatchNorm(x, bn, count);
+  if (hasFusedKernels()) return fusedBatchNorm(x, bn, count, withRelu);
+  if (withRelu) return tf.relu(batchNorm(x, bn, true));
   const op = customOp(([xi, gi, bi], save) => {
     const mean = tf.div(sumPerChannel(xi), count);
     const centered = tf.sub(xi, mean);
@@ -172,7 +179,7 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean): 
 
 /** LayerNorm over the last axis, eps 1e-5, with the closed-form backward. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
-  if (hasFusedNorm()) return fusedLayerNorm(x, gamma, beta);
+  if (hasFusedKernels()) return fusedLayerNorm(x, gamma, beta);
   const axis = x.rank - 1;
   const d = x.shape[axis];
   const op = customOp(([xi, gi, bi], save) => {
@@ -211,6 +218,34 @@ function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Ten
     };
   });
   return op(x, gamma, beta);
+}
+
+/** ReLU; on the native backend its backward pass is one fused kernel instead of tfjs' Step, Cast and Multiply. */
+export function relu<T extends tf.Tensor>(x: T): T {
+  if (!hasFusedKernels()) return tf.relu(x);
+  const op = customOp(([xi], save) => {
+    const y = tf.relu(xi);
+    save([y]);
+    return { value: y, gradFunc: (dy, [ys]) => [tf.engine().runKernel(FUSED.reluGrad, { dy, y: ys }, {}) as tf.Tensor] };
+  });
+  return op(x) as T;
+}
+
+/** max(a + b, 0) for two tensors of one shape (a residual connection); one fused kernel each way on native. */
+export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (!hasFusedKernels()) return tf.relu(tf.add(a, b));
+  const op = customOp(([ai, bi], save) => {
+    const y = tf.engine().runKernel(FUSED.addRelu, { a: ai, b: bi }, {}) as tf.Tensor;
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy, [ys]) => {
+        const dz = tf.engine().runKernel(FUSED.reluGrad, { dy, y: ys }, {}) as tf.Tensor;
+        return [dz, tf.clone(dz)];
+      },
+    };
+  });
+  return op(a, b);
 }
 
 /** GELU, tanh approximation (the official code's own GELU class). */

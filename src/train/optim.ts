@@ -1,5 +1,7 @@
 // SGD with PyTorch's semantics and the learning-rate schedules of the code (step) and the paper (exp).
 import * as tf from '@tensorflow/tfjs-core';
+import { hasFusedKernels } from '../backend.js';
+import { FUSED } from '../native/kernels/fused.js';
 
 export interface SgdConfig {
   lr: number;
@@ -27,6 +29,10 @@ export class Sgd {
       for (const [name, v] of params) {
         const g = grads.get(name);
         if (!g) continue; // PyTorch skips parameters whose grad is None
+        if (hasFusedKernels()) {
+          this.fusedStep(name, v, g, lr);
+          continue;
+        }
         const d = weightDecay !== 0 ? tf.add(g, tf.mul(v, weightDecay)) : g;
         let update = d;
         if (momentum !== 0) {
@@ -43,6 +49,19 @@ export class Sgd {
       }
     });
   }
+  /** The same update as one native kernel (native/src/fused.cc): one pass over each parameter instead of six. */
+  private fusedStep(name: string, v: tf.Variable, g: tf.Tensor, lr: number): void {
+    const { momentum, weightDecay } = this.config;
+    const buf = this.buffers.get(name);
+    const inputs: Record<string, tf.Tensor> = { param: v, grad: g };
+    if (buf) inputs.buf = buf;
+    const [p1, b1] = tf.engine().runKernel(FUSED.sgdMomentum, inputs, { lr, momentum, weightDecay }) as tf.Tensor[];
+    v.assign(p1);
+    if (momentum === 0) return;
+    if (buf) buf.assign(b1);
+    else this.buffers.set(name, tf.variable(b1, false));
+  }
+
 
   /** Restore momentum buffers saved in a checkpoint (resume continues exactly). */
   restore(buffers: Map<string, tf.Tensor>): void {

@@ -1,6 +1,7 @@
 // Every native kernel, by family. A family is one file here and one file in native/src.
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
+import { fusedKernels } from './fused.js';
 import { layoutKernels } from './layout.js';
 import { matmulKernels } from './matmul.js';
 import { normKernels } from './norm.js';
@@ -16,4 +17,5 @@ export const NATIVE_KERNELS: NativeKernel[] = [
   ...layoutKernels,
   ...poolKernels,
   ...normKernels,
+  ...fusedKernels,
 ];

@@ -5,6 +5,7 @@ import type { NativeAddon } from '../addon.js';
 import { f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 export const FUSED_NORM = {
+  batchNormInfer: 'DferBatchNormInfer',
   batchNormTrain: 'DferBatchNormTrain',
   batchNormTrainGrad: 'DferBatchNormTrainGrad',
   layerNorm: 'DferLayerNorm',
@@ -21,23 +22,34 @@ const rowsOf = (shape: number[]) => {
   return { rows: sizeOf(shape) / c, c };
 };
 
-/** inputs x, gamma, beta; outputs y, batch mean, biased batch variance (per channel). */
+/** inputs x, scale, shift (folded from the running statistics); attr relu; output x * scale + shift (ReLU'd). */
+function batchNormInfer(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
+  const { x, scale, shift } = inputs;
+  const [xv, sv, tv] = need(f32s(backend, [x, scale, shift]), FUSED_NORM.batchNormInfer);
+  const { rows, c } = rowsOf(x.shape);
+  const y = new Float32Array(xv.length);
+  addon.batchNormInfer(y, xv, sv, tv, rows, c, attrs.relu === true);
+  return output(backend, x.shape, y);
+}
+
+/** inputs x, gamma, beta; attrs eps, relu; outputs y (ReLU'd when asked), batch mean, biased batch variance. */
 function batchNormTrain(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { x, gamma, beta } = inputs;
   const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.batchNormTrain);
   const { rows, c } = rowsOf(x.shape);
   const [y, mean, variance] = [new Float32Array(xv.length), new Float32Array(c), new Float32Array(c)];
-  addon.batchNormTrain(y, mean, variance, xv, gv, bv, rows, c, attrs.eps as number);
+  addon.batchNormTrain(y, mean, variance, xv, gv, bv, rows, c, attrs.eps as number, attrs.relu === true);
   return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
 }
 
-/** inputs dy, x, mean, variance, gamma; outputs dx, dgamma, dbeta. */
+/** inputs dy, x, mean, variance, gamma, y (the forward output, for the ReLU mask); attrs eps, relu;
+ * outputs dx, dgamma, dbeta. */
 function batchNormTrainGrad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
-  const { dy, x, mean, variance, gamma } = inputs;
-  const vals = need(f32s(backend, [dy, x, mean, variance, gamma]), FUSED_NORM.batchNormTrainGrad);
+  const { dy, x, mean, variance, gamma, y } = inputs;
+  const vals = need(f32s(backend, [dy, x, mean, variance, gamma, y]), FUSED_NORM.batchNormTrainGrad);
   const { rows, c } = rowsOf(x.shape);
   const [dx, dgamma, dbeta] = [new Float32Array(vals[1].length), new Float32Array(c), new Float32Array(c)];
-  addon.batchNormTrainGrad(dx, dgamma, dbeta, ...vals, rows, c, attrs.eps as number);
+  addon.batchNormTrainGrad(dx, dgamma, dbeta, ...vals, rows, c, attrs.eps as number, attrs.relu === true);
   return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
 }
 
@@ -63,6 +75,7 @@ function layerNormGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs
 }
 
 export const normKernels: NativeKernel[] = [
+  { name: FUSED_NORM.batchNormInfer, run: batchNormInfer },
   { name: FUSED_NORM.batchNormTrain, run: batchNormTrain },
   { name: FUSED_NORM.batchNormTrainGrad, run: batchNormTrainGrad },
   { name: FUSED_NORM.layerNorm, run: layerNorm },

@@ -1,0 +1,54 @@
+// Fused kernels that replace chains of elementwise ops: the ReLU backward pass (tfjs: Step, Cast and Multiply, three
+// passes and two temporaries), a residual add with its ReLU, and the SGD-with-momentum update (six ops per parameter).
+#include <algorithm>
+#include "common.h"
+
+namespace {
+
+constexpr int64_t kParallelMin = 32768;
+
+// reluGrad(dx, dy, y): dx = y > 0 ? dy : 0, where y = relu(x) (so y > 0 exactly where x > 0).
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  float* dx = dfer::f32(info, 0);
+  const float *dy = dfer::f32(info, 1), *y = dfer::f32(info, 2);
+  int64_t n = static_cast<int64_t>(dfer::f32len(info, 0));
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  return info.Env().Undefined();
+}
+
+// addRelu(y, a, b): y = max(a + b, 0), same shapes (a residual connection and its ReLU).
+Napi::Value AddRelu(const Napi::CallbackInfo& info) {
+  float* y = dfer::f32(info, 0);
+  const float *a = dfer::f32(info, 1), *b = dfer::f32(info, 2);
+  int64_t n = static_cast<int64_t>(dfer::f32len(info, 0));
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) y[i] = std::max(a[i] + b[i], 0.0f);
+  return info.Env().Undefined();
+}
+
+// sgdMomentum(newParam, newBuf, param, buf, grad, lr, momentum, weightDecay, hasBuf), PyTorch's SGD:
+//   d = grad + weightDecay * param;  buf = hasBuf ? momentum * buf + d : d;  param = param - lr * buf
+Napi::Value SgdMomentum(const Napi::CallbackInfo& info) {
+  float *p1 = dfer::f32(info, 0), *b1 = dfer::f32(info, 1);
+  const float *p = dfer::f32(info, 2), *b = dfer::f32(info, 3), *g = dfer::f32(info, 4);
+  const float lr = static_cast<float>(info[5].As<Napi::Number>().DoubleValue());
+  const float momentum = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  const float wd = static_cast<float>(info[7].As<Napi::Number>().DoubleValue());
+  const bool hasBuf = dfer::flag(info, 8);
+  int64_t n = static_cast<int64_t>(dfer::f32len(info, 0));
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    float d = g[i] + wd * p[i];
+    float v = hasBuf ? momentum * b[i] + d : d;
+    b1[i] = v;
+    p1[i] = p[i] - lr * v;
+  }
+  return info.Env().Undefined();
+}
+
+DFER_EXPORT("reluGrad", ReluGrad);
+DFER_EXPORT("sgdMomentum", SgdMomentum);
+DFER_EXPORT("addRelu", AddRelu);
+
+}  // namespace
