@@ -15,6 +15,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Kernels and oneDNN assume the team size they ask for; with OMP_DYNAMIC=true oneDNN's training kernels were seen
+  // to hang. A user who wants fewer threads sets OMP_NUM_THREADS.
+  omp_set_dynamic(0);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   for (auto& [name, fn] : dfer::registry()) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;

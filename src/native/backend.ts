@@ -1,11 +1,12 @@
 // The `native` tfjs backend: tfjs' own cpu backend (tensors are plain Float32Arrays outside the wasm heap, so no
-// 4 GB ceiling) with every expensive kernel replaced by a multi-threaded native one (native/src, oneDNN + OpenMP).
+// 4 GB ceiling) with every expensive kernel replaced by a multi-threaded native one (native/src, oneDNN + OpenMP),
+// and output buffers recycled (memory.ts).
 // Kernels without a native version, and native kernels asked for a case they do not cover (say int32 inputs), run
 // the stock cpu code, so the backend is always complete.
 import * as tf from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-cpu'; // registers the cpu kernels this backend inherits
 import { nativeAddon } from './addon.js';
+import { PooledCpuBackend } from './memory.js';
 import { NATIVE_KERNELS } from './kernels/index.js';
 import type { NativeKernelArgs } from './kernels/util.js';
 
@@ -18,7 +19,7 @@ export function registerNativeBackend(): boolean {
   if (registered) return true;
   const addon = nativeAddon();
   if (!addon) return false;
-  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0);
+  tf.registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(), 0);
   const stock = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   const overridden = new Set(NATIVE_KERNELS.map((k) => k.name));
   for (const k of stock.values()) if (!overridden.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });

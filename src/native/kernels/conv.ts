@@ -1,7 +1,7 @@
 // Conv2D and its two gradients on oneDNN (native/src/conv.cc), NHWC only; NCHW falls back to the cpu kernel.
 import { backend_util, type Tensor4D } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 type Attrs = {
@@ -35,7 +35,7 @@ function conv2d(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs
   const bufs = f32s(backend, [x, filter]);
   const c = info(x.shape, filter.shape, attrs as unknown as Attrs);
   if (!bufs || !c) return null;
-  const y = new Float32Array(sizeOf(c.outShape));
+  const y = alloc(backend, sizeOf(c.outShape));
   addon.conv2d(y, ...bufs, ...geometry(c));
   return output(backend, c.outShape, y);
 }
@@ -46,7 +46,7 @@ function conv2dBackpropInput(addon: NativeAddon, { inputs, backend, attrs }: Nat
   const bufs = f32s(backend, [dy, filter]);
   const c = info(a.inputShape, filter.shape, a);
   if (!bufs || !c) return null;
-  const dx = new Float32Array(sizeOf(a.inputShape));
+  const dx = alloc(backend, sizeOf(a.inputShape));
   addon.conv2dBackpropInput(dx, ...bufs, ...geometry(c));
   return output(backend, a.inputShape, dx);
 }
@@ -57,7 +57,7 @@ function conv2dBackpropFilter(addon: NativeAddon, { inputs, backend, attrs }: Na
   const bufs = f32s(backend, [x, dy]);
   const c = info(x.shape, a.filterShape, a);
   if (!bufs || !c) return null;
-  const dw = new Float32Array(sizeOf(a.filterShape));
+  const dw = alloc(backend, sizeOf(a.filterShape));
   addon.conv2dBackpropFilter(dw, ...bufs, ...geometry(c));
   return output(backend, a.filterShape, dw);
 }

@@ -7,7 +7,7 @@
 // same shapes become one axis; a scalar operand has stride 0 throughout.
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { f32, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 /** Binary op codes of native/src/elementwise.cc. */
 const BINARY = {
@@ -96,7 +96,7 @@ function binary(op: number, aName: string, bName: string) {
     const size = sizeOf(outShape);
     if (size === 0) return null;
     const { dims, aStrides, bStrides } = broadcastLayout(a.shape, b.shape, outShape);
-    const out = new Float32Array(size);
+    const out = alloc(backend, size);
     addon.binary(out, bufs[0], bufs[1], op, dims, aStrides, bStrides);
     return output(backend, outShape, out);
   };
@@ -108,7 +108,7 @@ function eluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs): Ten
   const bufs = f32s(backend, [dy, y]);
   const size = sizeOf(y.shape);
   if (!bufs || size === 0 || bufs[0].length !== size || bufs[1].length !== size) return null;
-  const out = new Float32Array(size);
+  const out = alloc(backend, size);
   addon.binary(out, bufs[0], bufs[1], BINARY.EluGrad, [size], [1], [1]);
   return output(backend, y.shape, out);
 }
@@ -122,7 +122,7 @@ function addN(addon: NativeAddon, { inputs, backend }: NativeKernelArgs): Tensor
   const bufs = f32s(backend, list);
   const size = sizeOf(shape);
   if (!bufs || size === 0) return null;
-  const out = new Float32Array(size);
+  const out = alloc(backend, size);
   addon.addN(out, bufs);
   return output(backend, shape, out);
 }
@@ -133,7 +133,7 @@ function unary(op: number, params: (attrs: Record<string, unknown>) => [number, 
     const values = f32(backend, x);
     if (!values || values.length === 0) return null;
     const [alpha, beta] = params(attrs as Record<string, unknown>);
-    const out = new Float32Array(values.length);
+    const out = alloc(backend, values.length);
     addon.unary(out, values, op, alpha, beta);
     return output(backend, x.shape, out);
   };

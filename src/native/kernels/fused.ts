@@ -1,7 +1,7 @@
 // Fused kernels of the native backend only (native/src/fused.cc): the ReLU backward pass, a residual add with its
 // ReLU, and the SGD-with-momentum update. src/model/ops.ts and src/train/optim.ts call them when the native backend is active.
 import type { NativeAddon } from '../addon.js';
-import { f32s, output, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32s, output, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 export const FUSED = {
   reluGrad: 'DferReluGrad',
@@ -18,7 +18,7 @@ function need<T>(v: T | null, kernel: string): T {
 function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const { dy, y } = inputs;
   const vals = need(f32s(backend, [dy, y]), FUSED.reluGrad);
-  const dx = new Float32Array(vals[0].length);
+  const dx = alloc(backend, vals[0].length);
   addon.reluGrad(dx, ...vals);
   return output(backend, dy.shape, dx);
 }
@@ -28,7 +28,7 @@ function addRelu(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const { a, b } = inputs;
   const vals = need(f32s(backend, [a, b]), FUSED.addRelu);
   if (a.shape.join() !== b.shape.join()) throw new Error(`${FUSED.addRelu}: shapes differ (${a.shape} vs ${b.shape})`);
-  const y = new Float32Array(vals[0].length);
+  const y = alloc(backend, vals[0].length);
   addon.addRelu(y, ...vals);
   return output(backend, a.shape, y);
 }
@@ -38,7 +38,7 @@ function sgdMomentum(addon: NativeAddon, { inputs, backend, attrs }: NativeKerne
   const { param, grad, buf } = inputs;
   const [p, g] = need(f32s(backend, [param, grad]), FUSED.sgdMomentum);
   const b = buf ? need(f32s(backend, [buf]), FUSED.sgdMomentum)[0] : p; // ignored when there is no buffer yet
-  const [p1, b1] = [new Float32Array(p.length), new Float32Array(p.length)];
+  const [p1, b1] = [alloc(backend, p.length), alloc(backend, p.length)];
   addon.sgdMomentum(p1, b1, p, b, g, attrs.lr, attrs.momentum, attrs.weightDecay, buf !== undefined);
   return [output(backend, param.shape, p1), output(backend, param.shape, b1)];
 }

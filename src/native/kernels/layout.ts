@@ -5,7 +5,7 @@
 import { backend_util, slice_util, util, type NamedAttrMap } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.js';
-import { sizeOf, type NativeKernel, type NativeKernelArgs, type TensorInfo } from './util.js';
+import { alloc, allocZeroed, sizeOf, type NativeKernel, type NativeKernelArgs, type TensorInfo } from './util.js';
 
 type Words = Float32Array | Int32Array;
 
@@ -18,8 +18,11 @@ function words(backend: MathBackendCPU, t: TensorInfo): Words | null {
   return null;
 }
 
-function allocate(dtype: TensorInfo['dtype'], size: number): Words {
-  return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+/** An output of `size` elements; float32 ones come from the backend's pool (arbitrary contents unless `zeroed`). */
+function allocate(backend: MathBackendCPU | null, dtype: TensorInfo['dtype'], size: number, zeroed = false): Words {
+  if (dtype === 'int32') return new Int32Array(size);
+  if (!backend) return new Float32Array(size);
+  return zeroed ? allocZeroed(backend, size) : alloc(backend, size);
 }
 
 /** Row-major strides of `shape`, one per axis (the last is 1). */
@@ -49,7 +52,7 @@ function copy(addon: NativeAddon, dst: Words, src: Words, c: Copy): void {
 
 /** The 32-bit pattern of `value` in `dtype`, as a signed integer (what native stridedFill takes). */
 function bitsOf(dtype: TensorInfo['dtype'], value: number): number {
-  const word = allocate(dtype, 1);
+  const word = allocate(null, dtype, 1);
   word[0] = value;
   return new Int32Array(word.buffer)[0];
 }
@@ -60,7 +63,7 @@ const result = (backend: MathBackendCPU, shape: number[], dtype: TensorInfo['dty
 /** The part of `x` starting at `begin` with extent `size` (and `step` per axis): a new tensor of shape `size`. */
 function sliceOf(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, src: Words, begin: number[], size: number[], step?: number[]) {
   const xs = stridesOf(x.shape);
-  const out = allocate(x.dtype, sizeOf(size));
+  const out = allocate(backend, x.dtype, sizeOf(size));
   copy(addon, out, src, {
     shape: size,
     dstOffset: 0,
@@ -81,7 +84,7 @@ function transpose(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
   if (!src || sizeOf(x.shape) === 0) return null;
   const shape = perm.map((p) => x.shape[p]);
   const xs = stridesOf(x.shape);
-  const out = allocate(x.dtype, sizeOf(shape));
+  const out = allocate(backend, x.dtype, sizeOf(shape));
   copy(addon, out, src, { shape, dstOffset: 0, dstStrides: stridesOf(shape), srcOffset: 0, srcStrides: perm.map((p) => xs[p]) });
   return result(backend, shape, x.dtype, out);
 }
@@ -126,7 +129,7 @@ function reverse(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArg
   const dims = util.parseAxisParam(attrs.dims as number | number[], x.shape);
   const xs = stridesOf(x.shape);
   const flip = x.shape.map((_, i) => dims.includes(i));
-  const out = allocate(x.dtype, sizeOf(x.shape));
+  const out = allocate(backend, x.dtype, sizeOf(x.shape));
   copy(addon, out, src, {
     shape: x.shape,
     dstOffset: 0,
@@ -153,7 +156,7 @@ function tile(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) 
     box.dstStrides.push(d * os[i], os[i]);
     box.srcStrides.push(0, xs[i]);
   });
-  const out = allocate(x.dtype, sizeOf(shape));
+  const out = allocate(backend, x.dtype, sizeOf(shape));
   copy(addon, out, src, box);
   return result(backend, shape, x.dtype, out);
 }
@@ -183,7 +186,7 @@ function padV2(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs)
   const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
   if (sizeOf(shape) === 0) return null;
   const before = paddings.map((p) => p[0]);
-  const out = allocate(x.dtype, sizeOf(shape)); // zeros: a pad by 0 needs no fill
+  const out = allocate(backend, x.dtype, sizeOf(shape), true); // zeros: a pad by 0 needs no fill
   if (constantValue !== 0) fillFrame(addon, out, shape, before, x.shape, bitsOf(x.dtype, constantValue));
   const os = stridesOf(shape);
   copy(addon, out, src, {
@@ -219,7 +222,7 @@ function mirrorPad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
       [b + d, e, d - 2 + offset, -1],
     ].filter(([, extent]) => extent > 0);
   });
-  const out = allocate(x.dtype, sizeOf(shape));
+  const out = allocate(backend, x.dtype, sizeOf(shape));
   const pick = new Array<number>(rank).fill(0);
   for (;;) {
     const seg = pick.map((p, i) => segments[i][p]);
@@ -239,7 +242,7 @@ function mirrorPad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
 
 /** Write each input (all of shape `parts[i]`, the same except along `axis`) into its slab of `out` along `axis`. */
 function join(addon: NativeAddon, backend: MathBackendCPU, parts: TensorInfo[], srcs: Words[], axis: number, outShape: number[]) {
-  const out = allocate(parts[0].dtype, sizeOf(outShape));
+  const out = allocate(backend, parts[0].dtype, sizeOf(outShape));
   const outer = sizeOf(outShape.slice(0, axis));
   const outInner = sizeOf(outShape.slice(axis));
   let column = 0;

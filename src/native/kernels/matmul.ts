@@ -1,7 +1,7 @@
 // BatchMatMul on oneDNN (native/src/matmul.cc): any rank >= 2, transposes by strides, and batch broadcasting when
 // one operand's batch is 1 (or both batches are equal); other broadcasts fall back to the cpu kernel.
 import type { NativeAddon } from '../addon.js';
-import { f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 function batchMatMul(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { a, b } = inputs;
@@ -22,7 +22,7 @@ function batchMatMul(addon: NativeAddon, { inputs, backend, attrs }: NativeKerne
   else if (bb === 1) outer = outerA;
   else if (ba === 1) outer = outerB;
   else return null;
-  const c = new Float32Array(Math.max(ba, bb) * m * n);
+  const c = alloc(backend, Math.max(ba, bb) * m * n);
   addon.batchMatMul(c, ...bufs, ba, bb, m, k, n, transposeA, transposeB);
   return output(backend, [...outer, m, n], c);
 }

@@ -2,7 +2,7 @@
 // counterpart; src/model/ops.ts calls them through the engine when the native backend is active. Normalised axis:
 // the last one (channels for BatchNorm over NHWC rows, features for LayerNorm).
 import type { NativeAddon } from '../addon.js';
-import { f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 export const FUSED_NORM = {
   batchNormInfer: 'DferBatchNormInfer',
@@ -27,7 +27,7 @@ function batchNormInfer(addon: NativeAddon, { inputs, backend, attrs }: NativeKe
   const { x, scale, shift } = inputs;
   const [xv, sv, tv] = need(f32s(backend, [x, scale, shift]), FUSED_NORM.batchNormInfer);
   const { rows, c } = rowsOf(x.shape);
-  const y = new Float32Array(xv.length);
+  const y = alloc(backend, xv.length);
   addon.batchNormInfer(y, xv, sv, tv, rows, c, attrs.relu === true);
   return output(backend, x.shape, y);
 }
@@ -37,7 +37,7 @@ function batchNormTrain(addon: NativeAddon, { inputs, backend, attrs }: NativeKe
   const { x, gamma, beta } = inputs;
   const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.batchNormTrain);
   const { rows, c } = rowsOf(x.shape);
-  const [y, mean, variance] = [new Float32Array(xv.length), new Float32Array(c), new Float32Array(c)];
+  const [y, mean, variance] = [alloc(backend, xv.length), alloc(backend, c), alloc(backend, c)];
   addon.batchNormTrain(y, mean, variance, xv, gv, bv, rows, c, attrs.eps as number, attrs.relu === true);
   return [output(backend, x.shape, y), output(backend, [c], mean), output(backend, [c], variance)];
 }
@@ -48,7 +48,7 @@ function batchNormTrainGrad(addon: NativeAddon, { inputs, backend, attrs }: Nati
   const { dy, x, mean, variance, gamma, y } = inputs;
   const vals = need(f32s(backend, [dy, x, mean, variance, gamma, y]), FUSED_NORM.batchNormTrainGrad);
   const { rows, c } = rowsOf(x.shape);
-  const [dx, dgamma, dbeta] = [new Float32Array(vals[1].length), new Float32Array(c), new Float32Array(c)];
+  const [dx, dgamma, dbeta] = [alloc(backend, vals[1].length), alloc(backend, c), alloc(backend, c)];
   addon.batchNormTrainGrad(dx, dgamma, dbeta, ...vals, rows, c, attrs.eps as number, attrs.relu === true);
   return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
 }
@@ -58,7 +58,7 @@ function layerNorm(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
   const { x, gamma, beta } = inputs;
   const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.layerNorm);
   const { rows, c } = rowsOf(x.shape);
-  const [y, mean, invStd] = [new Float32Array(xv.length), new Float32Array(rows), new Float32Array(rows)];
+  const [y, mean, invStd] = [alloc(backend, xv.length), alloc(backend, rows), alloc(backend, rows)];
   addon.layerNorm(y, mean, invStd, xv, gv, bv, rows, c, attrs.eps as number);
   const rowShape = x.shape.slice(0, -1);
   return [output(backend, x.shape, y), output(backend, rowShape, mean), output(backend, rowShape, invStd)];
@@ -69,7 +69,7 @@ function layerNormGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs
   const { dy, x, mean, invStd, gamma } = inputs;
   const vals = need(f32s(backend, [dy, x, mean, invStd, gamma]), FUSED_NORM.layerNormGrad);
   const { rows, c } = rowsOf(x.shape);
-  const [dx, dgamma, dbeta] = [new Float32Array(vals[1].length), new Float32Array(c), new Float32Array(c)];
+  const [dx, dgamma, dbeta] = [alloc(backend, vals[1].length), alloc(backend, c), alloc(backend, c)];
   addon.layerNormGrad(dx, dgamma, dbeta, ...vals, rows, c);
   return [output(backend, x.shape, dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
 }

@@ -3,7 +3,7 @@
 // Other dtypes, and the 1x1 pools the cpu kernel answers with the input itself, fall back to the cpu kernels.
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { f32, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 type Pool2DInfo = backend_util.Conv2DInfo;
 type Attrs = {
@@ -38,7 +38,7 @@ function forward(kind: 'maxPool' | 'avgPool') {
     const xv = f32(backend, x);
     const c = xv && info(x.shape, attrs as unknown as Attrs, true);
     if (!xv || !c || isIdentity(c)) return null;
-    const y = new Float32Array(sizeOf(c.outShape));
+    const y = alloc(backend, sizeOf(c.outShape));
     addon[kind](y, xv, ...geometry(c));
     return output(backend, c.outShape, y);
   };
@@ -49,7 +49,7 @@ function maxPoolGrad(addon: NativeAddon, { inputs, backend, attrs }: NativeKerne
   const bufs = f32s(backend, [dy, input]);
   const c = bufs && info(input.shape, attrs as unknown as Attrs, true);
   if (!bufs || !c || !util.arraysEqual(dy.shape, c.outShape)) return null;
-  const dx = new Float32Array(sizeOf(input.shape));
+  const dx = alloc(backend, sizeOf(input.shape));
   addon.maxPoolGrad(dx, ...bufs, ...geometry(c));
   return output(backend, input.shape, dx);
 }
@@ -60,7 +60,7 @@ function avgPoolGrad(addon: NativeAddon, { inputs, backend, attrs }: NativeKerne
   const g = f32(backend, dy);
   const c = g && input.dtype === 'float32' ? info(input.shape, attrs as unknown as Attrs, false) : null;
   if (!g || !c || !util.arraysEqual(dy.shape, c.outShape)) return null;
-  const dx = new Float32Array(sizeOf(input.shape));
+  const dx = alloc(backend, sizeOf(input.shape));
   addon.avgPoolGrad(dx, g, ...geometry(c));
   return output(backend, input.shape, dx);
 }

@@ -8,7 +8,7 @@
 // layout of tfjs' result (it transposes the reduced axes innermost, keeping the others in order).
 import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { f32, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 /** Reduce op codes of native/src/reduce.cc. */
 const REDUCE = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4 } as const;
@@ -43,7 +43,7 @@ function reduce(op: number, axisAttr: 'axis' | 'reductionIndices') {
     if (axes.length === 0) return null; // an identity: the cpu kernel's copy is as good
     const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const { dims, reduced } = reduceLayout(x.shape, axes);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = alloc(backend, sizeOf(outShape));
     addon.reduce(out, values, op, dims, reduced);
     const shape = attrs.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
     return output(backend, shape, out);
@@ -58,7 +58,7 @@ function softmax(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArg
   if (!values || values.length === 0 || rank === 0) return null;
   if (dim !== -1 && dim !== rank - 1) return null; // the cpu kernel raises its own error
   const d = logits.shape[rank - 1];
-  const out = new Float32Array(values.length);
+  const out = alloc(backend, values.length);
   addon.softmax(out, values, values.length / d, d);
   return output(backend, logits.shape, out);
 }

@@ -3,6 +3,7 @@
 import type { KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.js';
+import { PooledCpuBackend } from '../memory.js';
 
 export interface NativeKernelArgs {
   inputs: Record<string, TensorInfo>;
@@ -34,6 +35,17 @@ export function f32s(backend: MathBackendCPU, ts: TensorInfo[]): Float32Array[] 
     out.push(v);
   }
   return out;
+}
+
+/** An output buffer of n float32 values with arbitrary contents (recycled on the native backend, see memory.ts):
+ * the kernel must write every element. */
+export function alloc(backend: MathBackendCPU, n: number): Float32Array {
+  return backend instanceof PooledCpuBackend ? backend.alloc(n) : new Float32Array(n);
+}
+
+/** An output buffer of n zeros. */
+export function allocZeroed(backend: MathBackendCPU, n: number): Float32Array {
+  return backend instanceof PooledCpuBackend ? backend.allocZeroed(n) : new Float32Array(n);
 }
 
 /** A new float32 tensor of the backend owning `values`. */
