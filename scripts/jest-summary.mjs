@@ -5,14 +5,14 @@
 //
 // With --passes the whole suite runs once per backend path, each line prefixed by the pass, and the final line sums
 // them. `native`: DFER_TEST_BACKEND=native with DFER_NATIVE=require (a missing engine fails the pass instead of
-// skipping its tests). `wasm`: DFER_TEST_BACKEND=wasm with DFER_NATIVE=0, as on a machine without oneDNN.
+// skipping its tests), and recycled buffers poisoned with NaN. `wasm`: DFER_TEST_BACKEND=wasm with DFER_NATIVE=0, as on a machine without oneDNN.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PASS_ENV = {
-  native: { DFER_TEST_BACKEND: 'native', DFER_NATIVE: 'require' },
+  native: { DFER_TEST_BACKEND: 'native', DFER_NATIVE: 'require', DFER_NATIVE_POOL_POISON: '1' },
   wasm: { DFER_TEST_BACKEND: 'wasm', DFER_NATIVE: '0' },
 };
 
