@@ -2,7 +2,7 @@
 // is not built they are skipped, unless DFER_NATIVE=require (CI's native pass), where a missing engine is a failure.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
-import { nativeStatus } from '../../src/native/addon.js';
+import { nativeAddon, nativeStatus } from '../../src/native/addon.js';
 import { relError } from './golden.js';
 
 export const nativeAvailable = nativeStatus().available;
@@ -51,4 +51,27 @@ export async function expectSameOnBoth(inputs: Input[], f: (...xs: tf.Tensor[]) 
     expect(native[i].shape).toEqual(c.shape);
     expect(relError(native[i].data, c.data)).toBeLessThan(tol);
   });
+}
+
+/** sum(y * sin(0, 1, 2, ...)): a loss that gives every element of y its own gradient. */
+export function weightedSum(y: tf.Tensor): tf.Tensor {
+  return tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size), y.shape))));
+}
+
+/** How many times the addon function `name` is called while `body` runs on the native backend. */
+export async function countCalls(name: string, body: () => void | Promise<void>): Promise<number> {
+  const addon = nativeAddon()!;
+  const original = addon[name];
+  let calls = 0;
+  addon[name] = (...args: unknown[]) => {
+    calls++;
+    return original(...args);
+  };
+  try {
+    await useBackend('native');
+    await body();
+  } finally {
+    addon[name] = original;
+  }
+  return calls;
 }

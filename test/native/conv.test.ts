@@ -1,7 +1,7 @@
 // Native Conv2D and its gradients (oneDNN) against tfjs' cpu kernels: odd sizes, strides 1 and 2, padding modes,
 // dilation, batch 1 and 1x1 filters.
 import * as tf from '@tensorflow/tfjs-core';
-import { describeNative, expectSameOnBoth, rand } from '../helpers/native.js';
+import { describeNative, expectSameOnBoth, rand, weightedSum } from '../helpers/native.js';
 
 type Pad = 'same' | 'valid' | number;
 const cases: { name: string; x: number[]; w: number[]; stride: number; pad: Pad }[] = [
@@ -18,9 +18,7 @@ describeNative('native conv2d', () => {
   test.each(cases)('$name: forward, dL/dx and dL/dw equal the cpu kernels', async ({ x, w, stride, pad }) => {
     await expectSameOnBoth([rand(x, 1), rand(w, 2)], (xi, wi) => {
       const f = (a: tf.Tensor, b: tf.Tensor) => {
-        const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC');
-        // A non-uniform weighting so every output position gets its own gradient.
-        return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+        return weightedSum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC'));
       };
       const y = tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, stride, pad, 'NHWC');
       const [gx, gw] = tf.grads(f)([xi, wi]);

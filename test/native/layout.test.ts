@@ -4,8 +4,7 @@
 // kernel outputs must equal the cpu's exactly; gradients go through other kernels too and get the usual tolerance.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
-import { nativeAddon } from '../../src/native/addon.js';
-import { describeNative, expectSameOnBoth, onBoth, rand, type Input } from '../helpers/native.js';
+import { countCalls, describeNative, expectSameOnBoth, onBoth, rand, type Input, weightedSum } from '../helpers/native.js';
 
 /** Deterministic int32 input with values in [-scale, scale]. */
 const ints = (shape: number[], seed: number, scale = 50): Input => () =>
@@ -32,27 +31,10 @@ function gradThrough(op: (x: tf.Tensor) => tf.Tensor) {
   return (x: tf.Tensor) => {
     const f = (a: tf.Tensor) => {
       const y = op(a);
-      return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+      return weightedSum(y);
     };
     return [op(x), tf.grad(f)(x)];
   };
-}
-
-/** Count the calls of a native function while `body` runs. */
-async function countCalls(name: string, body: () => Promise<void>): Promise<number> {
-  const addon = nativeAddon()!;
-  const original = addon[name];
-  let calls = 0;
-  addon[name] = (...args: unknown[]) => {
-    calls++;
-    return original(...args);
-  };
-  try {
-    await body();
-  } finally {
-    addon[name] = original;
-  }
-  return calls;
 }
 
 describeNative('native layout kernels', () => {

@@ -3,8 +3,7 @@
 // and ties (inputs rounded to a few values), where the max gradient must go where tfjs' cpu sends it.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
-import { nativeAddon } from '../../src/native/addon.js';
-import { describeNative, expectSameOnBoth, onBoth, rand, type Input } from '../helpers/native.js';
+import { countCalls, describeNative, expectSameOnBoth, onBoth, rand, type Input, weightedSum } from '../helpers/native.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Case = {
@@ -39,7 +38,7 @@ function withGradient(pool: (x: tf.Tensor) => tf.Tensor) {
   return (x: tf.Tensor) => {
     const f = (a: tf.Tensor) => {
       const y = pool(a);
-      return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+      return weightedSum(y);
     };
     return [pool(x), tf.grad(f)(x)];
   };
@@ -47,23 +46,6 @@ function withGradient(pool: (x: tf.Tensor) => tf.Tensor) {
 
 /** Values in {-2, -1.5, ..., 2}: many ties inside every window. */
 const tied = (shape: number[], seed: number): Input => () => tf.tidy(() => tf.div(tf.round(tf.mul(tf.randomUniform(shape, -2, 2, 'float32', seed), 2)), 2));
-
-async function countCalls(name: string, body: () => void): Promise<number> {
-  const addon = nativeAddon()!;
-  const original = addon[name];
-  let calls = 0;
-  addon[name] = (...args: unknown[]) => {
-    calls++;
-    return original(...args);
-  };
-  try {
-    await useBackend('native');
-    body();
-  } finally {
-    addon[name] = original;
-  }
-  return calls;
-}
 
 describeNative('native pooling', () => {
   test('the native backend runs its own pooling kernels, which call the addon', async () => {
