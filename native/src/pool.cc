@@ -146,6 +146,35 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   });
 }
 
+// The backward passes' gather, called inside a parallel region: for every input element (b, r, q), sum over the
+// output windows that contain it, in tfjs' order (output rows, then columns), of `add(a, o, here)`, where o is the
+// offset of that window's output element and `here` the input's position inside the window (row * fw + col); then
+// dx = sum * scale. Gathering per input element needs no atomics and keeps tfjs' summation order.
+template <typename Add>
+void gatherWindows(const Pool& p, const std::vector<int64_t>& colRanges, float* dx, double scale, Add&& add) {
+  const int64_t c = p.c;
+  std::vector<double> acc(c);
+#pragma omp for schedule(static)
+  for (int64_t task = 0; task < p.n * p.h; task++) {
+    const int64_t b = task / p.h, r = task % p.h;
+    int64_t oy0, oy1;
+    p.outRows(r, oy0, oy1);
+    for (int64_t q = 0; q < p.w; q++) {
+      const int64_t ox0 = colRanges[2 * q], ox1 = colRanges[2 * q + 1];
+      double* a = acc.data();
+      std::fill(a, a + c, 0.0);
+      for (int64_t oy = oy0; oy < oy1; oy++) {
+        for (int64_t ox = ox0; ox < ox1; ox++) {
+          const int32_t here = static_cast<int32_t>((r - (oy * p.sh - p.pt)) * p.fw + (q - (ox * p.sw - p.pl)));
+          add(a, ((b * p.oh + oy) * p.ow + ox) * c, here);
+        }
+      }
+      float* out = dx + ((b * p.h + r) * p.w + q) * c;
+      for (int64_t ch = 0; ch < c; ch++) out[ch] = static_cast<float>(a[ch] * scale);
+    }
+  }
+}
+
 // maxPoolGrad(dx, dy, x, ...geometry): dx gets each dy at the first maximum of its window.
 // Pass 1 records, per output element, the window position (row * fw + col) of that maximum, or -1; pass 2 gathers,
 // per input element, the dy of the windows whose maximum it is, in tfjs' order (output rows, then columns).
@@ -194,30 +223,12 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
           }
         }
       }
-      std::vector<double> acc(c);
-#pragma omp for schedule(static)
-      for (int64_t task = 0; task < p.n * p.h; task++) {
-        const int64_t b = task / p.h, r = task % p.h;
-        int64_t oy0, oy1;
-        p.outRows(r, oy0, oy1);
-        for (int64_t q = 0; q < p.w; q++) {
-          const int64_t ox0 = colRanges[2 * q], ox1 = colRanges[2 * q + 1];
-          double* a = acc.data();
-          std::fill(a, a + c, 0.0);
-          for (int64_t oy = oy0; oy < oy1; oy++) {
-            for (int64_t ox = ox0; ox < ox1; ox++) {
-              const int32_t here = static_cast<int32_t>((r - (oy * p.sh - p.pt)) * p.fw + (q - (ox * p.sw - p.pl)));
-              const int64_t o = ((b * p.oh + oy) * p.ow + ox) * c;
-              const int32_t* at = pos + o;
-              const float* g = dy + o;
+      gatherWindows(p, colRanges, dx, 1.0, [&](double* a, int64_t o, int32_t here) {
+        const int32_t* at = pos + o;
+        const float* g = dy + o;
 #pragma omp simd
-              for (int64_t ch = 0; ch < c; ch++) a[ch] += takeIf(at[ch] == here, g[ch]);
-            }
-          }
-          float* out = dx + ((b * p.h + r) * p.w + q) * c;
-          for (int64_t ch = 0; ch < c; ch++) out[ch] = static_cast<float>(a[ch]);
-        }
-      }
+        for (int64_t ch = 0; ch < c; ch++) a[ch] += takeIf(at[ch] == here, g[ch]);
+      });
     }
   });
 }
@@ -234,29 +245,11 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
     const double scale = 1.0 / static_cast<double>(p.fh * p.fw);
     const std::vector<int64_t> colRanges = p.outColRanges();
 #pragma omp parallel if (p.inSize() >= kParallelMin)
-    {
-      std::vector<double> acc(c);
-#pragma omp for schedule(static)
-      for (int64_t task = 0; task < p.n * p.h; task++) {
-        const int64_t b = task / p.h, r = task % p.h;
-        int64_t oy0, oy1;
-        p.outRows(r, oy0, oy1);
-        for (int64_t q = 0; q < p.w; q++) {
-          const int64_t ox0 = colRanges[2 * q], ox1 = colRanges[2 * q + 1];
-          double* a = acc.data();
-          std::fill(a, a + c, 0.0);
-          for (int64_t oy = oy0; oy < oy1; oy++) {
-            for (int64_t ox = ox0; ox < ox1; ox++) {
-              const float* g = dy + ((b * p.oh + oy) * p.ow + ox) * c;
+    gatherWindows(p, colRanges, dx, scale, [&](double* a, int64_t o, int32_t) {
+      const float* g = dy + o;
 #pragma omp simd
-              for (int64_t ch = 0; ch < c; ch++) a[ch] += g[ch];
-            }
-          }
-          float* out = dx + ((b * p.h + r) * p.w + q) * c;
-          for (int64_t ch = 0; ch < c; ch++) out[ch] = static_cast<float>(a[ch] * scale);
-        }
-      }
-    }
+      for (int64_t ch = 0; ch < c; ch++) a[ch] += g[ch];
+    });
   });
 }
 

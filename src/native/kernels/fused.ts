@@ -1,7 +1,7 @@
 // Fused kernels of the native backend only (native/src/fused.cc): the ReLU backward pass, a residual add with its
 // ReLU, and the SGD-with-momentum update. src/model/ops.ts and src/train/optim.ts call them when the native backend is active.
 import type { NativeAddon } from '../addon.js';
-import { alloc, f32s, output, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32sOrThrow, output, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 export const FUSED = {
   reluGrad: 'DferReluGrad',
@@ -9,15 +9,10 @@ export const FUSED = {
   sgdMomentum: 'DferSgdMomentum',
 } as const;
 
-function need<T>(v: T | null, kernel: string): T {
-  if (v === null) throw new Error(`${kernel}: the native kernel takes float32 inputs only`);
-  return v;
-}
-
 /** inputs dy, y (the ReLU's output); output dx. */
 function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const { dy, y } = inputs;
-  const vals = need(f32s(backend, [dy, y]), FUSED.reluGrad);
+  const vals = f32sOrThrow(backend, [dy, y], FUSED.reluGrad);
   const dx = alloc(backend, vals[0].length);
   addon.reluGrad(dx, ...vals);
   return output(backend, dy.shape, dx);
@@ -26,7 +21,7 @@ function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
 /** inputs a, b of the same shape; output max(a + b, 0). */
 function addRelu(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const { a, b } = inputs;
-  const vals = need(f32s(backend, [a, b]), FUSED.addRelu);
+  const vals = f32sOrThrow(backend, [a, b], FUSED.addRelu);
   if (a.shape.join() !== b.shape.join()) throw new Error(`${FUSED.addRelu}: shapes differ (${a.shape} vs ${b.shape})`);
   const y = alloc(backend, vals[0].length);
   addon.addRelu(y, ...vals);
@@ -36,8 +31,8 @@ function addRelu(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
 /** inputs param, grad and (optional) buf; attrs lr, momentum, weightDecay; outputs the new param and buf. */
 function sgdMomentum(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { param, grad, buf } = inputs;
-  const [p, g] = need(f32s(backend, [param, grad]), FUSED.sgdMomentum);
-  const b = buf ? need(f32s(backend, [buf]), FUSED.sgdMomentum)[0] : p; // ignored when there is no buffer yet
+  const [p, g] = f32sOrThrow(backend, [param, grad], FUSED.sgdMomentum);
+  const b = buf ? f32sOrThrow(backend, [buf], FUSED.sgdMomentum)[0] : p; // ignored when there is no buffer yet
   const [p1, b1] = [alloc(backend, p.length), alloc(backend, p.length)];
   addon.sgdMomentum(p1, b1, p, b, g, attrs.lr, attrs.momentum, attrs.weightDecay, buf !== undefined);
   return [output(backend, param.shape, p1), output(backend, param.shape, b1)];

@@ -2,7 +2,7 @@
 // counterpart; src/model/ops.ts calls them through the engine when the native backend is active. Normalised axis:
 // the last one (channels for BatchNorm over NHWC rows, features for LayerNorm).
 import type { NativeAddon } from '../addon.js';
-import { alloc, f32s, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
+import { alloc, f32sOrThrow, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
 export const FUSED_NORM = {
   batchNormInfer: 'DferBatchNormInfer',
@@ -12,11 +12,6 @@ export const FUSED_NORM = {
   layerNormGrad: 'DferLayerNormGrad',
 } as const;
 
-function need<T>(v: T | null, kernel: string): T {
-  if (v === null) throw new Error(`${kernel}: the native kernel takes float32 inputs only`);
-  return v;
-}
-
 const rowsOf = (shape: number[]) => {
   const c = shape[shape.length - 1];
   return { rows: sizeOf(shape) / c, c };
@@ -25,7 +20,7 @@ const rowsOf = (shape: number[]) => {
 /** inputs x, scale, shift (folded from the running statistics); attr relu; output x * scale + shift (ReLU'd). */
 function batchNormInfer(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { x, scale, shift } = inputs;
-  const [xv, sv, tv] = need(f32s(backend, [x, scale, shift]), FUSED_NORM.batchNormInfer);
+  const [xv, sv, tv] = f32sOrThrow(backend, [x, scale, shift], FUSED_NORM.batchNormInfer);
   const { rows, c } = rowsOf(x.shape);
   const y = alloc(backend, xv.length);
   addon.batchNormInfer(y, xv, sv, tv, rows, c, attrs.relu === true);
@@ -35,7 +30,7 @@ function batchNormInfer(addon: NativeAddon, { inputs, backend, attrs }: NativeKe
 /** inputs x, gamma, beta; attrs eps, relu; outputs y (ReLU'd when asked), batch mean, biased batch variance. */
 function batchNormTrain(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { x, gamma, beta } = inputs;
-  const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.batchNormTrain);
+  const [xv, gv, bv] = f32sOrThrow(backend, [x, gamma, beta], FUSED_NORM.batchNormTrain);
   const { rows, c } = rowsOf(x.shape);
   const [y, mean, variance] = [alloc(backend, xv.length), alloc(backend, c), alloc(backend, c)];
   addon.batchNormTrain(y, mean, variance, xv, gv, bv, rows, c, attrs.eps as number, attrs.relu === true);
@@ -46,7 +41,7 @@ function batchNormTrain(addon: NativeAddon, { inputs, backend, attrs }: NativeKe
  * outputs dx, dgamma, dbeta. */
 function batchNormTrainGrad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { dy, x, mean, variance, gamma, y } = inputs;
-  const vals = need(f32s(backend, [dy, x, mean, variance, gamma, y]), FUSED_NORM.batchNormTrainGrad);
+  const vals = f32sOrThrow(backend, [dy, x, mean, variance, gamma, y], FUSED_NORM.batchNormTrainGrad);
   const { rows, c } = rowsOf(x.shape);
   const [dx, dgamma, dbeta] = [alloc(backend, vals[1].length), alloc(backend, c), alloc(backend, c)];
   addon.batchNormTrainGrad(dx, dgamma, dbeta, ...vals, rows, c, attrs.eps as number, attrs.relu === true);
@@ -56,7 +51,7 @@ function batchNormTrainGrad(addon: NativeAddon, { inputs, backend, attrs }: Nati
 /** inputs x, gamma, beta; outputs y, per-row mean and 1/std (shape x.shape without its last axis). */
 function layerNorm(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
   const { x, gamma, beta } = inputs;
-  const [xv, gv, bv] = need(f32s(backend, [x, gamma, beta]), FUSED_NORM.layerNorm);
+  const [xv, gv, bv] = f32sOrThrow(backend, [x, gamma, beta], FUSED_NORM.layerNorm);
   const { rows, c } = rowsOf(x.shape);
   const [y, mean, invStd] = [alloc(backend, xv.length), alloc(backend, rows), alloc(backend, rows)];
   addon.layerNorm(y, mean, invStd, xv, gv, bv, rows, c, attrs.eps as number);
@@ -67,7 +62,7 @@ function layerNorm(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
 /** inputs dy, x, mean, invStd, gamma; outputs dx, dgamma, dbeta. */
 function layerNormGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const { dy, x, mean, invStd, gamma } = inputs;
-  const vals = need(f32s(backend, [dy, x, mean, invStd, gamma]), FUSED_NORM.layerNormGrad);
+  const vals = f32sOrThrow(backend, [dy, x, mean, invStd, gamma], FUSED_NORM.layerNormGrad);
   const { rows, c } = rowsOf(x.shape);
   const [dx, dgamma, dbeta] = [alloc(backend, vals[1].length), alloc(backend, c), alloc(backend, c)];
   addon.layerNormGrad(dx, dgamma, dbeta, ...vals, rows, c);

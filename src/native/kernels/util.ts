@@ -48,6 +48,13 @@ export function allocZeroed(backend: MathBackendCPU, n: number): Float32Array {
   return backend instanceof PooledCpuBackend ? backend.allocZeroed(n) : new Float32Array(n);
 }
 
+/** f32s for kernels that have no cpu counterpart to fall back to: anything but float32 is an error. */
+export function f32sOrThrow(backend: MathBackendCPU, ts: TensorInfo[], kernel: string): Float32Array[] {
+  const values = f32s(backend, ts);
+  if (!values) throw new Error(`${kernel}: the native kernel takes float32 inputs only`);
+  return values;
+}
+
 /** A new float32 tensor of the backend owning `values`. */
 export function output(backend: MathBackendCPU, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
