@@ -6,11 +6,11 @@ import { BaseCommand } from './_base.js';
 
 export default class Demo extends BaseCommand<typeof Demo> {
   static summary = "dfer's main job on a fresh machine: synthesise a benchmark, prepare it, train the small preset, evaluate.";
-  static description = `Runs dfer synth (${DEMO_DEFAULTS.clips} clips with known expression intensity, DFEW's class imbalance) -> dfer prepare -> dfer train (the small preset, GCA + IAL, ${DEMO_DEFAULTS.epochs} epochs, U=${DEMO_DEFAULTS.train.u}, batch ${DEMO_DEFAULTS.train.batch}) -> the test split of fold 1, with the live dashboard. About 10 minutes on 2 CPU cores. The directory then holds an ordinary synth tree, prepared set and run directory: every other command accepts them. Running the demo again resumes an interrupted stage and skips finished ones.`;
+  static description = `Runs dfer synth (${DEMO_DEFAULTS.clips} clips with known expression intensity, DFEW's class imbalance) -> dfer prepare -> dfer train (the small preset, GCA + IAL, ${DEMO_DEFAULTS.epochs} epochs, U=${DEMO_DEFAULTS.train.u}, batch ${DEMO_DEFAULTS.train.batch}) -> the test split of fold 1, with the live dashboard. About 5 minutes on 2 CPU cores with the native engine (--backend native; on wasm each epoch takes minutes). The directory then holds an ordinary synth tree, prepared set and run directory: every other command accepts them. Running the demo again resumes an interrupted stage and skips finished ones.`;
 
   static examples = [
     { description: 'The demo', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Longer, in another directory', command: '<%= config.bin %> <%= command.id %> --dir runs/demo2 --epochs 10' },
+    { description: 'Longer, in another directory', command: '<%= config.bin %> <%= command.id %> --dir runs/demo2 --epochs 30' },
   ];
 
   static flags = {

@@ -58,9 +58,11 @@ test('plan: the requested class counts, stratified folds of equal size, no perso
     expect(c.profile.apexStart).toBeLessThanOrEqual(c.frames - 1);
   }
   // A real share of low-intensity clips, as the Beta distribution says.
-  const low = clips.filter((c) => c.intensity < 0.25).length / clips.length;
-  expect(Math.abs(low - betaCdf(0.25, SYNTH_DEFAULTS.intensity.a, SYNTH_DEFAULTS.intensity.b))).toBeLessThan(0.05);
-  expect(low).toBeGreaterThan(0.1);
+  const { a, b } = SYNTH_DEFAULTS.intensity;
+  const share = (below: number) => clips.filter((c) => c.intensity < below).length / clips.length;
+  expect(Math.abs(share(0.25) - betaCdf(0.25, a, b))).toBeLessThan(0.05);
+  expect(Math.abs(share(0.5) - betaCdf(0.5, a, b))).toBeLessThan(0.05);
+  expect(share(0.5)).toBeGreaterThan(0.2);
 });
 
 test('balanced plans; a clip keeps its parameters when the set grows', () => {
