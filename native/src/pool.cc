@@ -76,6 +76,23 @@ void checkLength(const Napi::CallbackInfo& info, size_t i, int64_t expected, con
                                 " elements, expected " + std::to_string(expected));
 }
 
+// Calls visit(b, oy, ox, r0, r1, q0, q1) for every output element, with its window's input rows [r0, r1) and columns
+// [q0, q1) (padding excluded); the output rows are split over the threads of the enclosing parallel region.
+template <typename Visit>
+void forEachWindow(const Pool& p, Visit&& visit) {
+#pragma omp for schedule(static)
+  for (int64_t task = 0; task < p.n * p.oh; task++) {
+    const int64_t b = task / p.oh, oy = task % p.oh;
+    int64_t r0, r1;
+    p.rows(oy, r0, r1);
+    for (int64_t ox = 0; ox < p.ow; ox++) {
+      int64_t q0, q1;
+      p.cols(ox, q0, q1);
+      visit(b, oy, ox, r0, r1, q0, q1);
+    }
+  }
+}
+
 // maxPool(y, x, ...geometry)
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return dfer::guarded(info, "maxPool", [&] {
@@ -85,25 +102,18 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
     float* y = dfer::f32(info, 0);
     const float* x = dfer::f32(info, 1);
     const int64_t c = p.c;
-#pragma omp parallel for schedule(static) if (p.outSize() >= kParallelMin)
-    for (int64_t task = 0; task < p.n * p.oh; task++) {
-      const int64_t b = task / p.oh, oy = task % p.oh;
-      int64_t r0, r1;
-      p.rows(oy, r0, r1);
-      for (int64_t ox = 0; ox < p.ow; ox++) {
-        int64_t q0, q1;
-        p.cols(ox, q0, q1);
-        float* out = y + ((b * p.oh + oy) * p.ow + ox) * c;
-        std::fill(out, out + c, -std::numeric_limits<float>::infinity());
-        for (int64_t r = r0; r < r1; r++) {
-          for (int64_t q = q0; q < q1; q++) {
-            const float* px = x + ((b * p.h + r) * p.w + q) * c;
+#pragma omp parallel if (p.outSize() >= kParallelMin)
+    forEachWindow(p, [&](int64_t b, int64_t oy, int64_t ox, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
+      float* out = y + ((b * p.oh + oy) * p.ow + ox) * c;
+      std::fill(out, out + c, -std::numeric_limits<float>::infinity());
+      for (int64_t r = r0; r < r1; r++) {
+        for (int64_t q = q0; q < q1; q++) {
+          const float* px = x + ((b * p.h + r) * p.w + q) * c;
 #pragma omp simd
-            for (int64_t ch = 0; ch < c; ch++) out[ch] = px[ch] > out[ch] ? px[ch] : out[ch];
-          }
+          for (int64_t ch = 0; ch < c; ch++) out[ch] = px[ch] > out[ch] ? px[ch] : out[ch];
         }
       }
-    }
+    });
   });
 }
 
@@ -119,29 +129,21 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
 #pragma omp parallel if (p.outSize() >= kParallelMin)
     {
       std::vector<double> acc(c);
-#pragma omp for schedule(static)
-      for (int64_t task = 0; task < p.n * p.oh; task++) {
-        const int64_t b = task / p.oh, oy = task % p.oh;
-        int64_t r0, r1;
-        p.rows(oy, r0, r1);
-        for (int64_t ox = 0; ox < p.ow; ox++) {
-          int64_t q0, q1;
-          p.cols(ox, q0, q1);
-          std::fill(acc.begin(), acc.end(), 0.0);
-          double* a = acc.data();
-          for (int64_t r = r0; r < r1; r++) {
-            for (int64_t q = q0; q < q1; q++) {
-              const float* px = x + ((b * p.h + r) * p.w + q) * c;
+      forEachWindow(p, [&](int64_t b, int64_t oy, int64_t ox, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
+        std::fill(acc.begin(), acc.end(), 0.0);
+        double* a = acc.data();
+        for (int64_t r = r0; r < r1; r++) {
+          for (int64_t q = q0; q < q1; q++) {
+            const float* px = x + ((b * p.h + r) * p.w + q) * c;
 #pragma omp simd
-              for (int64_t ch = 0; ch < c; ch++) a[ch] += px[ch];
-            }
+            for (int64_t ch = 0; ch < c; ch++) a[ch] += px[ch];
           }
-          // An empty window (all padding) gives 0/0 = NaN, as in tfjs.
-          const double count = static_cast<double>(std::max<int64_t>(0, r1 - r0) * std::max<int64_t>(0, q1 - q0));
-          float* out = y + ((b * p.oh + oy) * p.ow + ox) * c;
-          for (int64_t ch = 0; ch < c; ch++) out[ch] = static_cast<float>(a[ch] / count);
         }
-      }
+        // An empty window (all padding) gives 0/0 = NaN, as in tfjs.
+        const double count = static_cast<double>(std::max<int64_t>(0, r1 - r0) * std::max<int64_t>(0, q1 - q0));
+        float* out = y + ((b * p.oh + oy) * p.ow + ox) * c;
+        for (int64_t ch = 0; ch < c; ch++) out[ch] = static_cast<float>(a[ch] / count);
+      });
     }
   });
 }
@@ -195,34 +197,25 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
 #pragma omp parallel if (parallel)
     {
       std::vector<float> best(c);
-#pragma omp for schedule(static)
-      for (int64_t task = 0; task < p.n * p.oh; task++) {
-        const int64_t b = task / p.oh, oy = task % p.oh;
-        int64_t r0, r1;
-        p.rows(oy, r0, r1);
-        const int64_t rowCorner = oy * p.sh - p.pt;
-        for (int64_t ox = 0; ox < p.ow; ox++) {
-          int64_t q0, q1;
-          p.cols(ox, q0, q1);
-          const int64_t colCorner = ox * p.sw - p.pl;
-          int32_t* at = pos + ((b * p.oh + oy) * p.ow + ox) * c;
-          float* m = best.data();
-          std::fill(m, m + c, -std::numeric_limits<float>::infinity());
-          std::fill(at, at + c, -1);
-          for (int64_t r = r0; r < r1; r++) {
-            for (int64_t q = q0; q < q1; q++) {
-              const float* px = x + ((b * p.h + r) * p.w + q) * c;
-              const int32_t here = static_cast<int32_t>((r - rowCorner) * p.fw + (q - colCorner));
+      forEachWindow(p, [&](int64_t b, int64_t oy, int64_t ox, int64_t r0, int64_t r1, int64_t q0, int64_t q1) {
+        const int64_t rowCorner = oy * p.sh - p.pt, colCorner = ox * p.sw - p.pl;
+        int32_t* at = pos + ((b * p.oh + oy) * p.ow + ox) * c;
+        float* m = best.data();
+        std::fill(m, m + c, -std::numeric_limits<float>::infinity());
+        std::fill(at, at + c, -1);
+        for (int64_t r = r0; r < r1; r++) {
+          for (int64_t q = q0; q < q1; q++) {
+            const float* px = x + ((b * p.h + r) * p.w + q) * c;
+            const int32_t here = static_cast<int32_t>((r - rowCorner) * p.fw + (q - colCorner));
 #pragma omp simd
-              for (int64_t ch = 0; ch < c; ch++) {
-                const bool greater = px[ch] > m[ch];
-                m[ch] = greater ? px[ch] : m[ch];
-                at[ch] = greater ? here : at[ch];
-              }
+            for (int64_t ch = 0; ch < c; ch++) {
+              const bool greater = px[ch] > m[ch];
+              m[ch] = greater ? px[ch] : m[ch];
+              at[ch] = greater ? here : at[ch];
             }
           }
         }
-      }
+      });
       gatherWindows(p, colRanges, dx, 1.0, [&](double* a, int64_t o, int32_t here) {
         const int32_t* at = pos + o;
         const float* g = dy + o;
