@@ -46,6 +46,9 @@ inline std::vector<int64_t> i64s(const Napi::CallbackInfo& info, size_t i) {
   return v;
 }
 
+// exp(x[j] - shift) for n values, vectorised (elementwise.cc); reduce.cc's softmax uses it too.
+void expShifted(float* out, const float* x, float shift, int64_t n);
+
 // One CPU engine and one in-order stream for the process.
 inline dnnl::engine& engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);

@@ -14,10 +14,6 @@
 #include <limits>
 #include "common.h"
 
-namespace dfer {
-void expShifted(float* out, const float* x, float shift, int64_t n);  // elementwise.cc
-}
-
 namespace {
 
 constexpr int64_t kParallel = 32768;  // below this, thread start-up costs more than it saves

@@ -1,9 +1,8 @@
 // The native CPU engine's compiled half: native/build/Release/dfer_native.node, built from native/ by
 // scripts/build-native.mjs during `npm ci` when oneDNN (Debian: libdnnl-dev) is installed, and absent otherwise.
 // DFER_NATIVE=0 in the environment disables it even when built; DFER_NATIVE_ADDON=<file.node> loads another build.
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,13 +27,14 @@ function packageRoot(): string {
 export const ADDON_PATH = process.env.DFER_NATIVE_ADDON ?? path.join(packageRoot(), 'native', 'build', 'Release', 'dfer_native.node');
 export const ENABLE_HINT = 'apt-get install libdnnl-dev, then npm run build:native';
 
-/** native/source-hash.cjs's fingerprint of the sources beside the addon (build/Release/../../src); null if absent. */
+/** The fingerprint of the sources beside the addon (build/Release/../..), computed by the same script binding.gyp
+ * compiled into it (native/source-hash.cjs); null when the sources are not there. */
 function nativeSourceHash(): string | null {
-  const src = path.resolve(path.dirname(ADDON_PATH), '..', '..', 'src');
-  if (!existsSync(src)) return null;
-  const h = createHash('sha256');
-  for (const f of readdirSync(src).filter((n) => /\.(cc|h)$/.test(n)).sort()) h.update(`${f}\0`).update(readFileSync(path.join(src, f))).update('\0');
-  return h.digest('hex').slice(0, 16);
+  const dir = path.resolve(path.dirname(ADDON_PATH), '..', '..');
+  const script = path.join(dir, 'source-hash.cjs');
+  if (!existsSync(script) || !existsSync(path.join(dir, 'src'))) return null;
+  const { sourceHash } = createRequire(import.meta.url)(script) as { sourceHash: (d: string) => string };
+  return sourceHash(dir);
 }
 
 let loaded: { addon: NativeAddon | null; status: NativeStatus } | undefined;
