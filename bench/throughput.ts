@@ -52,6 +52,8 @@ interface CellResult extends Cell {
   /** clips/s divided by clips/s of the reference backend (wasm when measured) in the same preset/mode/batch. */
   ratio: number | null;
   ratioRef: string | null;
+  /** --rounds > 1: the ratio of each round against the reference measured in that round (null: either side failed). */
+  ratioRounds?: (number | null)[];
   maxRssMiB: number | null; // process.resourceUsage().maxRSS (pytorch: getrusage ru_maxrss) of the cell's process
   wasmHeapMiB: number | null; // size of the wasm linear memory at the end (it never shrinks: the peak)
   threads: number | null; // wasm backend threads, or torch.set_num_threads for pytorch
@@ -83,6 +85,8 @@ interface Args {
   python?: string;
   torchThreads?: number;
   oomRetry: boolean;
+  /** Times the whole plan runs, interleaved: round 1 runs every cell, then round 2 every cell again, ... */
+  rounds: number;
   child: boolean;
   out?: string;
   help: boolean;
@@ -104,12 +108,15 @@ const USAGE = `usage: npm run bench -- [flags]      (or: npx tsx bench/throughpu
   --python PATH       Python with torch for the pytorch backend (default: /usr/bin/python3, then python3)
   --torch-threads N   torch.set_num_threads for the pytorch backend (default: available cores)
   --no-oom-retry      do not retry a training cell that ran out of memory at half the batch
+  --rounds N          run the whole plan N times, round-robin, so the backends compared are measured close together
+                      in time (default 1); clips/s from the pooled steps, the ratio is the median of the per-round
+                      ratios. On a noisy machine, --rounds 3 for ratios that matter
   --json              one JSON object per line per measurement, then a {"summary": ...} line, instead of the
                       table (progress still goes to stderr)
 A single measurement: --backend B --preset P --mode M --batch N [--steps N].`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { modes: ['infer', 'train'], warmup: 1, batch: 8, batchGiven: false, json: false, oomRetry: true, child: false, help: false };
+  const a: Args = { modes: ['infer', 'train'], warmup: 1, batch: 8, batchGiven: false, json: false, oomRetry: true, rounds: 1, child: false, help: false };
   const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
   const int = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
@@ -174,6 +181,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--no-oom-retry':
         a.oomRetry = false;
+        break;
+      case '--rounds':
+        a.rounds = int(flag, next(), 1);
         break;
       case '--child':
         a.child = true;
@@ -541,6 +551,101 @@ function table(rows: string[][], rightAligned: Set<number>): string {
     .join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Rounds: the plan runs --rounds times, interleaved, and each measurement becomes one row
+
+/** A measurement's identity across rounds. retryOf is part of it: a half-batch retry is its own row, as with one round. */
+const keyOf = (c: Cell) => [c.backend, c.preset, c.mode, c.batch, c.retryOf ?? 0].join(' ');
+
+/** The first ok result of `backend` at r's preset/mode/batch among `results`. */
+const okAt = (results: CellResult[], backend: string, r: Cell) =>
+  results.find((x) => x.backend === backend && x.preset === r.preset && x.mode === r.mode && x.batch === r.batch && x.status === 'ok');
+
+/** The results of every round, grouped by measurement (in order of first appearance), each with its round (1-based). */
+function groupByKey(rounds: CellResult[][]): { round: number; result: CellResult }[][] {
+  const groups = new Map<string, { round: number; result: CellResult }[]>();
+  rounds.forEach((results, i) => {
+    for (const result of results) {
+      const key = keyOf(result);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push({ round: i + 1, result });
+    }
+  });
+  return [...groups.values()];
+}
+
+/**
+ * One row from the rounds of one measurement: the steps of its ok rounds pooled (every step is a sample of the same
+ * step time; a round's own median would throw the rest away), peak RSS the worst round, the rest from the first ok
+ * round. Nothing ok: the first failure.
+ */
+function aggregate(runs: CellResult[]): CellResult {
+  const ok = runs.filter((r) => r.status === 'ok');
+  // A single measurement is reported as measured: recomputing torch_ref.py's median here could move the last digit,
+  // and --rounds 1 must print what it always printed.
+  if (ok.length <= 1) return ok[0] ?? runs[0];
+  const first = ok[0];
+  const stepSeconds = ok.flatMap((r) => r.stepSeconds);
+  const medianSeconds = median(stepSeconds);
+  const rss = ok.map((r) => r.maxRssMiB).filter((x): x is number => x !== null);
+  // A leak in any round is a leak: the WARNING line then shows that round's tensor counts.
+  const leaking = ok.find((r) => r.tensorsFlat === false);
+  return {
+    ...first,
+    measuredSteps: stepSeconds.length,
+    warmupSeconds: ok.flatMap((r) => r.warmupSeconds),
+    stepSeconds,
+    medianSeconds,
+    clipsPerSecond: first.batch / medianSeconds,
+    maxRssMiB: rss.length ? Math.max(...rss) : null,
+    tensorsAfterStep: (leaking ?? first).tensorsAfterStep,
+    tensorsFlat: leaking ? false : ok.every((r) => r.tensorsFlat === null) ? null : true,
+    wallSeconds: ok.reduce((sum, r) => sum + r.wallSeconds, 0),
+  };
+}
+
+/** A note for a measurement that failed in some rounds but not all: its figures come from the other rounds. */
+function partialFailureNote(group: { round: number; result: CellResult }[], rounds: number): string | null {
+  const failed = group.filter((g) => g.result.status !== 'ok');
+  const okCount = group.length - failed.length;
+  if (!failed.length || !okCount) return null;
+  const r = group[0].result;
+  const what = failed.map((g) => `${g.result.status === 'oom' ? 'out of memory' : 'error'} in round ${g.round}`).join(', ');
+  const why = failed[0].result.error ? `: ${failed[0].result.error.slice(0, 100)}` : '';
+  return `${r.backend} ${r.preset} ${r.mode} batch ${r.batch}: ${what} of ${rounds}${why}; its figures are from the ${okCount} ok round(s)`;
+}
+
+/**
+ * Each row's ratio to its reference. Per round: the row's clips/s over the reference's clips/s in the same round, so
+ * both sides of a ratio ran minutes apart at most, under the same neighbours; the ratio is the median of these. The
+ * reference is the first of `refs` measured ok at the row's preset/mode/batch in a round where the row was ok too.
+ */
+function setRatios(rows: CellResult[], rounds: CellResult[][], refs: string[]): void {
+  for (const row of rows) {
+    if (row.status !== 'ok' || !row.clipsPerSecond) continue;
+    const key = keyOf(row);
+    for (const ref of refs) {
+      const perRound = rounds.map((results) => {
+        const mine = results.find((x) => keyOf(x) === key && x.status === 'ok')?.clipsPerSecond;
+        const theirs = okAt(results, ref, row)?.clipsPerSecond;
+        return mine && theirs ? mine / theirs : null;
+      });
+      const measured = perRound.filter((x): x is number => x !== null);
+      if (!measured.length) continue;
+      row.ratio = median(measured);
+      row.ratioRef = ref;
+      if (rounds.length > 1) row.ratioRounds = perRound;
+      break;
+    }
+  }
+}
+
+/** The table's " (lowest-highest)" of the per-round ratios, with more than one. */
+function ratioSpread(r: CellResult): string {
+  const measured = (r.ratioRounds ?? []).filter((x): x is number => x !== null);
+  return measured.length > 1 ? ` (${Math.min(...measured).toFixed(2)}-${Math.max(...measured).toFixed(2)})` : '';
+}
+
 async function runParent(args: Args): Promise<void> {
   const started = performance.now();
   const loadAtStart = os.loadavg()[0];
@@ -599,49 +704,52 @@ async function runParent(args: Args): Promise<void> {
     notes.push(`paper-preset training at the paper's batch 40 is opt-in on ${skipped40.join(', ')} (--paper-batch40): wasm runs out of its 4 GB heap`);
   }
 
+  // Rounds: the whole plan again and again rather than each cell N times in a row, so that the cells a ratio compares
+  // run minutes apart, not a whole plan apart (on this VM the same cell drifts 20-40% over minutes).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dfer-bench-'));
-  const results: CellResult[] = [];
+  const rounds: CellResult[][] = [];
   try {
-    const queue = [...cells];
-    let n = 0;
-    while (queue.length) {
-      const cell = queue.shift()!;
-      n++;
-      const label = `${cell.backend} ${cell.preset} ${cell.mode} batch ${cell.batch}${cell.retryOf ? ` (retry: batch ${cell.retryOf} ran out of memory)` : ''}`;
-      process.stderr.write(`[${n}/${n + queue.length}] ${label}\n`);
-      const r = cell.backend === PYTORCH ? await runTorchCell(cell, torch!, torchThreads) : await runCellInChild(cell, dir, n);
-      if (cell.retryOf) r.retryOf = cell.retryOf;
-      results.push(r);
-      if (r.status === 'ok') {
-        process.stderr.write(`  -> ${fmt(r.medianSeconds, 2)} s/step, ${fmt(r.clipsPerSecond, 2)} clips/s, peak RSS ${fmt(r.maxRssMiB, 0)} MiB (${r.wallSeconds.toFixed(0)} s)\n`);
+    let runs = 0; // numbers the result files across rounds: a child that dies must not leave us an earlier round's file
+    for (let round = 1; round <= args.rounds; round++) {
+      const results: CellResult[] = [];
+      const queue = [...cells];
+      const roundTag = args.rounds > 1 ? `[round ${round}/${args.rounds}] ` : '';
+      let n = 0;
+      while (queue.length) {
+        const cell = queue.shift()!;
+        n++;
+        const label = `${cell.backend} ${cell.preset} ${cell.mode} batch ${cell.batch}${cell.retryOf ? ` (retry: batch ${cell.retryOf} ran out of memory)` : ''}`;
+        process.stderr.write(`${roundTag}[${n}/${n + queue.length}] ${label}\n`);
+        const r = cell.backend === PYTORCH ? await runTorchCell(cell, torch!, torchThreads) : await runCellInChild(cell, dir, ++runs);
+        if (cell.retryOf) r.retryOf = cell.retryOf;
+        results.push(r);
+        if (r.status === 'ok') {
+          process.stderr.write(`  -> ${fmt(r.medianSeconds, 2)} s/step, ${fmt(r.clipsPerSecond, 2)} clips/s, peak RSS ${fmt(r.maxRssMiB, 0)} MiB (${r.wallSeconds.toFixed(0)} s)\n`);
+        }
+        // A training cell that ran out of memory at the default batch is retried once at half the batch, so the table
+        // still has a training figure for that preset (batch 40 is not retried: it is an explicit what-if). The retry
+        // belongs to this round, next to the cells it is compared with.
+        if (r.status === 'oom' && args.oomRetry && cell.mode === 'train' && !cell.retryOf && cell.batch === args.batch && cell.batch > 1) {
+          queue.unshift({ ...cell, batch: Math.floor(cell.batch / 2), retryOf: cell.batch });
+        }
       }
-      // A training cell that ran out of memory at the default batch is retried once at half the batch, so the table
-      // still has a training figure for that preset (batch 40 is not retried: it is an explicit what-if).
-      if (r.status === 'oom' && args.oomRetry && cell.mode === 'train' && !cell.retryOf && cell.batch === args.batch && cell.batch > 1) {
-        queue.unshift({ ...cell, batch: Math.floor(cell.batch / 2), retryOf: cell.batch });
-      }
+      rounds.push(results);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+  const groups = groupByKey(rounds);
+  const results = groups.map((g) => aggregate(g.map((x) => x.result)));
+  for (const g of groups) {
+    const note = partialFailureNote(g, args.rounds);
+    if (note) notes.push(note);
   }
 
   // Ratios: clips/s against PyTorch in the same preset/mode/batch when it was measured; otherwise against wasm (or
   // the first backend). A row whose preferred reference has no figure at its preset/mode/batch falls back down the list.
   const refs = [...new Set([PYTORCH, 'wasm', backends[0]].filter((b) => backends.includes(b)))];
   const refBackend = refs[0];
-  const okAt = (backend: string, r: CellResult) =>
-    results.find((x) => x.backend === backend && x.preset === r.preset && x.mode === r.mode && x.batch === r.batch && x.status === 'ok');
-  for (const r of results) {
-    if (r.status !== 'ok' || !r.clipsPerSecond) continue;
-    for (const ref of refs) {
-      const other = okAt(ref, r);
-      if (other?.clipsPerSecond) {
-        r.ratio = r.clipsPerSecond / other.clipsPerSecond;
-        r.ratioRef = ref;
-        break;
-      }
-    }
-  }
+  setRatios(results, rounds, refs);
   const torchInfo = results.find((r) => r.torch)?.torch;
   if (torchInfo?.blas && /reference|netlib/i.test(torchInfo.blas)) {
     notes.push(
@@ -665,6 +773,7 @@ async function runParent(args: Args): Promise<void> {
         median_s: r.medianSeconds,
         ratio: r.ratio,
         ratio_ref: r.ratioRef,
+        ...(args.rounds > 1 ? { ratio_rounds: r.ratioRounds ?? null, rounds: args.rounds } : {}),
         max_rss_mib: r.maxRssMiB,
         steps: r.measuredSteps,
         step_seconds: r.stepSeconds,
@@ -685,6 +794,7 @@ async function runParent(args: Args): Promise<void> {
     );
     const summary = {
       reference: refBackend,
+      ...(args.rounds > 1 ? { rounds: args.rounds } : {}),
       runtime_s: runtimeSeconds,
       pytorch: torch ? { python: torch.python, torch: torch.version, threads: torchThreads, openblas_num_threads: 1 } : null,
       notes,
@@ -735,7 +845,7 @@ async function runParent(args: Args): Promise<void> {
         continue;
       }
       const tensors = r.tensorsFlat === null ? 'n/a' : r.tensorsFlat ? `flat ${r.tensorsAfterStep[0]}` : 'GROWING';
-      const ratio = r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x${r.ratioRef !== refBackend ? ` (vs ${r.ratioRef})` : ''}`;
+      const ratio = r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x${ratioSpread(r)}${r.ratioRef !== refBackend ? ` (vs ${r.ratioRef})` : ''}`;
       rows.push([
         ...name,
         String(r.measuredSteps),
@@ -753,6 +863,12 @@ async function runParent(args: Args): Promise<void> {
     if (refBackend === PYTORCH) {
       lines.push(`vs pytorch: dfer clips/s divided by PyTorch's clips/s at the same preset, mode and batch, measured in this run (>1: dfer is faster).`);
     }
+    if (args.rounds > 1) {
+      lines.push(
+        `--rounds ${args.rounds}: each cell measured ${args.rounds} times, interleaved; clips/s from the pooled steps, the ratio is the median ` +
+          'of the per-round ratios (each against the reference measured in the same round), their lowest-highest in brackets.',
+      );
+    }
     for (const r of results.filter((x) => x.retryOf)) {
       lines.push(`note: ${r.backend} ${r.preset} train at batch ${r.retryOf} ran out of memory; batch ${r.batch} is the retry at half the batch.`);
     }
@@ -763,7 +879,7 @@ async function runParent(args: Args): Promise<void> {
     if (backends.includes('cpu')) {
       const cpuVsWasm = results
         .filter((r) => r.backend === 'cpu' && r.clipsPerSecond)
-        .map((r) => okAt('wasm', r)?.clipsPerSecond && r.clipsPerSecond! / okAt('wasm', r)!.clipsPerSecond!)
+        .map((r) => okAt(results, 'wasm', r)?.clipsPerSecond && r.clipsPerSecond! / okAt(results, 'wasm', r)!.clipsPerSecond!)
         .filter((x): x is number => typeof x === 'number' && x > 0);
       const measured = cpuVsWasm.length
         ? `measured here: ${[...new Set([1 / Math.max(...cpuVsWasm), 1 / Math.min(...cpuVsWasm)].map((x) => x.toFixed(0)))].join('-')}x slower; `

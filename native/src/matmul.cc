@@ -19,12 +19,13 @@ Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
     memory::desc aMd({ba, m, k}, f32t, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
     memory::desc bMd({bb, k, n}, f32t, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
     memory::desc cMd({batch, m, n}, f32t, memory::dims{m * n, n, 1});
-    dnnl::matmul::desc d(aMd, bMd, cMd);
-    dnnl::matmul::primitive_desc pd(d, eng);
+    dnnl::matmul& mm = dfer::cached<dnnl::matmul>({ba, bb, m, k, n, ta, tb}, [&] {
+      return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(aMd, bMd, cMd), eng));
+    });
     memory c(cMd, eng, dfer::f32(info, 0));
     memory a(aMd, eng, dfer::f32(info, 1));
     memory b(bMd, eng, dfer::f32(info, 2));
-    dnnl::matmul(pd).execute(dfer::stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    mm.execute(dfer::stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
     dfer::stream().wait();
   });
 }

@@ -3,7 +3,7 @@
 // weights S and rescales the map. Z also feeds the auxiliary classifier (the official GCA's AUX_fc), for every variant.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionType } from '../config.js';
-import { linear, relu } from './ops.js';
+import { customOp, linear, relu } from './ops.js';
 import type { ModuleBuilder, ParamStore } from './params.js';
 
 export interface AttentionSpec {
@@ -33,6 +33,26 @@ export interface AttentionResult {
   aux: tf.Tensor2D | null;
 }
 
+/**
+ * Z_c = sum_ij X_c(i, j) * W_c(i, j): a depthwise convolution whose kernel (H, W, C) covers the whole map, so Z is
+ * (B*T, C). The backward pass is written out (dX = dZ W, dW = sum over frames of dZ X): tfjs' autodiff of sum(x * w)
+ * would first spread dZ over a ones tensor of X's size and multiply once more.
+ */
+function globalDepthwiseConv(x: tf.Tensor4D, w: tf.Tensor3D): tf.Tensor2D {
+  const [n, , , c] = x.shape;
+  const op = customOp(([xi, wi], save) => {
+    save([xi, wi]);
+    return {
+      value: tf.sum(tf.mul(xi, wi), [1, 2]),
+      gradFunc: (dz, [xs, ws]) => {
+        const spread = tf.reshape(dz, [n, 1, 1, c]);
+        return [tf.mul(spread, ws), tf.sum(tf.mul(xs, spread), 0)];
+      },
+    };
+  });
+  return op(x, w) as tf.Tensor2D;
+}
+
 /** GAP over frames of each clip: (B*T, C) -> (B, 1, C). */
 const temporalMean = (z: tf.Tensor2D, frames: number) => tf.mean(tf.reshape(z, [-1, frames, z.shape[1]]), 1, true);
 
@@ -47,7 +67,7 @@ export function channelAttention(p: ParamStore, prefix: string, a: AttentionSpec
     case 'gca': {
       // Global convolution: Z_c = sum_ij X_c(i, j) * Wgc_c(i, j), a depthwise conv whose kernel is the whole map,
       // so it keeps location information that pooling discards.
-      z = tf.sum(tf.mul(x, p.get(`${prefix}.gc.0.weight`)), [1, 2]) as tf.Tensor2D;
+      z = globalDepthwiseConv(x, p.get(`${prefix}.gc.0.weight`));
       // s = 2 sigmoid(.) in (0, 2); S = sqrt(s * GAP_t(s) + 1e-5): per-frame weight tempered by the clip's mean,
       // so channels can be amplified (S > 1) as well as suppressed (paper Eq. 4-6, code's exact form).
       const sFrame = tf.mul(2, tf.sigmoid(excite(z)));

@@ -1,7 +1,7 @@
-// The fused native ReLU backward and SGD-with-momentum kernels against the composite versions on the cpu backend.
+// The fused native ReLU backward, GELU and SGD-with-momentum kernels against the composite versions on the cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
-import { addRelu, relu } from '../../src/model/ops.js';
+import { addRelu, gelu, relu } from '../../src/model/ops.js';
 import { Sgd } from '../../src/train/optim.js';
 import { describeNative, expectSameOnBoth, rand, weightedSum } from '../helpers/native.js';
 
@@ -25,6 +25,21 @@ describeNative('fused native training kernels', () => {
     await expectSameOnBoth([rand(shape, 1)], (x) => {
       return [relu(x), tf.grad((xi: tf.Tensor) => weightedSum(relu(xi)))(x)];
     }, 1e-12); // exact: a select, no arithmetic
+  });
+
+  test.each([[[8, 15, 256]], [[3, 7]]])('GELU %j: forward and gradient equal the composite tanh formula on cpu', async (shape) => {
+    // Values up to +-6 reach both tails, where tanh saturates and the slope goes to 0 and 1.
+    await expectSameOnBoth([rand(shape, 7, 6)], (x) => [gelu(x), tf.grad((xi: tf.Tensor) => weightedSum(gelu(xi)))(x)], 1e-6);
+  });
+
+  test('GELU on the native backend runs the fused kernels, not the composite', async () => {
+    await useBackend('native');
+    const x = tf.randomNormal([4, 9]);
+    const { kernelNames } = await tf.profile(() => tf.grad((xi: tf.Tensor) => tf.sum(gelu(xi)))(x));
+    expect(kernelNames).toEqual(expect.arrayContaining(['DferGelu', 'DferGeluGrad']));
+    expect(kernelNames).not.toContain('Tanh');
+    expect(kernelNames).not.toContain('Pow');
+    x.dispose();
   });
 
   test('addRelu: forward and both gradients equal relu(add) on cpu', async () => {

@@ -1,5 +1,5 @@
 // Fused kernels of the native backend only (native/src/fused.cc): the ReLU backward pass, a residual add with its
-// ReLU, and the SGD-with-momentum update. src/model/ops.ts and src/train/optim.ts call them when the native backend is active.
+// ReLU, the SGD-with-momentum update and the tanh-approximated GELU with its gradient. src/model/ops.ts and src/train/optim.ts call them when the native backend is active.
 import type { NativeAddon } from '../addon.js';
 import { alloc, f32sOrThrow, output, type NativeKernel, type NativeKernelArgs } from './util.js';
 
@@ -7,6 +7,8 @@ export const FUSED = {
   reluGrad: 'DferReluGrad',
   addRelu: 'DferAddRelu',
   sgdMomentum: 'DferSgdMomentum',
+  gelu: 'DferGelu',
+  geluGrad: 'DferGeluGrad',
 } as const;
 
 /** inputs dy, y (the ReLU's output); output dx. */
@@ -15,6 +17,23 @@ function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const vals = f32sOrThrow(backend, [dy, y], FUSED.reluGrad);
   const dx = alloc(backend, vals[0].length);
   addon.reluGrad(dx, ...vals);
+  return output(backend, dy.shape, dx);
+}
+
+/** input x; output GELU(x), tanh approximation. */
+function gelu(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
+  const [x] = f32sOrThrow(backend, [inputs.x], FUSED.gelu);
+  const y = alloc(backend, x.length);
+  addon.gelu(y, x);
+  return output(backend, inputs.x.shape, y);
+}
+
+/** inputs dy, x (the GELU's input); output dx. */
+function geluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
+  const { dy, x } = inputs;
+  const vals = f32sOrThrow(backend, [dy, x], FUSED.geluGrad);
+  const dx = alloc(backend, vals[0].length);
+  addon.geluGrad(dx, ...vals);
   return output(backend, dy.shape, dx);
 }
 
@@ -42,4 +61,6 @@ export const fusedKernels: NativeKernel[] = [
   { name: FUSED.reluGrad, run: reluGrad },
   { name: FUSED.addRelu, run: addRelu },
   { name: FUSED.sgdMomentum, run: sgdMomentum },
+  { name: FUSED.gelu, run: gelu },
+  { name: FUSED.geluGrad, run: geluGrad },
 ];
