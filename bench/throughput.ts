@@ -247,7 +247,14 @@ async function runChild(cell: Cell, out: string): Promise<void> {
   const result = emptyResult(cell);
   const { useBackend, tf } = await import('../src/backend.js');
   const wasmHeap = () => {
-    const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+    // tf.backend() throws when no backend could be set up (e.g. --backend native with a stale build): the error
+    // reported must then be useBackend's, not this one.
+    let heap: number | undefined;
+    try {
+      heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+    } catch {
+      return null;
+    }
     return heap === undefined ? null : heap / 2 ** 20;
   };
   try {

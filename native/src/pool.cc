@@ -192,7 +192,10 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
     const int64_t c = p.c;
     const bool parallel = p.inSize() >= kParallelMin;
     const std::vector<int64_t> colRanges = p.outColRanges();
-    std::vector<int32_t> positions(p.outSize());
+    // Kept between calls (kernels run on the JavaScript thread only): a fresh vector zero-fills and page-faults one int
+    // per output element every training step, a third of this kernel's time at the stem's max-pool.
+    static std::vector<int32_t> positions;
+    if (positions.size() < static_cast<size_t>(p.outSize())) positions.resize(p.outSize());
     int32_t* pos = positions.data();
 #pragma omp parallel if (parallel)
     {
