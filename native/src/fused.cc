@@ -85,7 +85,27 @@ Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// bnRunningStats(newMean, newVar, runningMean, runningVar, mean, variance, momentum, unbias): PyTorch's update of a
+// training-mode BatchNorm's running estimates, with the batch variance made unbiased (unbias = count / (count - 1)):
+//   runningMean = (1 - momentum) runningMean + momentum mean;  runningVar = (1 - momentum) runningVar + momentum var * unbias
+// Every product and sum rounds to float32 once, as the chain of tfjs ops it replaces (nine ops per BatchNorm).
+Napi::Value BnRunningStats(const Napi::CallbackInfo& info) {
+  float *m1 = dfer::f32(info, 0), *v1 = dfer::f32(info, 1);
+  const float *m0 = dfer::f32(info, 2), *v0 = dfer::f32(info, 3), *mean = dfer::f32(info, 4), *var = dfer::f32(info, 5);
+  const float momentum = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  const float keep = static_cast<float>(1.0 - info[6].As<Napi::Number>().DoubleValue());
+  const float unbias = static_cast<float>(info[7].As<Napi::Number>().DoubleValue());
+  int64_t n = static_cast<int64_t>(dfer::f32len(info, 0));
+  for (int64_t i = 0; i < n; i++) {
+    m1[i] = keep * m0[i] + momentum * mean[i];
+    const float unbiased = var[i] * unbias;
+    v1[i] = keep * v0[i] + momentum * unbiased;
+  }
+  return info.Env().Undefined();
+}
+
 DFER_EXPORT("reluGrad", ReluGrad);
+DFER_EXPORT("bnRunningStats", BnRunningStats);
 DFER_EXPORT("gelu", Gelu);
 DFER_EXPORT("geluGrad", GeluGrad);
 DFER_EXPORT("sgdMomentum", SgdMomentum);

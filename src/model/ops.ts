@@ -117,7 +117,15 @@ export interface BatchNormState {
 /** Side effect of a training-mode BatchNorm, as in PyTorch: the running estimates move towards the batch statistics
  * (the variance unbiased). */
 function updateRunningStats(bn: BatchNormState, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
-  const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+  const unbias = count / Math.max(count - 1, 1);
+  if (hasFusedKernels()) {
+    const inputs = { runningMean: bn.runningMean, runningVar: bn.runningVar, mean, variance };
+    const [m1, v1] = tf.engine().runKernel(FUSED.bnRunningStats, inputs, { momentum: BN_MOMENTUM, unbias }) as tf.Tensor[];
+    bn.runningMean.assign(m1);
+    bn.runningVar.assign(v1);
+    return;
+  }
+  const unbiased = tf.mul(variance, unbias);
   bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
   bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
 }

@@ -7,6 +7,7 @@ export const FUSED = {
   reluGrad: 'DferReluGrad',
   addRelu: 'DferAddRelu',
   sgdMomentum: 'DferSgdMomentum',
+  bnRunningStats: 'DferBnRunningStats',
   gelu: 'DferGelu',
   geluGrad: 'DferGeluGrad',
 } as const;
@@ -18,6 +19,16 @@ function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const dx = alloc(backend, vals[0].length);
   addon.reluGrad(dx, ...vals);
   return output(backend, dy.shape, dx);
+}
+
+/** inputs runningMean, runningVar, mean, variance (per channel); attrs momentum, unbias (count / (count - 1));
+ * outputs the new running mean and variance. */
+function bnRunningStats(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
+  const { runningMean, runningVar, mean, variance } = inputs;
+  const vals = f32sOrThrow(backend, [runningMean, runningVar, mean, variance], FUSED.bnRunningStats);
+  const [m1, v1] = [alloc(backend, vals[0].length), alloc(backend, vals[0].length)];
+  addon.bnRunningStats(m1, v1, ...vals, attrs.momentum, attrs.unbias);
+  return [output(backend, runningMean.shape, m1), output(backend, runningVar.shape, v1)];
 }
 
 /** input x; output GELU(x), tanh approximation. */
@@ -61,6 +72,7 @@ export const fusedKernels: NativeKernel[] = [
   { name: FUSED.reluGrad, run: reluGrad },
   { name: FUSED.addRelu, run: addRelu },
   { name: FUSED.sgdMomentum, run: sgdMomentum },
+  { name: FUSED.bnRunningStats, run: bnRunningStats },
   { name: FUSED.gelu, run: gelu },
   { name: FUSED.geluGrad, run: geluGrad },
 ];
