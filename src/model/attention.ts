@@ -38,7 +38,7 @@ export interface AttentionResult {
  * (B*T, C). The backward pass is written out (dX = dZ W, dW = sum over frames of dZ X): tfjs' autodiff of sum(x * w)
  * would first spread dZ over a ones tensor of X's size and multiply once more.
  */
-function globalDepthwiseConv(x: tf.Tensor4D, w: tf.Tensor3D): tf.Tensor2D {
+export function globalDepthwiseConv(x: tf.Tensor4D, w: tf.Tensor3D): tf.Tensor2D {
   const [n, , , c] = x.shape;
   const op = customOp(([xi, wi], save) => {
     save([xi, wi]);

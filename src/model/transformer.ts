@@ -31,7 +31,7 @@ function attention(p: ParamStore, prefix: string, x: tf.Tensor3D, t: Transformer
  * one tfjs' autodiff derives, op for op (softmax: dS = dP * P - P * sum(dP * P)), without taping the split, the head
  * transposes and the two products one by one.
  */
-function attend(qkv: tf.Tensor3D, t: TransformerConfig): tf.Tensor3D {
+export function attend(qkv: tf.Tensor3D, t: TransformerConfig): tf.Tensor3D {
   const [b, n] = qkv.shape;
   const inner = t.heads * t.dimHead;
   const scale = t.dimHead ** -0.5;
