@@ -711,15 +711,20 @@ async function runParent(args: Args): Promise<void> {
     notes.push(`paper-preset training at the paper's batch 40 is opt-in on ${skipped40.join(', ')} (--paper-batch40): wasm runs out of its 4 GB heap`);
   }
 
-  // Rounds: the whole plan again and again rather than each cell N times in a row, so that the cells a ratio compares
-  // run minutes apart, not a whole plan apart (on this VM the same cell drifts 20-40% over minutes).
+  // Rounds: the whole plan again and again rather than each cell N times in a row. Within a round the cells run
+  // measurement by measurement (every backend's small infer, then every backend's small train, ...), so the cells a
+  // ratio compares run seconds apart, not a whole plan apart: on this VM the same cell drifts 20-40% over minutes.
+  // The table keeps the plan's order (backend by backend).
+  const measurement = (c: Cell) => `${c.preset}\0${c.mode}\0${c.batch}`;
+  const measurements = [...new Set(cells.map(measurement))];
+  const runOrder = [...cells].sort((a, b) => measurements.indexOf(measurement(a)) - measurements.indexOf(measurement(b)));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dfer-bench-'));
   const rounds: CellResult[][] = [];
   try {
     let runs = 0; // numbers the result files across rounds: a child that dies must not leave us an earlier round's file
     for (let round = 1; round <= args.rounds; round++) {
       const results: CellResult[] = [];
-      const queue = [...cells];
+      const queue = [...runOrder];
       const roundTag = args.rounds > 1 ? `[round ${round}/${args.rounds}] ` : '';
       let n = 0;
       while (queue.length) {
@@ -745,7 +750,9 @@ async function runParent(args: Args): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const groups = groupByKey(rounds);
+  const planIndex = (r: CellResult) =>
+    cells.findIndex((c) => c.backend === r.backend && c.preset === r.preset && c.mode === r.mode && c.batch === (r.retryOf ?? r.batch));
+  const groups = groupByKey(rounds).sort((a, b) => planIndex(a[0].result) - planIndex(b[0].result)); // stable: a retry follows its cell
   const results = groups.map((g) => aggregate(g.map((x) => x.result)));
   for (const g of groups) {
     const note = partialFailureNote(g, args.rounds);
