@@ -624,7 +624,8 @@ function partialFailureNote(group: { round: number; result: CellResult }[], roun
 
 /**
  * Each row's ratio to its reference. Per round: the row's clips/s over the reference's clips/s in the same round, so
- * both sides of a ratio ran minutes apart at most, under the same neighbours; the ratio is the median of these. The
+ * both sides of a ratio ran seconds apart (runParent orders each round measurement by measurement), under the same
+ * neighbours; the ratio is the median of these. The
  * reference is the first of `refs` measured ok at the row's preset/mode/batch in a round where the row was ok too.
  */
 function setRatios(rows: CellResult[], rounds: CellResult[][], refs: string[]): void {

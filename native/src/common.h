@@ -60,11 +60,11 @@ inline dnnl::stream& stream() {
   return s;
 }
 
-// Primitives built once per shape and kept. Building a oneDNN primitive descriptor dispatches over every
-// implementation for the shape; for a small convolution that costs as much as running it (measured: 0.1-0.2 ms a call
-// before this cache, against 0.16-0.66 ms of execution). Training repeats the same shapes every step. Kernels run on
-// the JavaScript thread only, so the cache needs no lock; it is cleared when it reaches kMaxCached entries, which a
-// network's few dozen shapes never do.
+// Primitives built once per shape and kept. Building a oneDNN primitive descriptor dispatches over the
+// implementations for the shape on every call; kept, a small convolution or matmul call is about 20 us faster
+// (measured against the uncached build, same process, alternating calls), about 1 ms of a small-preset training step.
+// Training repeats the same shapes every step. Kernels run on the JavaScript thread only, so the cache needs no lock;
+// it is cleared when it reaches kMaxCached entries, which a network's few dozen shapes never do.
 template <typename Value, typename Make>
 Value& cached(const std::vector<int64_t>& key, Make&& make) {
   constexpr size_t kMaxCached = 1024;

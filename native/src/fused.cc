@@ -92,8 +92,8 @@ Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
 Napi::Value BnRunningStats(const Napi::CallbackInfo& info) {
   float *m1 = dfer::f32(info, 0), *v1 = dfer::f32(info, 1);
   const float *m0 = dfer::f32(info, 2), *v0 = dfer::f32(info, 3), *mean = dfer::f32(info, 4), *var = dfer::f32(info, 5);
-  const float momentum = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
-  const float keep = static_cast<float>(1.0 - info[6].As<Napi::Number>().DoubleValue());
+  const double m = info[6].As<Napi::Number>().DoubleValue();
+  const float momentum = static_cast<float>(m), keep = static_cast<float>(1.0 - m);  // as tfjs' float32 scalars
   const float unbias = static_cast<float>(info[7].As<Napi::Number>().DoubleValue());
   int64_t n = static_cast<int64_t>(dfer::f32len(info, 0));
   for (int64_t i = 0; i < n; i++) {
