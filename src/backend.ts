@@ -1,4 +1,5 @@
-// Backend selection. `auto` prefers TensorFlow on a GPU (tfjs-node-gpu), then dfer's own native CPU engine
+// Backend selection. `auto` prefers TensorFlow on a GPU (tfjs-node-gpu), then WebGPU on a hardware GPU adapter
+// (src/webgpu: tfjs-backend-webgpu on Dawn; never a CPU adapter such as lavapipe), then dfer's own native CPU engine
 // (src/native: oneDNN kernels in tfjs' cpu backend, built when libdnnl-dev is installed), then TensorFlow on the CPU
 // (tfjs-node), then WebAssembly, then the pure-JS cpu backend. The tfjs-node packages are optional dependencies whose
 // install needs a download, so they are often absent.
@@ -9,8 +10,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeStatus, ENABLE_HINT } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
+import { probeWebGpu, registerWebGpuBackend, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendProbe {
@@ -18,6 +20,8 @@ export interface BackendProbe {
   source: string; // package that provides it
   available: boolean;
   detail: string; // version, or why it is unavailable
+  /** False when it works but `auto` passes it over (WebGPU on a CPU adapter). */
+  preferred?: boolean;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
@@ -46,8 +50,11 @@ export function probeBackends(): Promise<BackendProbe[]> {
     const [gpu, tfNode] = await tryLoadNative();
     registerNativeBackend();
     const native = nativeStatus();
+    await registerWebGpuBackend();
+    const webgpu = (await probeWebGpu()).status;
     return [
       gpu,
+      { name: WEBGPU_BACKEND, source: '@tensorflow/tfjs-backend-webgpu on Dawn (webgpu)', available: webgpu.available, detail: webgpu.detail, preferred: webGpuPreferred(webgpu) },
       { name: NATIVE_BACKEND, source: 'dfer native engine (native/, oneDNN)', available: native.available, detail: native.detail },
       tfNode,
     { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', available: true, detail: tf.version_core },
@@ -61,7 +68,7 @@ export function probeBackends(): Promise<BackendProbe[]> {
 export async function resolveBackend(choice: BackendChoice): Promise<string> {
   const probes = await probeBackends();
   if (choice === 'auto') {
-    const first = probes.find((p) => p.available && tf.findBackendFactory(p.name));
+    const first = probes.find((p) => p.available && p.preferred !== false && tf.findBackendFactory(p.name));
     if (!first) throw new BackendError('no tfjs backend could be loaded');
     return first.name;
   }
@@ -87,10 +94,10 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
   return tf.getBackend();
 }
 
-/** True when the active backend lacks fast native convolution gradients (wasm, cpu). */
+/** True when the active backend lacks fast convolution gradients (wasm, cpu); WebGPU has its own. */
 export function needsConvGradientRewrite(): boolean {
   const name = tf.getBackend();
-  return name !== 'tensorflow' && name !== NATIVE_BACKEND;
+  return name !== 'tensorflow' && name !== NATIVE_BACKEND && name !== WEBGPU_BACKEND;
 }
 
 /** True when the fused native training kernels are there (src/native/kernels/norm.ts and fused.ts). */
