@@ -25,11 +25,15 @@ const sgd = new Sgd(OFFICIAL_SGD);
 const S = config.imageSize;
 const clips = tf.randomUniform([batch, config.frames, 3, S, S], 0, 1, 'float32', 1) as tf.Tensor5D;
 const labels = tf.randomUniform([batch], 0, config.numClasses, 'int32', 2) as tf.Tensor1D;
-const step = () => {
-  if (mode === 'train') trainStep(model, sgd, clips, labels, OFFICIAL_SGD.lr, { lambda: 0.1, ial: true });
-  else tf.tidy(() => forward(model, clips, { training: false }).logits.dataSync());
+const step = async () => {
+  if (mode === 'train') await trainStep(model, sgd, clips, labels, OFFICIAL_SGD.lr, { lambda: 0.1, ial: true });
+  else {
+    const logits = tf.tidy(() => forward(model, clips, { training: false }).logits);
+    await logits.data();
+    logits.dispose();
+  }
 };
-step(); // warm-up
+await step(); // warm-up
 const t0 = performance.now();
 const info = await tf.profile(step);
 const wall = (performance.now() - t0) / 1000;

@@ -274,23 +274,25 @@ async function runChild(cell: Cell, out: string): Promise<void> {
     const S = config.imageSize;
     const clips = tf.randomUniform([cell.batch, config.frames, 3, S, S], 0, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor5D;
     const labels = tf.randomUniform([cell.batch], 0, config.numClasses, 'int32', 2) as import('@tensorflow/tfjs-core').Tensor1D;
-    const step = () => {
+    // Every step ends with an asynchronous read, as in dfer's loops: on a GPU that read waits for the queued work.
+    const step = async () => {
       if (cell.mode === 'train') {
-        result.lastLoss = trainStep(model, sgd, clips, labels, OFFICIAL_SGD.lr, { lambda: 0.1, ial: true }).total;
+        result.lastLoss = (await trainStep(model, sgd, clips, labels, OFFICIAL_SGD.lr, { lambda: 0.1, ial: true })).total;
       } else {
-        const logits = tf.tidy(() => forward(model, clips, { training: false }).logits.dataSync());
-        result.lastLoss = logits[0];
+        const logits = tf.tidy(() => forward(model, clips, { training: false }).logits);
+        result.lastLoss = (await logits.data())[0];
+        logits.dispose();
       }
     };
-    const timed = () => {
+    const timed = async () => {
       const s = performance.now();
-      step();
+      await step();
       const secs = (performance.now() - s) / 1000;
       result.tensorsAfterStep.push(tf.memory().numTensors);
       return secs;
     };
     for (let i = 0; i < cell.warmup; i++) {
-      const s = timed();
+      const s = await timed();
       result.warmupSeconds.push(s);
       progress(`  warm-up ${i + 1}/${cell.warmup}: ${s.toFixed(2)} s`);
     }
@@ -300,7 +302,7 @@ async function runChild(cell: Cell, out: string): Promise<void> {
         progress(`  budget of ${cell.budget} s reached after ${i} step(s)`);
         break;
       }
-      const s = timed();
+      const s = await timed();
       measured += s;
       result.stepSeconds.push(s);
       progress(`  step ${i + 1}/${cell.steps}: ${s.toFixed(2)} s`);

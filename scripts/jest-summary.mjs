@@ -4,7 +4,8 @@
 //   node scripts/jest-summary.mjs [--passes native,wasm] [jest args...]
 //
 // With --passes the whole suite runs once per backend path, each line prefixed by the pass, and the final line sums
-// them. `native`: DFER_TEST_BACKEND=native with DFER_NATIVE=require (a missing engine fails the pass instead of
+// them. `webgpu`: DFER_TEST_BACKEND=webgpu on whatever adapter Dawn finds (lavapipe in CI), a chosen set of files.
+// `native`: DFER_TEST_BACKEND=native with DFER_NATIVE=require (a missing engine fails the pass instead of
 // skipping its tests), and recycled buffers poisoned with NaN. `wasm`: DFER_TEST_BACKEND=wasm with DFER_NATIVE=0, as on a machine without oneDNN.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -14,7 +15,15 @@ import { join } from 'node:path';
 const PASS_ENV = {
   native: { DFER_TEST_BACKEND: 'native', DFER_NATIVE: 'require', DFER_NATIVE_POOL_POISON: '1' },
   wasm: { DFER_TEST_BACKEND: 'wasm', DFER_NATIVE: '0' },
+  webgpu: { DFER_TEST_BACKEND: 'webgpu', DFER_NATIVE: '0', DFER_WEBGPU: 'require' },
 };
+// The WebGPU pass runs on Mesa's lavapipe in CI (a Vulkan driver on the CPU: correct, and slow), so it runs the files
+// that exercise the GPU path rather than the whole suite: golden parity, the kernel census and WebGPU's own tests,
+// and train/resume through the CLI. The other passes leave test/webgpu out.
+const PASS_FILES = {
+  webgpu: ['test/webgpu/', 'test/model/parity.test.ts', 'test/cli/train.test.ts'],
+};
+const PASS_IGNORE = { native: ['/test/webgpu/'], wasm: ['/test/webgpu/'] };
 
 let args = process.argv.slice(2);
 let passes = [null];
@@ -33,7 +42,8 @@ const jestBin = join('node_modules', 'jest', 'bin', 'jest.js');
 function runPass(pass) {
   const out = join(mkdtempSync(join(tmpdir(), 'dfer-jest-')), 'result.json');
   if (pass) console.log(`\n=== test pass: ${pass} (${Object.entries(PASS_ENV[pass]).map(([k, v]) => `${k}=${v}`).join(' ')}) ===`);
-  const res = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--json', `--outputFile=${out}`, ...args], {
+  const scope = [...(PASS_FILES[pass] ?? []), ...(PASS_IGNORE[pass] ?? []).map((p) => `--testPathIgnorePatterns=${p}`)];
+  const res = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--json', `--outputFile=${out}`, ...scope, ...args], {
     stdio: 'inherit',
     env: { ...process.env, ...(pass ? PASS_ENV[pass] : {}) },
   });

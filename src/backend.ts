@@ -3,6 +3,7 @@
 // (src/native: oneDNN kernels in tfjs' cpu backend, built when libdnnl-dev is installed), then TensorFlow on the CPU
 // (tfjs-node), then WebAssembly, then the pure-JS cpu backend. The tfjs-node packages are optional dependencies whose
 // install needs a download, so they are often absent.
+import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 // The union package registers the gradient of every op (tfjs-core's own CommonJS build does not).
 import '@tensorflow/tfjs';
@@ -10,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeStatus, ENABLE_HINT } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
-import { probeWebGpu, registerWebGpuBackend, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
+import { probeWebGpu, registerWebGpuBackend, webGpuAdapter, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -44,17 +45,42 @@ async function tryLoadNative(): Promise<BackendProbe[]> {
 
 let probeCache: Promise<BackendProbe[]> | undefined;
 
-/** What is installed and loadable, in the order `auto` tries them. */
-export function probeBackends(): Promise<BackendProbe[]> {
+/** On Linux a hardware GPU has a device node (NVIDIA's /dev/nvidia0, a DRM render node); without one `auto` does not
+ * load Dawn at all, which saves a CPU-only machine the time of asking for an adapter it would pass over. */
+function gpuDeviceNodePresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return readdirSync('/dev').some((n) => /^nvidia\d/.test(n)) || (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD')));
+  } catch {
+    return true;
+  }
+}
+
+async function probeWebGpuBackend(ask: boolean): Promise<BackendProbe> {
+  const source = '@tensorflow/tfjs-backend-webgpu on Dawn (webgpu)';
+  if (!ask) return { name: WEBGPU_BACKEND, source, available: false, detail: 'not probed: no GPU device node (/dev/nvidia*, /dev/dri/renderD*); --backend webgpu asks anyway', preferred: false };
+  await registerWebGpuBackend();
+  const status = (await probeWebGpu()).status;
+  return { name: WEBGPU_BACKEND, source, available: status.available, detail: status.detail, preferred: webGpuPreferred(status) };
+}
+
+/** What is installed and loadable, in the order `auto` tries them. `webgpu: 'always'` asks Dawn for an adapter even
+ * where no GPU device node is seen (`--backend webgpu`, `dfer doctor`). */
+export async function probeBackends(o: { webgpu?: 'auto' | 'always' } = {}): Promise<BackendProbe[]> {
+  const rest = await probeOthers();
+  const askWebGpu = o.webgpu === 'always' || webGpuAsked || gpuDeviceNodePresent();
+  if (o.webgpu === 'always') webGpuAsked = true;
+  return [rest[0], await probeWebGpuBackend(askWebGpu), ...rest.slice(1)];
+}
+let webGpuAsked = false;
+
+function probeOthers(): Promise<BackendProbe[]> {
   probeCache ??= (async () => {
     const [gpu, tfNode] = await tryLoadNative();
     registerNativeBackend();
     const native = nativeStatus();
-    await registerWebGpuBackend();
-    const webgpu = (await probeWebGpu()).status;
     return [
       gpu,
-      { name: WEBGPU_BACKEND, source: '@tensorflow/tfjs-backend-webgpu on Dawn (webgpu)', available: webgpu.available, detail: webgpu.detail, preferred: webGpuPreferred(webgpu) },
       { name: NATIVE_BACKEND, source: 'dfer native engine (native/, oneDNN)', available: native.available, detail: native.detail },
       tfNode,
     { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', available: true, detail: tf.version_core },
@@ -66,7 +92,7 @@ export function probeBackends(): Promise<BackendProbe[]> {
 
 /** The tfjs backend name `auto` resolves to (or the choice itself, checked). */
 export async function resolveBackend(choice: BackendChoice): Promise<string> {
-  const probes = await probeBackends();
+  const probes = await probeBackends({ webgpu: choice === WEBGPU_BACKEND ? 'always' : 'auto' });
   if (choice === 'auto') {
     const first = probes.find((p) => p.available && p.preferred !== false && tf.findBackendFactory(p.name));
     if (!first) throw new BackendError('no tfjs backend could be loaded');
@@ -92,6 +118,17 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
   }
   await tf.ready();
   return tf.getBackend();
+}
+
+/** What the active backend computes on, for a run's record: the GPU adapter, or the native engine's build. */
+export function backendDevice(): string | null {
+  const name = tf.getBackend();
+  if (name === WEBGPU_BACKEND) {
+    const a = webGpuAdapter();
+    return a ? `${a.description || a.device} (${a.vendor}, ${a.kind === 'gpu' ? 'GPU' : 'CPU emulation'})` : null;
+  }
+  if (name === NATIVE_BACKEND) return nativeStatus().detail;
+  return null;
 }
 
 /** True when the active backend lacks fast convolution gradients (wasm, cpu); WebGPU has its own. */

@@ -4,6 +4,7 @@ import { probeBackends, resolveBackend, tf, useBackend, type BackendChoice, type
 import { NATIVE_BACKEND } from './native/backend.js';
 import { VERSION } from './version.js';
 import { findFfmpeg, type FfmpegSearch } from './video/ffmpeg.js';
+import { probeWebGpu, WEBGPU_HINT, type WebGpuStatus } from './webgpu/device.js';
 
 export interface BackendCheck {
   choice: BackendChoice;
@@ -26,6 +27,8 @@ export interface DoctorReport {
   /** The requested backend, initialised and given a small computation. */
   check: BackendCheck;
   ffmpeg: FfmpegSearch;
+  /** The WebGPU adapter (vendor, architecture, device, driver, limits), or why there is none. */
+  webgpu: WebGpuStatus;
   hints: string[];
 }
 
@@ -34,7 +37,9 @@ const MIN_NODE = 20;
 async function checkBackend(choice: BackendChoice): Promise<BackendCheck> {
   try {
     const name = await useBackend(choice);
-    const sum = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum().dataSync()[0]);
+    const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum());
+    const sum = (await t.data())[0];
+    t.dispose();
     if (sum !== 12) return { choice, name, ok: false, detail: `test op returned ${sum}, expected 12` };
     return { choice, name, ok: true, detail: 'initialised and ran a test op' };
   } catch (err) {
@@ -43,10 +48,11 @@ async function checkBackend(choice: BackendChoice): Promise<BackendCheck> {
 }
 
 export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorReport> {
-  const backends = await probeBackends();
+  const backends = await probeBackends({ webgpu: 'always' });
   const auto = await resolveBackend('auto').catch(() => null);
   const check = await checkBackend(choice);
   const ffmpeg = findFfmpeg();
+  const webgpu = (await probeWebGpu()).status;
 
   const hints: string[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -57,6 +63,10 @@ export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorRe
   }
   if (!backends.some((b) => b.name === 'tensorflow' && b.available)) {
     hints.push('for a GPU: npm install @tensorflow/tfjs-node-gpu (needs CUDA and a download of libtensorflow)');
+  }
+  if (!webgpu.available) hints.push(`for a GPU through WebGPU: ${webgpu.detail.includes(WEBGPU_HINT) ? webgpu.detail : `${webgpu.detail}; ${WEBGPU_HINT}`}`);
+  else if (webgpu.adapter?.kind === 'cpu') {
+    hints.push('the WebGPU adapter is a CPU emulation (correct, slow): --backend auto passes it over; --backend webgpu or DFER_WEBGPU_ALLOW_CPU=1 uses it');
   }
   if (!check.ok) hints.push(`--backend ${choice} does not work here${auto ? `; --backend auto would use ${auto}` : ''}`);
   if (!ffmpeg.found) {
@@ -72,6 +82,7 @@ export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorRe
     auto,
     check,
     ffmpeg,
+    webgpu,
     hints,
   };
 }

@@ -38,11 +38,13 @@ export interface SaveOptions {
   source?: string;
 }
 
-export function saveCheckpoint(path: string, model: Model, opts: SaveOptions = {}): CheckpointMeta {
+/** Reads the tensors asynchronously (a GPU backend has no synchronous read), then writes both files atomically. */
+export async function saveCheckpoint(path: string, model: Model, opts: SaveOptions = {}): Promise<CheckpointMeta> {
   const { weights, meta } = checkpointPaths(path);
   const tensors: TensorMap = new Map();
-  for (const [name, v] of model.params.vars) tensors.set(name, { dtype: 'F32', shape: v.shape, data: v.dataSync() as Float32Array });
-  for (const [name, t] of opts.momentum ?? []) tensors.set(MOMENTUM + name, { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array });
+  const read = async (t: tf.Tensor) => (await t.data()) as Float32Array;
+  for (const [name, v] of model.params.vars) tensors.set(name, { dtype: 'F32', shape: v.shape, data: await read(v) });
+  for (const [name, t] of opts.momentum ?? []) tensors.set(MOMENTUM + name, { dtype: 'F32', shape: t.shape, data: await read(t) });
   const bytes = serializeSafetensors(tensors, { format: 'dfer' });
   const m: CheckpointMeta = {
     format: 'dfer-checkpoint',

@@ -44,7 +44,7 @@ export async function importTorchCheckpoint(o: ImportTorchOptions): Promise<Impo
   const { model, report } = importTorchStateDict(tensors, config, o.input);
   try {
     mkdirSync(dirname(paths.weights), { recursive: true });
-    const meta = saveCheckpoint(paths.base, model, { source: `torch:${resolve(o.input)}` });
+    const meta = await saveCheckpoint(paths.base, model, { source: `torch:${resolve(o.input)}` });
     return { backend, input: o.input, preset: o.preset, checkpoint: { weights: paths.weights, meta: paths.meta }, ...report, meta };
   } finally {
     model.params.dispose();
@@ -74,7 +74,7 @@ export async function exportTorchCheckpoint(o: ExportTorchOptions): Promise<Expo
   const backend = await useBackend(o.backend ?? 'auto');
   const { model, momentum } = loadCheckpoint(o.checkpoint);
   try {
-    const state = exportTorchStateDict(model);
+    const state = await exportTorchStateDict(model);
     mkdirSync(dirname(resolve(o.out)), { recursive: true });
     writeSafetensors(o.out, state, { format: 'pt' });
     let values = 0;

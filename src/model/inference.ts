@@ -11,16 +11,22 @@ export interface ClipPrediction {
 }
 
 /** clips (N, T, 3, H, W) in [0, 1], evaluated in eval mode (running BN statistics) `batchSize` clips at a time. */
-export function predictClips(model: Model, clips: tf.Tensor5D, batchSize = 8, onBatch?: (done: number, total: number) => void): ClipPrediction[] {
+export async function predictClips(model: Model, clips: tf.Tensor5D, batchSize = 8, onBatch?: (done: number, total: number) => void): Promise<ClipPrediction[]> {
   const n = clips.shape[0];
   const results: ClipPrediction[] = [];
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const [logits, probs, feats] = tf.tidy(() => {
+    const outputs = tf.tidy(() => {
       const batch = tf.slice(clips, [start, 0, 0, 0, 0], [size, -1, -1, -1, -1]);
       const out = forward(model, batch, { training: false });
-      return [out.logits, tf.softmax(out.logits), out.features].map((t) => t.arraySync() as number[][]);
+      return [out.logits, tf.softmax(out.logits), out.features];
     });
+    let logits: number[][], probs: number[][], feats: number[][];
+    try {
+      [logits, probs, feats] = (await Promise.all(outputs.map((t) => t.array()))) as number[][][];
+    } finally {
+      tf.dispose(outputs);
+    }
     for (let i = 0; i < size; i++) {
       const labelIndex = probs[i].indexOf(Math.max(...probs[i]));
       results.push({ logits: logits[i], probabilities: probs[i], label: model.config.classes[labelIndex], labelIndex, features: feats[i] });

@@ -31,7 +31,7 @@ export async function predictFile(o: PredictOptions, onBatch?: (done: number, to
   try {
     const { clips, source } = loadClips(o.input, model.config, { key: o.key });
     try {
-      const predictions = predictClips(model, clips, o.batchSize ?? 8, onBatch);
+      const predictions = await predictClips(model, clips, o.batchSize ?? 8, onBatch);
       return { backend, checkpoint: checkpointPaths(o.checkpoint).base, input: source, classes: model.config.classes, clips: predictions };
     } finally {
       clips.dispose();

@@ -121,7 +121,7 @@ function loadTorchInto(params: ParamStore, state: TensorMap, file: string): Impo
 }
 
 /** The official state_dict of a dfer model: every tensor the official GenerateModel has, so strict=True loads it. */
-export function exportTorchStateDict(model: Model): TensorMap {
+export async function exportTorchStateDict(model: Model): Promise<TensorMap> {
   const { config: c, params } = model;
   if (c.attention !== 'gca' || !c.aux) {
     throw new TorchImportError(`the official code only builds GCA with its aux head; this model has attention=${c.attention}, aux=${c.aux}`);
@@ -129,7 +129,7 @@ export function exportTorchStateDict(model: Model): TensorMap {
   const out: TensorMap = new Map();
   const f32 = (shape: number[], data?: Float32Array): RawTensor => ({ dtype: 'F32', shape, data: data ?? new Float32Array(product(shape)) });
   for (const [name, spec] of params.specs) {
-    const values = params.get(name).dataSync();
+    const values = await params.get(name).data();
     out.set(name, f32(torchShape(spec.shape, spec.layout), toTorchLayout(values, spec.shape, spec.layout)));
     if (name.endsWith('.running_var')) {
       out.set(name.replace(/running_var$/, 'num_batches_tracked'), { dtype: 'I64', shape: [], data: new Float64Array([0]) });

@@ -41,10 +41,17 @@ export async function forwardSplit(model: Model, set: PreparedSet, ids: string[]
   const labels = new Int32Array(ids.length);
   let done = 0;
   for await (const batch of loadBatches({ set, ids, mode: 'test', sampling: o.sampling, augment: null, size: model.config.imageSize, batchSize: o.batchSize, seed: 0, epoch: 0, dropLast: false, workers: o.workers })) {
-    const [p, f] = tf.tidy(() => {
+    // Read asynchronously: a GPU backend has no synchronous read, and its errors surface at the read.
+    const outs = tf.tidy(() => {
       const out = forward(model, tf.tensor5d(batch.clips, batch.shape), { training: false, layout: 'BTHWC' });
-      return [tf.softmax(out.logits).dataSync() as Float32Array, features ? (out.features.dataSync() as Float32Array) : undefined];
+      return features ? [tf.softmax(out.logits), out.features] : [tf.softmax(out.logits)];
     });
+    let p: Float32Array, f: Float32Array | undefined;
+    try {
+      [p, f] = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
+    } finally {
+      tf.dispose(outs);
+    }
     probabilities.set(p, done * k);
     if (features && f) features.set(f, done * dim);
     labels.set(batch.labels, done);

@@ -1,5 +1,6 @@
 // One optimisation step: forward in training mode, the paper's loss, backward, SGD. Nothing leaks: every tensor made
-// here is disposed before returning, so numTensors stays flat across steps.
+// here is disposed before returning, so numTensors stays flat across steps. The loss parts are read asynchronously:
+// a GPU backend cannot read synchronously, and the read is where its errors surface.
 import * as tf from '@tensorflow/tfjs-core';
 import { totalLoss, type LossOptions } from '../model/losses.js';
 import { forward, type Model } from '../model/network.js';
@@ -14,7 +15,7 @@ export interface StepLosses {
 
 /** clips in [0, 1], (B, T, 3, H, W) or with layout BTHWC (B, T, H, W, 3); labels (B) class indices.
  * Returns the loss parts before the update. */
-export function trainStep(
+export async function trainStep(
   model: Model,
   optimizer: Sgd,
   clips: tf.Tensor5D,
@@ -22,7 +23,7 @@ export function trainStep(
   lr: number,
   loss: LossOptions,
   layout: 'BTCHW' | 'BTHWC' = 'BTCHW',
-): StepLosses {
+): Promise<StepLosses> {
   const parts: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const out = forward(model, clips, { training: true, layout });
@@ -32,8 +33,10 @@ export function trainStep(
   }, model.params.trainable());
   const byName = new Map(Object.entries(grads).map(([k, g]) => [model.params.nameOf(k), g]));
   optimizer.step(model.params.vars, byName, lr);
-  const [ce, ial, aux] = parts.map((t) => t.dataSync()[0]);
-  const total = value.dataSync()[0];
-  tf.dispose([value, ...Object.values(grads), ...parts]);
-  return { total, ce, ial, aux };
+  try {
+    const [total, ce, ial, aux] = (await Promise.all([value, ...parts].map((t) => t.data()))).map((v) => v[0]);
+    return { total, ce, ial, aux };
+  } finally {
+    tf.dispose([value, ...Object.values(grads), ...parts]);
+  }
 }

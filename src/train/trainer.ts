@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
 import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
-import { useBackend, type BackendChoice } from '../backend.js';
+import { backendDevice, useBackend, type BackendChoice } from '../backend.js';
 import { diffConfigs, type ModelConfig } from '../config.js';
 import { OFFICIAL_AUGMENT } from '../data/augment.js';
 import { batchCount, loadBatches } from '../data/loader.js';
@@ -27,6 +27,7 @@ import type { LossParts, Metrics, TrainEvent } from './events.js';
 import { learningRate, Sgd, type ScheduleConfig, type SgdConfig } from './optim.js';
 import { writeRunCurves } from './curves.js';
 import { trainStep } from './step.js';
+import { GpuBufferTooLargeError } from '../webgpu/device.js';
 
 export interface TrainOptions {
   data: string; // prepared set
@@ -100,8 +101,21 @@ export function stratifiedSplit(ids: string[], labelOf: (id: string) => number, 
   return { train: ids.filter((id) => !val.has(id)), val: ids.filter((id) => val.has(id)) };
 }
 
+/** A tensor too large for the GPU's bindings becomes advice: the largest batch that fits, since activations scale
+ * with the batch. Other errors pass through. */
+function tooLargeForGpu(err: unknown, flag: string, batch: number): unknown {
+  if (!(err instanceof GpuBufferTooLargeError)) return err;
+  const fits = Math.floor((batch * err.limit) / err.bytes);
+  const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+  return new TrainError(
+    fits >= 1
+      ? `${flag} ${batch} needs a ${mib(err.bytes)} tensor, more than this GPU can bind (${mib(err.limit)}); use ${flag} ${fits} or less`
+      : `one clip needs a ${mib(err.bytes / batch)} tensor, more than this GPU can bind (${mib(err.limit)}); use a smaller preset or another backend`,
+  );
+}
+
 function versions(backend: string) {
-  return { dfer: VERSION, tfjs: tf.version_core, node: process.version, backend };
+  return { dfer: VERSION, tfjs: tf.version_core, node: process.version, backend, device: backendDevice() };
 }
 
 /** The part of the options that must not change when a run is resumed. */
@@ -187,12 +201,16 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
   });
 
   const log = (line: Record<string, unknown>) => writeFileSync(join(o.out, METRICS), JSON.stringify(line) + '\n', { flag: 'a' });
-  const save = (path: string, kind: 'last' | 'best' | 'step') => {
-    saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown> });
+  const save = async (path: string, kind: 'last' | 'best' | 'step') => {
+    await saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown> });
     emit({ type: 'checkpoint', path, kind });
   };
   const evaluate = (ids: string[], name: string) =>
-    evaluateSplit(model, set, ids, { sampling: o.sampling, batchSize: o.evalBatchSize, workers: o.workers, onProgress: (done, total) => emit({ type: 'eval-progress', split: name, done, total }) });
+    evaluateSplit(model, set, ids, { sampling: o.sampling, batchSize: o.evalBatchSize, workers: o.workers, onProgress: (done, total) => emit({ type: 'eval-progress', split: name, done, total }) }).catch(
+      (err) => {
+        throw tooLargeForGpu(err, '--eval-batch', o.evalBatchSize);
+      },
+    );
 
   const started = Date.now();
   const stepsAtStart = state.globalStep;
@@ -223,7 +241,9 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
         const labels = tf.tensor1d(batch.labels, 'int32');
         let l: LossParts;
         try {
-          l = trainStep(model, sgd, clips, labels, lr, o.loss, 'BTHWC');
+          l = await trainStep(model, sgd, clips, labels, lr, o.loss, 'BTHWC');
+        } catch (err) {
+          throw tooLargeForGpu(err, '--batch', o.batchSize);
         } finally {
           tf.dispose([clips, labels]);
         }
@@ -255,10 +275,10 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
         });
         if (signal?.aborted) {
           interrupted = true;
-          save(last, 'step');
+          await save(last, 'step');
           break;
         }
-        if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < stepsPerEpoch) save(last, 'step');
+        if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < stepsPerEpoch) await save(last, 'step');
       }
       if (interrupted) break;
 
@@ -283,8 +303,8 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
         state.bestEpoch = state.epoch;
       }
       state.history.push({ epoch: state.epoch, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war } } : {}) });
-      if (isBest) save(best, 'best');
-      save(last, 'last');
+      if (isBest) await save(best, 'best');
+      await save(last, 'last');
       log({ type: 'epoch', epoch: state.epoch, globalStep: state.globalStep, lr, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}), best: isBest });
       await writeRunCurves(o.out);
       emit({ type: 'epoch-end', epoch: state.epoch, epochs: o.epochs, trainLoss, ...(val ? { val } : {}), best: isBest, bestEpoch: state.bestEpoch, seconds: (Date.now() - epochStart) / 1000 });

@@ -6,7 +6,6 @@
 //    the step returns zeros) are collected and thrown at the next read from the GPU;
 //  - dfer's own kernels (src/webgpu/kernels) replace the stock ones that are wrong or slow for this network.
 // DFER_WEBGPU=0 disables the path; DFER_WEBGPU_ALLOW_CPU=1 lets `auto` pick a CPU adapter (lavapipe, SwiftShader).
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWebGpuKernels } from './kernels/index.js';
 
@@ -84,6 +83,12 @@ function describe(adapter: GpuAdapterLike): AdapterReport {
   };
 }
 
+let adapterReport: AdapterReport | null = null;
+/** The adapter found by the probe (null before it, or when there is none). */
+export function webGpuAdapter(): AdapterReport | null {
+  return adapterReport;
+}
+
 let adapterCache: Promise<{ adapter: GpuAdapterLike | null; status: WebGpuStatus }> | undefined;
 
 /** Load Dawn and ask for the high-performance adapter, once per process. Never throws. */
@@ -93,10 +98,10 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
     if (process.env.DFER_WEBGPU === '0') return none('disabled by DFER_WEBGPU=0');
     let dawn: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
     try {
-      dawn = createRequire(import.meta.url)('webgpu') as typeof dawn;
+      dawn = (await import('webgpu' as string)) as typeof dawn;
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0];
-      return none(msg.includes('Cannot find') ? `not installed (${WEBGPU_HINT})` : `Dawn failed to load: ${msg}`);
+      return none(/Cannot find|ERR_MODULE_NOT_FOUND/.test(`${msg} ${(err as { code?: string }).code}`) ? `not installed (${WEBGPU_HINT})` : `Dawn failed to load: ${msg}`);
     }
     // tfjs-backend-webgpu refers to GPUBufferUsage, GPUMapMode... as globals, as in a browser.
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -113,6 +118,7 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
     }
     if (!adapter) return none(`no WebGPU adapter: no Vulkan driver found (${WEBGPU_HINT})`);
     const report = describe(adapter);
+    adapterReport = report;
     const detail = `${report.description || report.device} (${report.vendor}${report.kind === 'cpu' ? ', a CPU adapter: correct but slow' : ''})`;
     return { adapter, status: { available: true, adapter: report, detail } };
   })();

@@ -163,7 +163,7 @@ test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare 
   const config = createConfig('small', { frames: 4 });
   for (const [name, seed] of [['ours', 1], ['baseline', 2]] as const) {
     const model = createModel(config, seed);
-    saveCheckpoint(join(work, name), model);
+    await saveCheckpoint(join(work, name), model);
     model.params.dispose();
   }
   const stages = new Set<string>();

@@ -17,7 +17,7 @@ const describeKey = (name: string, inputs: Record<string, tf.Tensor>, attrs: Rec
     .join(', ')}) ${JSON.stringify(attrs ?? {})}`;
 
 /** Run `f` on the current backend (meant for cpu) and return each distinct kernel call it made, in first-seen order. */
-export function recordKernels(f: () => void): KernelCall[] {
+export async function recordKernels(f: () => void | Promise<void>): Promise<KernelCall[]> {
   const engine = tf.engine() as unknown as { runKernel: (n: string, i: Record<string, tf.Tensor>, a: Record<string, unknown>) => tf.Tensor | tf.Tensor[] };
   const original = engine.runKernel;
   const calls = new Map<string, KernelCall>();
@@ -37,7 +37,7 @@ export function recordKernels(f: () => void): KernelCall[] {
     return out;
   };
   try {
-    f();
+    await f();
   } finally {
     engine.runKernel = original;
   }

@@ -16,15 +16,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dfer-ckpt-'));
 });
 
-test('save -> load restores weights, BN buffers, momentum and state exactly', () => {
+test('save -> load restores weights, BN buffers, momentum and state exactly', async () => {
   const config = createConfig('small');
   const m = createModel(config, 3);
   const sgd = new Sgd(OFFICIAL_SGD);
   const clips = tf.randomUniform([2, 16, 3, 64, 64], 0, 1, 'float32', 1) as tf.Tensor5D;
   const labels = tf.tensor1d([1, 2], 'int32');
-  trainStep(m, sgd, clips, labels, 0.001, { lambda: 0.1, ial: true });
+  await trainStep(m, sgd, clips, labels, 0.001, { lambda: 0.1, ial: true });
   const path = join(dir, 'a');
-  saveCheckpoint(path, m, { momentum: sgd.buffers, state: { epoch: 3, step: 17 } });
+  await saveCheckpoint(path, m, { momentum: sgd.buffers, state: { epoch: 3, step: 17 } });
 
   const loaded = loadCheckpoint(`${path}.safetensors`, config);
   for (const name of m.params.names()) {
@@ -38,26 +38,26 @@ test('save -> load restores weights, BN buffers, momentum and state exactly', ()
   // Resuming from the checkpoint continues exactly like the uninterrupted run.
   const resumed = new Sgd(OFFICIAL_SGD);
   resumed.restore(loaded.momentum);
-  trainStep(m, sgd, clips, labels, 0.001, { lambda: 0.1, ial: true });
-  trainStep(loaded.model, resumed, clips, labels, 0.001, { lambda: 0.1, ial: true });
+  await trainStep(m, sgd, clips, labels, 0.001, { lambda: 0.1, ial: true });
+  await trainStep(loaded.model, resumed, clips, labels, 0.001, { lambda: 0.1, ial: true });
   expect(Array.from(loaded.model.params.get('fc_f.weight').dataSync())).toEqual(Array.from(m.params.get('fc_f.weight').dataSync()));
   tf.dispose([clips, labels]);
   m.params.dispose();
   loaded.model.params.dispose();
 });
 
-test('a checkpoint whose config differs is refused, naming the fields', () => {
+test('a checkpoint whose config differs is refused, naming the fields', async () => {
   const m = createModel(createConfig('small', { reduction: 8 }), 1);
   const path = join(dir, 'b');
-  saveCheckpoint(path, m);
+  await saveCheckpoint(path, m);
   expect(() => loadCheckpoint(path, createConfig('small'))).toThrow(/reduction: 16 -> 8/);
   m.params.dispose();
 });
 
-test('mixed-up or damaged weight files are refused', () => {
+test('mixed-up or damaged weight files are refused', async () => {
   const m = createModel(createConfig('small'), 1);
   const path = join(dir, 'c');
-  saveCheckpoint(path, m);
+  await saveCheckpoint(path, m);
   const { weights } = checkpointPaths(path);
   const bytes = readFileSync(weights);
   bytes[bytes.length - 1] ^= 0xff;

@@ -79,7 +79,7 @@ describe('channel attention', () => {
   });
 });
 
-test.each(['se', 'cbam', 'gca', 'none'] as const)('attention=%s builds and trains a step on the small preset', (attention) => {
+test.each(['se', 'cbam', 'gca', 'none'] as const)('attention=%s builds and trains a step on the small preset', async (attention) => {
   const config = createConfig('small', { attention, aux: attention !== 'none' });
   const m = createModel(config, 3);
   const hasGc = m.params.has('s_former.layer2.0.gc.0.weight');
@@ -89,7 +89,7 @@ test.each(['se', 'cbam', 'gca', 'none'] as const)('attention=%s builds and train
   const sgd = new Sgd(OFFICIAL_SGD);
   const clips = randomClips(2, 64);
   const labels = tf.tensor1d([0, 5], 'int32');
-  const losses = trainStep(m, sgd, clips, labels, 0.01, { lambda: 0.1, ial: true });
+  const losses = await trainStep(m, sgd, clips, labels, 0.01, { lambda: 0.1, ial: true });
   for (const v of Object.values(losses)) expect(Number.isFinite(v)).toBe(true);
   expect(losses.aux > 0).toBe(attention !== 'none');
   const after = m.params.get('s_former.layer3.0.conv2.weight').dataSync();

@@ -18,7 +18,13 @@ let gradsTorch: Map<string, Float32Array>;
 const worst: Record<string, number> = {};
 const record = (group: string, err: number) => (worst[group] = Math.max(worst[group] ?? 0, err));
 
-const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+// Asynchronous reads throughout: the WebGPU pass runs this file too, and a GPU backend has no synchronous read.
+const read = async (t: tf.Tensor) => (await t.data()) as Float32Array;
+async function readAll(ts: Record<string, tf.Tensor>): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [k, t] of Object.entries(ts)) out[k] = await read(t);
+  return out;
+}
 
 beforeAll(async () => {
   await useBackend(TEST_BACKEND);
@@ -27,33 +33,29 @@ beforeAll(async () => {
   const clips = goldenTensor('input.clip_btchw') as tf.Tensor5D;
   const labels = tf.tensor1d(Array.from(batch.get('input.labels')!.data), 'int32');
 
-  evalOut = tf.tidy(() => {
+  const evalTensors = tf.tidy(() => {
     const o = forward(model, clips, { training: false });
-    return { logits: data(o.logits), features: data(o.features), aux2: data(o.aux2!), aux3: data(o.aux3!) };
+    return { logits: o.logits, features: o.features, aux2: o.aux2!, aux3: o.aux3! };
   });
+  evalOut = await readAll(evalTensors);
+  tf.dispose(Object.values(evalTensors));
 
-  let out: ForwardOutput | undefined;
-  let losses: LossParts | undefined;
+  let trainTensors: Record<string, tf.Tensor> = {};
   const { value, grads } = tf.variableGrads(() => {
-    out = forward(model, clips, { training: true });
-    losses = totalLoss(out, labels, model.config, { lambda: 0.1, ial: true });
-    trainOut = {
-      logits: data(out.logits),
-      aux2: data(out.aux2!),
-      loss_ce: data(losses.ce),
-      loss_ial: data(losses.ial),
-      loss_aux: data(losses.aux),
-      loss_total: data(losses.total),
-    };
+    const out: ForwardOutput = forward(model, clips, { training: true });
+    const losses: LossParts = totalLoss(out, labels, model.config, { lambda: 0.1, ial: true });
+    trainTensors = { logits: out.logits, aux2: out.aux2!, loss_ce: losses.ce, loss_ial: losses.ial, loss_aux: losses.aux, loss_total: losses.total };
+    for (const t of Object.values(trainTensors)) tf.keep(t);
     return losses.total;
   }, model.params.trainable());
+  trainOut = await readAll(trainTensors);
   gradsTorch = new Map();
   for (const [k, g] of Object.entries(grads)) {
     const name = model.params.nameOf(k);
     const spec = model.params.specs.get(name)!;
-    gradsTorch.set(name, toTorchLayout(g.dataSync(), spec.shape, spec.layout));
+    gradsTorch.set(name, toTorchLayout(await read(g), spec.shape, spec.layout));
   }
-  tf.dispose([value, ...Object.values(grads), clips, labels]);
+  tf.dispose([value, ...Object.values(grads), ...Object.values(trainTensors), clips, labels]);
 }, 600000);
 
 afterAll(() => {
@@ -108,16 +110,21 @@ test.each(
   }
 });
 
-test('BN running statistics after the training forward (momentum 0.1, unbiased variance)', () => {
+test('BN running statistics after the training forward (momentum 0.1, unbiased variance)', async () => {
+  const bnAfter = new Map<string, Float32Array>();
   for (const key of [...golden().batch.keys()].filter((k) => k.startsWith('bn_after_train_forward.'))) {
     const name = key.slice('bn_after_train_forward.'.length);
-    const err = relError(data(model.params.get(name)), goldenData(key));
+    bnAfter.set(name, await read(model.params.get(name)));
+  }
+  for (const key of [...golden().batch.keys()].filter((k) => k.startsWith('bn_after_train_forward.'))) {
+    const name = key.slice('bn_after_train_forward.'.length);
+    const err = relError(bnAfter.get(name)!, goldenData(key));
     record('BN running stats', err);
     expect(err).toBeLessThan(1e-4);
   }
 });
 
-test('one SGD step (lr 0.001, momentum 0.9, weight decay 0.1) from the official weights', () => {
+test('one SGD step (lr 0.001, momentum 0.9, weight decay 0.1) from the official weights', async () => {
   // Feed the official gradients to our optimiser: this isolates the optimiser's semantics from gradient noise.
   const keys = [...golden().batch.keys()].filter((k) => k.startsWith('sgd_step1.')).map((k) => k.slice('sgd_step1.'.length));
   expect(keys.length).toBe(4);
@@ -137,7 +144,7 @@ test('one SGD step (lr 0.001, momentum 0.9, weight decay 0.1) from the official 
   sgd.step(params, grads, OFFICIAL_SGD.lr);
   for (const k of keys) {
     const spec = fresh.params.specs.get(k)!;
-    const after = toTorchLayout(fresh.params.get(k).dataSync(), spec.shape, spec.layout);
+    const after = toTorchLayout(await read(fresh.params.get(k)), spec.shape, spec.layout);
     const err = relError(after, goldenData(`sgd_step1.${k}`));
     record('SGD step', err);
     expect(err).toBeLessThan(1e-6);
