@@ -18,14 +18,26 @@ const SCRIPT = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SCRIPT), '..');
 const TORCH_SCRIPT = path.join(ROOT, 'bench', 'torch_ref.py');
 
-/** The backend name of the PyTorch reference (not a tfjs backend). */
+/** The backend names of the PyTorch reference (not tfjs backends): on the CPU, and on a CUDA GPU in float32 with TF32
+ * off (strict float32, as dfer computes) and on (what PyTorch users get by default in convolutions). */
 const PYTORCH = 'pytorch';
+const PYTORCH_CUDA = 'pytorch-cuda';
+const PYTORCH_CUDA_TF32 = 'pytorch-cuda-tf32';
+const TORCH_BACKENDS = new Set([PYTORCH, PYTORCH_CUDA, PYTORCH_CUDA_TF32]);
+/** Backends measured on a GPU: their ratio is taken against PyTorch on the same GPU first. */
+const GPU_BACKENDS = new Set(['webgpu', PYTORCH_CUDA_TF32]);
 /** Debian's python3-torch is installed for the system Python; a pyenv/venv python3 on PATH may lack it. */
 const PYTHON_CANDIDATES = ['/usr/bin/python3', 'python3'];
 /** Backends that train the paper preset at the paper's batch 40 by default: fast, and not capped by a 4 GB wasm heap. */
-const BATCH40_BACKENDS = new Set(['native', 'tensorflow', PYTORCH]);
-/** OpenBLAS' thread pool fights PyTorch's OpenMP threads (50% slower and noisy): one BLAS thread for the reference. */
-const torchEnv = (): NodeJS.ProcessEnv => ({ ...process.env, OPENBLAS_NUM_THREADS: '1' });
+const BATCH40_BACKENDS = new Set(['native', 'tensorflow', 'webgpu', PYTORCH, PYTORCH_CUDA, PYTORCH_CUDA_TF32]);
+/** OpenBLAS' thread pool fights PyTorch's OpenMP threads (50% slower and noisy): one BLAS thread for the reference.
+ * This machine's environment pins OpenBLAS to Haswell kernels (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE), a workaround for
+ * old OpenBLAS builds that slows a current one: both are unset for the PyTorch command alone (never for dfer). */
+const torchEnv = (): NodeJS.ProcessEnv => {
+  const { OPENBLAS_CORETYPE: _core, OPENBLAS_L2_SIZE: _l2, ...env } = process.env;
+  return { ...env, OPENBLAS_NUM_THREADS: '1' };
+};
+const OPENBLAS_PINNED = process.env.OPENBLAS_CORETYPE !== undefined || process.env.OPENBLAS_L2_SIZE !== undefined;
 
 type Mode = 'infer' | 'train';
 type Status = 'ok' | 'oom' | 'error';
@@ -56,6 +68,11 @@ interface CellResult extends Cell {
   ratioRounds?: (number | null)[];
   maxRssMiB: number | null; // process.resourceUsage().maxRSS (pytorch: getrusage ru_maxrss) of the cell's process
   wasmHeapMiB: number | null; // size of the wasm linear memory at the end (it never shrinks: the peak)
+  /** GPU memory at its peak: webgpu, the backend's buffer pool (it keeps freed buffers, so its size is the peak);
+   * pytorch-cuda, torch.cuda.max_memory_allocated(). */
+  gpuPeakMiB: number | null;
+  /** The GPU a GPU cell ran on (adapter description, or torch.cuda.get_device_name()). */
+  gpu?: string;
   threads: number | null; // wasm backend threads, or torch.set_num_threads for pytorch
   /** pytorch cells: torch version, activation layout, BLAS library torch links (and its sgemm GFLOPS). */
   torch?: { version: string; memoryFormat: string | null; blas: string | null; sgemmGflops: number | null };
@@ -93,8 +110,10 @@ interface Args {
 }
 
 const USAGE = `usage: npm run bench -- [flags]      (or: npx tsx bench/throughput.ts [flags])
-  --backend(s) a,b    backends to run (default: pytorch when \`import torch\` works, then every available tfjs
-                      backend: native, tensorflow, wasm, cpu; cpu runs only the small preset)
+  --backend(s) a,b    backends to run (default: pytorch when \`import torch\` works, and pytorch-cuda and
+                      pytorch-cuda-tf32 when it sees a CUDA GPU, then every available tfjs backend: webgpu on a
+                      hardware GPU, native, tensorflow, wasm, cpu; cpu runs only the small preset). webgpu on a CPU
+                      adapter (lavapipe) runs only when named
   --preset(s) a,b     presets (default: small,paper)
   --mode(s) a,b       infer,train (default: both)
   --batch N           clips per step (default 8; given explicitly, it is the only batch: no batch-40 cell)
@@ -229,6 +248,7 @@ function emptyResult(cell: Cell, status: Status = 'ok'): CellResult {
     ratioRef: null,
     maxRssMiB: null,
     wasmHeapMiB: null,
+    gpuPeakMiB: null,
     threads: null,
     tensorsAfterStep: [],
     tensorsFlat: null,
@@ -263,6 +283,11 @@ async function runChild(cell: Cell, out: string): Promise<void> {
     const { Sgd, OFFICIAL_SGD } = await import('../src/train/optim.js');
     const { trainStep } = await import('../src/train/step.js');
     const backend = await useBackend(cell.backend as 'auto');
+    if (backend === 'webgpu') {
+      const { webGpuAdapter } = await import('../src/webgpu/device.js');
+      const a = webGpuAdapter();
+      result.gpu = a ? `${a.description || a.device} (${a.vendor})` : undefined;
+    }
     if (backend === 'wasm') {
       const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
       result.threads = getThreadsCount();
@@ -284,10 +309,13 @@ async function runChild(cell: Cell, out: string): Promise<void> {
         logits.dispose();
       }
     };
+    const gpuPool = () => (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU;
     const timed = async () => {
       const s = performance.now();
       await step();
       const secs = (performance.now() - s) / 1000;
+      const pool = gpuPool();
+      if (pool !== undefined) result.gpuPeakMiB = Math.max(result.gpuPeakMiB ?? 0, pool / 2 ** 20);
       result.tensorsAfterStep.push(tf.memory().numTensors);
       return secs;
     };
@@ -397,8 +425,9 @@ function diedResult(cell: Cell, run: ProcessRun): CellResult {
 /** A tfjs cell: this script again, with --child, in a fresh node process. */
 async function runCellInChild(cell: Cell, dir: string, index: number): Promise<CellResult> {
   const out = path.join(dir, `cell-${index}.json`);
+  // Run from source through tsx, or as the bundle bench/gpu/bundle.mjs makes for machines without npm (bench/gpu).
   const argv = [
-    '--import', 'tsx', SCRIPT, '--child', '--out', out,
+    ...(SCRIPT.endsWith('.ts') ? ['--import', 'tsx', SCRIPT] : [process.argv[1]]), '--child', '--out', out,
     '--backends', cell.backend, '--presets', cell.preset, '--modes', cell.mode,
     '--batch', String(cell.batch), '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget),
   ];
@@ -419,6 +448,8 @@ async function runCellInChild(cell: Cell, dir: string, index: number): Promise<C
 interface TorchFound {
   python: string;
   version: string;
+  /** torch.cuda.is_available() */
+  cuda: boolean;
 }
 
 /** The first candidate Python whose `import torch` works (with OPENBLAS_NUM_THREADS=1, as the cells run). */
@@ -426,8 +457,11 @@ function findTorch(explicit?: string): { found: TorchFound | null; tried: string
   const candidates = explicit ? [explicit] : PYTHON_CANDIDATES;
   const tried: string[] = [];
   for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0 && r.stdout.trim()) return { found: { python, version: r.stdout.trim().split('\n').pop()! }, tried };
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__, torch.cuda.is_available())'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+      const [version, cuda] = r.stdout.trim().split('\n').pop()!.split(' ');
+      return { found: { python, version, cuda: cuda === 'True' }, tried };
+    }
     const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').pop() || `exit code ${r.status}`;
     tried.push(`${python}: ${why.slice(0, 120)}`);
   }
@@ -485,6 +519,8 @@ interface TorchLine {
   memory_format?: string;
   blas?: string | null;
   sgemm_gflops?: number | null;
+  gpu?: string;
+  gpu_peak_mib?: number;
 }
 
 /** A pytorch cell: bench/torch_ref.py in the system Python, one BLAS thread. */
@@ -492,6 +528,7 @@ async function runTorchCell(cell: Cell, torch: TorchFound, threads: number): Pro
   const argv = [
     TORCH_SCRIPT, '--preset', cell.preset, '--mode', cell.mode, '--batch', String(cell.batch),
     '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget), '--threads', String(threads),
+    ...(cell.backend === PYTORCH ? [] : ['--device', 'cuda', ...(cell.backend === PYTORCH_CUDA_TF32 ? ['--tf32'] : [])]),
   ];
   const run = await runProcess(torch.python, argv, torchEnv());
   const line = run.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
@@ -516,6 +553,8 @@ async function runTorchCell(cell: Cell, torch: TorchFound, threads: number): Pro
     lastLoss: j.last_loss ?? null,
     wallSeconds: run.seconds,
     torch: { version: j.torch ?? torch.version, memoryFormat: j.memory_format ?? null, blas: j.blas ?? null, sgemmGflops: j.sgemm_gflops ?? null },
+    gpuPeakMiB: j.gpu_peak_mib ?? null,
+    ...(j.gpu ? { gpu: j.gpu } : {}),
   };
 }
 
@@ -661,20 +700,23 @@ async function runParent(args: Args): Promise<void> {
   const loadAtStart = os.loadavg()[0];
   const { probeBackends } = await import('../src/backend.js');
   const { PRESETS } = await import('../src/config.js');
-  const probes = await probeBackends();
-  const tfjsAvailable = [...new Set(probes.filter((p) => p.available).map((p) => p.name))];
+  // WebGPU on a CPU adapter (lavapipe) runs only when named: it is there to test, not to measure.
+  const probes = await probeBackends({ webgpu: args.backends?.includes('webgpu') ? 'always' : 'auto' });
+  const tfjsAvailable = [...new Set(probes.filter((p) => p.available && (p.preferred !== false || args.backends?.includes(p.name))).map((p) => p.name))];
   const notes: string[] = [];
 
   // PyTorch: looked for unless the backends were named without it.
-  const wantTorch = args.backends === undefined || args.backends.includes(PYTORCH);
+  const wantTorch = args.backends === undefined || args.backends.some((b) => TORCH_BACKENDS.has(b));
   const { found: torch, tried } = wantTorch ? findTorch(args.python) : { found: null, tried: [] };
   if (wantTorch && !torch) {
-    if (args.backends?.includes(PYTORCH)) fail(`backend "pytorch": PyTorch not found (${tried.join('; ')})`);
+    const named = args.backends?.find((b) => TORCH_BACKENDS.has(b));
+    if (named) fail(`backend "${named}": PyTorch not found (${tried.join('; ')})`);
     process.stderr.write('PyTorch not found: dfer figures only\n');
     notes.push(`PyTorch not found: dfer figures only (tried ${tried.join('; ')})`);
   }
   const torchThreads = args.torchThreads ?? os.availableParallelism();
-  const available = torch ? [PYTORCH, ...tfjsAvailable] : tfjsAvailable;
+  const torchBackends = !torch ? [] : torch.cuda ? [PYTORCH_CUDA, PYTORCH_CUDA_TF32, PYTORCH] : [PYTORCH];
+  const available = [...torchBackends, ...tfjsAvailable];
   const backends = args.backends ?? available;
   for (const b of backends) {
     if (!available.includes(b)) fail(`backend "${b}" is not available here (available: ${available.join(', ')})`);
@@ -705,7 +747,7 @@ async function runParent(args: Args): Promise<void> {
     }
   }
   if (cells.length === 0) fail('nothing to run');
-  if (torch && backends.includes(PYTORCH)) {
+  if (torch && backends.some((b) => TORCH_BACKENDS.has(b))) {
     const drift = await torchPresetDrift(torch, presets);
     if (drift.length) fail(`bench/torch_ref.py's PRESETS no longer match src/config.ts (update the Python mirror):\n  ${drift.join('\n  ')}`);
   }
@@ -735,7 +777,7 @@ async function runParent(args: Args): Promise<void> {
         n++;
         const label = `${cell.backend} ${cell.preset} ${cell.mode} batch ${cell.batch}${cell.retryOf ? ` (retry: batch ${cell.retryOf} ran out of memory)` : ''}`;
         process.stderr.write(`${roundTag}[${n}/${n + queue.length}] ${label}\n`);
-        const r = cell.backend === PYTORCH ? await runTorchCell(cell, torch!, torchThreads) : await runCellInChild(cell, dir, ++runs);
+        const r = TORCH_BACKENDS.has(cell.backend) ? await runTorchCell(cell, torch!, torchThreads) : await runCellInChild(cell, dir, ++runs);
         if (cell.retryOf) r.retryOf = cell.retryOf;
         results.push(r);
         if (r.status === 'ok') {
@@ -764,9 +806,12 @@ async function runParent(args: Args): Promise<void> {
 
   // Ratios: clips/s against PyTorch in the same preset/mode/batch when it was measured; otherwise against wasm (or
   // the first backend). A row whose preferred reference has no figure at its preset/mode/batch falls back down the list.
-  const refs = [...new Set([PYTORCH, 'wasm', backends[0]].filter((b) => backends.includes(b)))];
+  // A GPU row (webgpu) is compared with PyTorch on the GPU in strict float32 first; a CPU row with PyTorch on the CPU.
+  const refs = [...new Set([PYTORCH, PYTORCH_CUDA, 'wasm', backends[0]].filter((b) => backends.includes(b)))];
+  const gpuRefs = [...new Set([PYTORCH_CUDA, ...refs])].filter((b) => backends.includes(b));
   const refBackend = refs[0];
-  setRatios(results, rounds, refs);
+  setRatios(results.filter((r) => !GPU_BACKENDS.has(r.backend)), rounds, refs);
+  setRatios(results.filter((r) => GPU_BACKENDS.has(r.backend)), rounds, gpuRefs);
   const torchInfo = results.find((r) => r.torch)?.torch;
   if (torchInfo?.blas && /reference|netlib/i.test(torchInfo.blas)) {
     notes.push(
@@ -797,6 +842,8 @@ async function runParent(args: Args): Promise<void> {
         warmup_seconds: r.warmupSeconds,
         threads: r.threads,
         wasm_heap_mib: r.wasmHeapMiB,
+        gpu_peak_mib: r.gpuPeakMiB,
+        ...(r.gpu ? { gpu: r.gpu } : {}),
         tensors_flat: r.tensorsFlat,
         tensors_after_step: r.tensorsAfterStep,
         tensors_left_after_dispose: r.tensorsLeftAfterDispose,
@@ -843,7 +890,7 @@ async function runParent(args: Args): Promise<void> {
     if (torch && backends.includes(PYTORCH)) {
       lines.push(
         `pytorch: bench/torch_ref.py (the same network, same FLOPs) on torch ${torchInfo?.version ?? torch.version} (${torch.python}), ${torchThreads} threads, ` +
-          `OPENBLAS_NUM_THREADS=1${torchInfo?.memoryFormat ? `, ${torchInfo.memoryFormat}` : ''}${torchInfo?.blas ? `, BLAS: ${torchInfo.blas}` : ''}`,
+          `OPENBLAS_NUM_THREADS=1${OPENBLAS_PINNED ? ' (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for PyTorch alone)' : ''}${torchInfo?.memoryFormat ? `, ${torchInfo.memoryFormat}` : ''}${torchInfo?.blas ? `, BLAS: ${torchInfo.blas}` : ''}`,
       );
     }
     const busy = Math.max(machine.loadAverage1mAtStart, machine.loadAverage1mAtEnd);
@@ -852,13 +899,13 @@ async function runParent(args: Args): Promise<void> {
         (busy > 0.5 ? ' (includes this benchmark; anything else running competes for the cores and lowers the figures)' : ''),
     );
     lines.push('');
-    const header = ['backend', 'preset', 'mode', 'batch', 'steps', 's/step', 'min..max', 'clips/s', `vs ${refBackend}`, 'peak RSS', 'wasm heap', 'tensors'];
+    const header = ['backend', 'preset', 'mode', 'batch', 'steps', 's/step', 'min..max', 'clips/s', `vs ${refBackend}`, 'peak RSS', 'wasm heap', 'peak GPU', 'tensors'];
     const rows: string[][] = [header];
     for (const r of results) {
       const name = [r.backend, r.preset, r.mode, String(r.batch)];
       if (r.status !== 'ok') {
         const what = r.status === 'oom' ? 'out of memory' : `error: ${(r.error ?? '').slice(0, 60)}`;
-        rows.push([...name, '-', what, '', '-', '-', r.maxRssMiB ? `${fmt(r.maxRssMiB, 0)} MiB` : '-', r.wasmHeapMiB ? `${fmt(r.wasmHeapMiB, 0)} MiB` : '-', '']);
+        rows.push([...name, '-', what, '', '-', '-', r.maxRssMiB ? `${fmt(r.maxRssMiB, 0)} MiB` : '-', r.wasmHeapMiB ? `${fmt(r.wasmHeapMiB, 0)} MiB` : '-', '-', '']);
         continue;
       }
       const tensors = r.tensorsFlat === null ? 'n/a' : r.tensorsFlat ? `flat ${r.tensorsAfterStep[0]}` : 'GROWING';
@@ -872,13 +919,19 @@ async function runParent(args: Args): Promise<void> {
         ratio,
         `${fmt(r.maxRssMiB, 0)} MiB`,
         r.wasmHeapMiB === null ? '-' : `${fmt(r.wasmHeapMiB, 0)} MiB`,
+        r.gpuPeakMiB === null ? '-' : `${fmt(r.gpuPeakMiB, 0)} MiB`,
         tensors,
       ]);
     }
-    lines.push(table(rows, new Set([3, 4, 5, 7, 8, 9, 10])));
+    lines.push(table(rows, new Set([3, 4, 5, 7, 8, 9, 10, 11])));
+    const gpus = [...new Set(results.map((r) => r.gpu).filter(Boolean))];
+    if (gpus.length) lines.push(`GPU: ${gpus.join('; ')}`);
     lines.push('');
-    if (refBackend === PYTORCH) {
-      lines.push(`vs pytorch: dfer clips/s divided by PyTorch's clips/s at the same preset, mode and batch, measured in this run (>1: dfer is faster).`);
+    if (refBackend === PYTORCH || refBackend === PYTORCH_CUDA) {
+      lines.push(`vs ${refBackend}: dfer clips/s divided by PyTorch's clips/s at the same preset, mode and batch, measured in this run (>1: dfer is faster).`);
+    }
+    if (backends.includes(PYTORCH_CUDA)) {
+      lines.push(`${PYTORCH_CUDA}: float32 with TF32 off (strict float32, like dfer); ${PYTORCH_CUDA_TF32}: TF32 allowed in matmuls and convolutions. GPU rows are compared with ${PYTORCH_CUDA}.`);
     }
     if (args.rounds > 1) {
       lines.push(

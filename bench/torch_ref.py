@@ -10,7 +10,8 @@ transformer -> mean token -> fc_f.
   /usr/bin/python3 bench/torch_ref.py --preset small --mode train --batch 8 --steps 5
 
 prints ONE JSON line: {"backend": "pytorch", "preset", "mode", "batch", "clips_per_s", "median_s", "steps",
-"step_seconds", "max_rss_mib", "torch", "threads", ...}. `--count-params` prints the parameter counts and exits.
+"step_seconds", "max_rss_mib", "torch", "threads", ...}. `--device cuda` runs it on the GPU in float32 (TF32 off;
+`--tf32` allows it) and adds "gpu" and "gpu_peak_mib". `--count-params` prints the parameter counts and exits.
 
 Training step = forward in train mode, loss (CE + lambda * IAL + aux, src/model/losses.ts), backward, SGD with
 momentum 0.9 and weight decay 0.1 (src/train/optim.ts). Inference = forward in eval mode under torch.no_grad().
@@ -350,6 +351,10 @@ def parse_args(argv):
     p.add_argument("--count-params", action="store_true", help="print the parameter counts of both presets and exit")
     p.add_argument("--print-presets", action="store_true", help="print PRESETS as JSON and exit")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: the GPU, float32, timed with torch.cuda.synchronize(); peak GPU memory reported")
+    p.add_argument("--tf32", action="store_true",
+                   help="cuda: allow TF32 in matmuls and convolutions (off by default: strict float32 like dfer)")
     return p.parse_args(argv)
 
 
@@ -358,12 +363,20 @@ def run(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     fmt = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
-    model = Network(c, a.official_residual, fmt).to(memory_format=fmt)
+    dev = torch.device(a.device)
+    if a.device == "cuda":
+        # TF32 rounds matmul and conv inputs to 10 mantissa bits: faster on Ampere and later, not float32 arithmetic.
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        torch.backends.cudnn.allow_tf32 = a.tf32
+        torch.backends.cudnn.benchmark = True
+    model = Network(c, a.official_residual, fmt).to(device=dev, memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), **SGD)
     S = c["image_size"]
-    clips = torch.rand(a.batch, c["frames"], 3, S, S)  # dfer's default input layout (B, T, 3, H, W)
-    labels = torch.randint(0, c["num_classes"], (a.batch,))
+    clips = torch.rand(a.batch, c["frames"], 3, S, S, device=dev)  # dfer's default input layout (B, T, 3, H, W)
+    labels = torch.randint(0, c["num_classes"], (a.batch,), device=dev)
     last = {}
+    # A CUDA step is queued, not done, when Python returns: wait for the GPU before reading the clock.
+    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
 
     def step():
         if a.mode == "train":
@@ -383,6 +396,7 @@ def run(a):
     for i in range(a.warmup):
         t0 = time.perf_counter()
         step()
+        sync()
         warmup.append(time.perf_counter() - t0)
         print(f"bench:   warm-up {i + 1}/{a.warmup}: {warmup[-1]:.2f} s", file=sys.stderr, flush=True)
     seconds = []
@@ -391,12 +405,18 @@ def run(a):
             break
         t0 = time.perf_counter()
         step()
+        sync()
         seconds.append(time.perf_counter() - t0)
         print(f"bench:   step {i + 1}/{a.steps}: {seconds[-1]:.2f} s", file=sys.stderr, flush=True)
     med = statistics.median(seconds)
-    return dict(clips_per_s=a.batch / med, median_s=med, steps=len(seconds), step_seconds=seconds,
-                warmup_seconds=warmup, last_loss=last.get("loss"), params=count_params(model),
-                blas=blas_library(), sgemm_gflops=sgemm_gflops())
+    out = dict(clips_per_s=a.batch / med, median_s=med, steps=len(seconds), step_seconds=seconds,
+               warmup_seconds=warmup, last_loss=last.get("loss"), params=count_params(model))
+    if a.device == "cuda":
+        out.update(gpu=torch.cuda.get_device_name(), gpu_peak_mib=torch.cuda.max_memory_allocated() / 2 ** 20,
+                   tf32=a.tf32, cudnn=torch.backends.cudnn.version())
+    else:
+        out.update(blas=blas_library(), sgemm_gflops=sgemm_gflops())
+    return out
 
 
 def main(argv):
@@ -408,7 +428,8 @@ def main(argv):
         for name, c in PRESETS.items():
             print(json.dumps({"preset": name, **count_params(Network(c))}))
         return 0
-    out = dict(backend="pytorch", preset=a.preset, mode=a.mode, batch=a.batch, status="ok", clips_per_s=None,
+    backend = "pytorch" if a.device == "cpu" else ("pytorch-cuda-tf32" if a.tf32 else "pytorch-cuda")
+    out = dict(backend=backend, device=a.device, preset=a.preset, mode=a.mode, batch=a.batch, status="ok", clips_per_s=None,
                median_s=None, steps=0, step_seconds=[], torch=torch.__version__, threads=a.threads,
                memory_format=a.memory_format, official_residual=a.official_residual,
                openblas_num_threads=os.environ.get("OPENBLAS_NUM_THREADS"))
@@ -418,7 +439,8 @@ def main(argv):
         out.update(run(a))
     except (MemoryError, RuntimeError) as e:
         msg = str(e).split("\n")[0][:300]
-        out["status"] = "oom" if isinstance(e, MemoryError) or "alloc" in msg.lower() else "error"
+        oom = isinstance(e, MemoryError) or "alloc" in msg.lower() or "out of memory" in msg.lower()
+        out["status"] = "oom" if oom else "error"
         out["error"] = msg
         code = 1
     out["max_rss_mib"] = max_rss_mib()

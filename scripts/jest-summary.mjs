@@ -15,7 +15,7 @@ import { join } from 'node:path';
 const PASS_ENV = {
   native: { DFER_TEST_BACKEND: 'native', DFER_NATIVE: 'require', DFER_NATIVE_POOL_POISON: '1' },
   wasm: { DFER_TEST_BACKEND: 'wasm', DFER_NATIVE: '0' },
-  webgpu: { DFER_TEST_BACKEND: 'webgpu', DFER_NATIVE: '0', DFER_WEBGPU: 'require' },
+  webgpu: { DFER_TEST_BACKEND: 'webgpu', DFER_WEBGPU: 'require' },
 };
 // The WebGPU pass runs on Mesa's lavapipe in CI (a Vulkan driver on the CPU: correct, and slow), so it runs the files
 // that exercise the GPU path rather than the whole suite: golden parity, the kernel census and WebGPU's own tests,

@@ -131,15 +131,29 @@ export function backendDevice(): string | null {
   return null;
 }
 
+// The model's ops choose their path by backend (the conv-gradient rewrite, the fused kernels). `withOpPathOf` runs a
+// computation on the active backend along another backend's path: the WebGPU kernel census records on a CPU backend
+// the very kernel calls WebGPU will make.
+let opPathOverride: string | null = null;
+const opPath = () => opPathOverride ?? tf.getBackend();
+export async function withOpPathOf<T>(backend: string, f: () => Promise<T>): Promise<T> {
+  opPathOverride = backend;
+  try {
+    return await f();
+  } finally {
+    opPathOverride = null;
+  }
+}
+
 /** True when the active backend lacks fast convolution gradients (wasm, cpu); WebGPU has its own. */
 export function needsConvGradientRewrite(): boolean {
-  const name = tf.getBackend();
+  const name = opPath();
   return name !== 'tensorflow' && name !== NATIVE_BACKEND && name !== WEBGPU_BACKEND;
 }
 
 /** True when the fused native training kernels are there (src/native/kernels/norm.ts and fused.ts). */
 export function hasFusedKernels(): boolean {
-  return tf.getBackend() === NATIVE_BACKEND;
+  return opPath() === NATIVE_BACKEND;
 }
 
 export { ENABLE_HINT as NATIVE_ENABLE_HINT };

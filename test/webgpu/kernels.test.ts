@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
 import { wouldSplitK } from '../../src/webgpu/kernels/matmul.js';
 import { mergePadAxes, padStages } from '../../src/webgpu/kernels/pad.js';
-import { kernelError } from '../helpers/kernel-census.js';
+import { kernelError } from '../../src/webgpu/census.js';
 import { requireWebGpu } from '../helpers/webgpu.js';
 
 beforeAll(async () => {

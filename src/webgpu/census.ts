@@ -1,6 +1,7 @@
 // The kernel census: every distinct kernel call (name, input shapes and dtypes, attributes) a computation makes,
-// recorded with its inputs and outputs on the cpu backend, then replayed on another backend and compared. This is how
-// a kernel that a backend lacks or gets wrong is found by the tests rather than by users.
+// recorded with its inputs and outputs on a reference backend (cpu, wasm), then replayed on another backend (webgpu)
+// and compared. This is how a kernel that a backend lacks or gets wrong on some GPU is found by the tests and by
+// bench/gpu's check, rather than by users.
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface KernelCall {
@@ -16,7 +17,7 @@ const describeKey = (name: string, inputs: Record<string, tf.Tensor>, attrs: Rec
     .map(([k, t]) => `${k}:${t.dtype}[${t.shape}]`)
     .join(', ')}) ${JSON.stringify(attrs ?? {})}`;
 
-/** Run `f` on the current backend (meant for cpu) and return each distinct kernel call it made, in first-seen order. */
+/** Run `f` on the current backend (the reference) and return each distinct kernel call it made, in first-seen order. */
 export async function recordKernels(f: () => void | Promise<void>): Promise<KernelCall[]> {
   const engine = tf.engine() as unknown as { runKernel: (n: string, i: Record<string, tf.Tensor>, a: Record<string, unknown>) => tf.Tensor | tf.Tensor[] };
   const original = engine.runKernel;
