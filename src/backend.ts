@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeStatus, ENABLE_HINT } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
-import { probeWebGpu, registerWebGpuBackend, webGpuAdapter, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
+import { probeWebGpu, registerWebGpuBackend, webGpuAdapter, webGpuInitError, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -114,7 +114,8 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
   const name = await resolveBackend(choice);
   if (tf.getBackend() !== name || !tf.engine().backend) {
     const ok = await tf.setBackend(name);
-    if (!ok) throw new BackendError(`--backend ${choice}: tfjs could not initialise the ${name} backend`);
+    const why = name === WEBGPU_BACKEND ? webGpuInitError() : null;
+    if (!ok) throw new BackendError(`--backend ${choice}: tfjs could not initialise the ${name} backend${why ? ` (${why})` : ''}`);
   }
   await tf.ready();
   return tf.getBackend();

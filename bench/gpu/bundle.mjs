@@ -34,8 +34,17 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // CommonJS inside an ESM bundle needs a real `require`.
-  banner: { js: "import { createRequire as __dferRequire } from 'node:module'; const require = __dferRequire(import.meta.url);" },
+  // CommonJS inside an ESM bundle needs a real `require`, and the wasm backend's loader `__dirname`.
+  banner: {
+    js: [
+      "import { createRequire as __dferRequire } from 'node:module';",
+      "import { fileURLToPath as __dferPath } from 'node:url';",
+      "import { dirname as __dferDirname } from 'node:path';",
+      'const require = __dferRequire(import.meta.url);',
+      'const __filename = __dferPath(import.meta.url);',
+      'const __dirname = __dferDirname(__filename);',
+    ].join(' '),
+  },
   // dawn.node is loaded by the webgpu package from beside it; the optional TensorFlow bindings are absent there.
   external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'tsx', 'sharp'],
   logLevel: 'warning',

@@ -2,8 +2,8 @@
 // machine's GPU, at the paper preset's shapes. Prints one JSON object (and writes it to --out).
 //
 // 1. The adapter, as `dfer doctor` reports it.
-// 2. The kernel census: every distinct kernel call of an evaluation forward and a training step (small preset, batch 2),
-//    recorded on tfjs' cpu backend along WebGPU's op path and replayed on WebGPU; each must agree to 1e-4 of its
+// 2. The kernel census: every distinct kernel call of an evaluation forward and a training step (small preset, 4 frames,
+//    batch 2), recorded on tfjs' cpu backend along WebGPU's op path and replayed on WebGPU; each must agree to 1e-4 of its
 //    largest magnitude.
 // 3. End to end, with the golden README's tolerances: eval logits and features, the training losses and every
 //    parameter's gradient on WebGPU against wasm for the same seeded weights and clips. Gradients behind several
@@ -91,7 +91,7 @@ async function main() {
   // The census records on tfjs' pure-JS cpu backend along WebGPU's op path (wasm has no Conv2DBackpropFilter kernel,
   // which WebGPU's path calls), at the census preset: the paper preset's would take minutes in single-threaded JS.
   await useBackend('cpu');
-  const censusConfig = createConfig(censusPreset);
+  const censusConfig = createConfig(censusPreset, { frames: 4 }); // 4 frames: every kernel, a quarter of the time
   const model = createModel(censusConfig, 7);
   const CS = censusConfig.imageSize;
   const clips = tf.randomUniform([2, censusConfig.frames, 3, CS, CS], 0, 1, 'float32', 11) as tf.Tensor5D;

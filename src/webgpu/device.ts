@@ -205,17 +205,30 @@ export async function registerWebGpuBackend(): Promise<void> {
   registered = true;
   const { adapter } = await probeWebGpu();
   if (!adapter) return;
-  const { WebGPUBackend } = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as {
-    WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend;
-  };
+  type Mod = { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
+  const mod = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as Mod & { default?: Mod };
+  const WebGPUBackend = mod.WebGPUBackend ?? mod.default!.WebGPUBackend; // CommonJS seen from ESM: bundled, on .default
   if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND); // the package's own, where it registered one
   tf.registerBackend(
     WEBGPU_BACKEND,
     async () => {
-      const l = adapter.limits;
-      const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      try {
+        return await createBackend();
+      } catch (err) {
+        // tfjs swallows a failing factory ("could not initialise"); keep the reason for useBackend's message.
+        lastInitError = (err as Error).message.split('\n')[0];
+        throw err;
+      }
+    },
+    4, // above the package's priority 3; dfer's `auto` decides the order anyway
+  );
+  registerWebGpuKernels(WEBGPU_BACKEND);
+
+  async function createBackend(): Promise<tf.KernelBackend> {
+      const l = adapter!.limits;
+      const requiredFeatures = adapter!.features.has('timestamp-query') ? ['timestamp-query'] : [];
       // Ask for the adapter's maxima: the defaults (128 MiB bindings, 256 MiB buffers) are far below a real GPU's.
-      const device = await adapter.requestDevice({
+      const device = await adapter!.requestDevice({
         requiredFeatures,
         requiredLimits: {
           maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -232,13 +245,16 @@ export async function registerWebGpuBackend(): Promise<void> {
       void device.lost.then((info) => {
         if (info.reason !== 'destroyed') deviceLost = info.message || info.reason;
       });
-      const backend = new WebGPUBackend(device, adapter.info);
+      const backend = new WebGPUBackend(device, adapter!.info);
       guardBackend(backend as unknown as BackendInternals, device);
       return backend;
-    },
-    4, // above the package's priority 3; dfer's `auto` decides the order anyway
-  );
-  registerWebGpuKernels(WEBGPU_BACKEND);
+  }
+}
+
+let lastInitError: string | null = null;
+/** Why the WebGPU backend failed to initialise, when it did. */
+export function webGpuInitError(): string | null {
+  return lastInitError;
 }
 
 /** Bytes the backend holds on the GPU (tfjs' own count), or null on another backend. */
