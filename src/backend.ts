@@ -152,9 +152,12 @@ export function needsConvGradientRewrite(): boolean {
   return name !== 'tensorflow' && name !== NATIVE_BACKEND && name !== WEBGPU_BACKEND;
 }
 
-/** True when the fused native training kernels are there (src/native/kernels/norm.ts and fused.ts). */
-export function hasFusedKernels(): boolean {
-  return opPath() === NATIVE_BACKEND;
+/** True when the backend on the op path implements one of dfer's fused kernels (src/fused.ts): the native engine has
+ * them all, WebGPU the elementwise ones (src/webgpu/kernels/fused.ts). Other backends take the composite ops (the cpu
+ * backend's reference implementations serve the WebGPU kernel census and tests only). */
+export function hasFused(kernel: string): boolean {
+  const b = opPath();
+  return (b === NATIVE_BACKEND || b === WEBGPU_BACKEND) && tf.getKernel(kernel, b) !== undefined;
 }
 
 export { ENABLE_HINT as NATIVE_ENABLE_HINT };

@@ -85,6 +85,7 @@ async function main() {
     report.ok = false;
     return report;
   }
+  await useBackend('webgpu'); // registers WebGPU's kernels, which decide its op path for the census
   // The reference: wasm (multi-threaded, float32) — the GPU machine has no oneDNN, and the pure-JS cpu is slow.
   await useBackend('wasm');
   const reference = await outputs();

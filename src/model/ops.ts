@@ -2,9 +2,8 @@
 // Each one is written so that its gradient is cheap on the wasm backend, which lacks Conv2DBackpropFilter and
 // whose autodiff of tf.moments spends most of its time in Tile.
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernels, needsConvGradientRewrite } from '../backend.js';
-import { FUSED } from '../native/kernels/fused.js';
-import { FUSED_NORM } from '../native/kernels/norm.js';
+import { hasFused, needsConvGradientRewrite } from '../backend.js';
+import { FUSED, FUSED_NORM } from '../fused.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -118,7 +117,7 @@ export interface BatchNormState {
  * (the variance unbiased). */
 function updateRunningStats(bn: BatchNormState, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
   const unbias = count / Math.max(count - 1, 1);
-  if (hasFusedKernels()) {
+  if (hasFused(FUSED.bnRunningStats)) {
     const inputs = { runningMean: bn.runningMean, runningVar: bn.runningVar, mean, variance };
     const [m1, v1] = tf.engine().runKernel(FUSED.bnRunningStats, inputs, { momentum: BN_MOMENTUM, unbias }) as tf.Tensor[];
     bn.runningMean.assign(m1);
@@ -156,12 +155,12 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean, o
   if (!training) {
     const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
     const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
-    if (hasFusedKernels()) return tf.engine().runKernel(FUSED_NORM.batchNormInfer, { x, scale, shift }, { relu: withRelu }) as tf.Tensor;
+    if (hasFused(FUSED_NORM.batchNormInfer)) return tf.engine().runKernel(FUSED_NORM.batchNormInfer, { x, scale, shift }, { relu: withRelu }) as tf.Tensor;
     const y = tf.add(tf.mul(x, scale), shift);
     return withRelu ? tf.relu(y) : y;
   }
   const count = x.size / x.shape[x.rank - 1];
-  if (hasFusedKernels()) return fusedBatchNorm(x, bn, count, withRelu);
+  if (hasFused(FUSED_NORM.batchNormTrain)) return fusedBatchNorm(x, bn, count, withRelu);
   if (withRelu) return tf.relu(batchNorm(x, bn, true));
   const op = customOp(([xi, gi, bi], save) => {
     const mean = tf.div(sumPerChannel(xi), count);
@@ -189,7 +188,7 @@ export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean, o
 
 /** LayerNorm over the last axis, eps 1e-5, with the closed-form backward. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
-  if (hasFusedKernels()) return fusedLayerNorm(x, gamma, beta);
+  if (hasFused(FUSED_NORM.layerNorm)) return fusedLayerNorm(x, gamma, beta);
   const axis = x.rank - 1;
   const d = x.shape[axis];
   const op = customOp(([xi, gi, bi], save) => {
@@ -232,7 +231,7 @@ function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Ten
 
 /** ReLU; on the native backend its backward pass is one fused kernel instead of tfjs' Step, Cast and Multiply. */
 export function relu<T extends tf.Tensor>(x: T): T {
-  if (!hasFusedKernels()) return tf.relu(x);
+  if (!hasFused(FUSED.reluGrad)) return tf.relu(x);
   const op = customOp(([xi], save) => {
     const y = tf.relu(xi);
     save([y]);
@@ -243,7 +242,7 @@ export function relu<T extends tf.Tensor>(x: T): T {
 
 /** max(a + b, 0) for two tensors of one shape (a residual connection); one fused kernel each way on native. */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (!hasFusedKernels()) return tf.relu(tf.add(a, b));
+  if (!hasFused(FUSED.addRelu)) return tf.relu(tf.add(a, b));
   const op = customOp(([ai, bi], save) => {
     const y = tf.engine().runKernel(FUSED.addRelu, { a: ai, b: bi }, {}) as tf.Tensor;
     save([y]);
@@ -260,7 +259,7 @@ export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 
 /** GELU, tanh approximation (the official code's own GELU class); one fused kernel each way on native. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (hasFusedKernels()) {
+  if (hasFused(FUSED.gelu)) {
     const op = customOp(([xi], save) => {
       save([xi]);
       return {

@@ -1,7 +1,7 @@
 // SGD with PyTorch's semantics and the learning-rate schedules of the code (step) and the paper (exp).
 import * as tf from '@tensorflow/tfjs-core';
-import { hasFusedKernels } from '../backend.js';
-import { FUSED } from '../native/kernels/fused.js';
+import { hasFused } from '../backend.js';
+import { FUSED } from '../fused.js';
 
 export interface SgdConfig {
   lr: number;
@@ -29,7 +29,7 @@ export class Sgd {
       for (const [name, v] of params) {
         const g = grads.get(name);
         if (!g) continue; // PyTorch skips parameters whose grad is None
-        if (hasFusedKernels()) {
+        if (hasFused(FUSED.sgdMomentum)) {
           this.fusedStep(name, v, g, lr);
           continue;
         }
@@ -49,7 +49,7 @@ export class Sgd {
       }
     });
   }
-  /** The same update as one native kernel (native/src/fused.cc): one pass over each parameter instead of six. */
+  /** The same update as one fused kernel (native engine, WebGPU): one pass over each parameter instead of six. */
   private fusedStep(name: string, v: tf.Variable, g: tf.Tensor, lr: number): void {
     const { momentum, weightDecay } = this.config;
     const buf = this.buffers.get(name);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, withOpPathOf } from '../../src/backend.js';
 import { nativeStatus } from '../../src/native/addon.js';
 import { createConfig } from '../../src/config.js';
+import { FUSED, FUSED_NORM } from '../../src/fused.js';
 import { createModel, forward } from '../../src/model/network.js';
 import { OFFICIAL_SGD, Sgd } from '../../src/train/optim.js';
 import { trainStep } from '../../src/train/step.js';
@@ -16,6 +17,7 @@ import { requireWebGpu } from '../helpers/webgpu.js';
 let calls: KernelCall[];
 beforeAll(async () => {
   await requireWebGpu();
+  await useBackend('webgpu'); // registers WebGPU's kernels, which decide its op path
   // Recorded on the native engine (oneDNN; tfjs' cpu kernels where it is not built) along WebGPU's op path.
   await useBackend(nativeStatus().available ? 'native' : 'cpu');
   const model = createModel(createConfig('small'), 5);
@@ -37,7 +39,7 @@ beforeAll(async () => {
 
 test('the census saw the network: convolutions and their gradients, pooling, matmuls, softmax', () => {
   const names = new Set(calls.map((c) => c.name));
-  for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', 'Softmax', 'PadV2']) {
+  for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', 'Softmax', 'PadV2', ...Object.values(FUSED), FUSED_NORM.batchNormInfer]) {
     expect(names).toContain(k);
   }
   expect(calls.length).toBeGreaterThan(200);

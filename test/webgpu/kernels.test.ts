@@ -3,6 +3,7 @@
 // the other split-K layouts happened to be right on lavapipe and guard the replacement.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
+import { FUSED, FUSED_NORM } from '../../src/fused.js';
 import { wouldSplitK } from '../../src/webgpu/kernels/matmul.js';
 import { mergePadAxes, padStages } from '../../src/webgpu/kernels/pad.js';
 import { kernelError } from '../../src/webgpu/census.js';
@@ -10,6 +11,7 @@ import { requireWebGpu } from '../helpers/webgpu.js';
 
 beforeAll(async () => {
   await requireWebGpu();
+  await useBackend('webgpu'); // registers dfer's WebGPU kernels (and the cpu references of the fused ones)
 });
 
 /** f on the cpu backend and on WebGPU with the same inputs; returns the error of WebGPU's output. */
@@ -80,5 +82,39 @@ describe('BatchMatMul with a long inner dimension (the transformer\'s to_out gra
   ] as const)('a[%j] b[%j] transposeA=%s transposeB=%s', async (a, b, ta, tb) => {
     const err = await compare(() => [rand([...a], 7), rand([...b], 8)], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb));
     expect(err).toBeLessThan(1e-5);
+  });
+});
+
+describe("dfer's fused kernels (one dispatch each) against their cpu references and tfjs' composites", () => {
+  const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}, output = 0) => {
+    const out = tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? (tf.dispose(out.filter((_, i) => i !== output)), out[output]) : out;
+  };
+  const x = () => tf.mul(rand([4, 7, 5, 33], 9), 4); // GELU's range: tanh saturates past |x| ~ 4
+  const cases: Array<[string, () => tf.Tensor[], (...t: tf.Tensor[]) => tf.Tensor]> = [
+    ['GELU', () => [x()], (v) => run(FUSED.gelu, { x: v })],
+    ['GELU gradient', () => [rand([4, 7, 5, 33], 10), x()], (dy, v) => run(FUSED.geluGrad, { dy, x: v })],
+    ['ReLU gradient', () => [rand([3, 9, 9, 16], 11), tf.relu(rand([3, 9, 9, 16], 12))], (dy, y) => run(FUSED.reluGrad, { dy, y })],
+    ['residual add + ReLU', () => [rand([3, 9, 9, 16], 13), rand([3, 9, 9, 16], 14)], (a, b) => run(FUSED.addRelu, { a, b })],
+    ['SGD, first step: parameter', () => [rand([64, 33], 15), rand([64, 33], 16)], (p, g) => run(FUSED.sgdMomentum, { param: p, grad: g }, { lr: 0.01, momentum: 0.9, weightDecay: 0.1 })],
+    ['SGD with momentum: parameter', () => [rand([64, 33], 15), rand([64, 33], 16), rand([64, 33], 17)], (p, g, b) => run(FUSED.sgdMomentum, { param: p, grad: g, buf: b }, { lr: 0.01, momentum: 0.9, weightDecay: 0.1 })],
+    ['SGD with momentum: buffer', () => [rand([64, 33], 15), rand([64, 33], 16), rand([64, 33], 17)], (p, g, b) => run(FUSED.sgdMomentum, { param: p, grad: g, buf: b }, { lr: 0.01, momentum: 0.9, weightDecay: 0.1 }, 1)],
+    ['BN running variance', () => [rand([40], 18), rand([40], 19), rand([40], 20), tf.abs(rand([40], 21))], (rm, rv, m, v) => run(FUSED.bnRunningStats, { runningMean: rm, runningVar: rv, mean: m, variance: v }, { momentum: 0.1, unbias: 1.25 }, 1)],
+    ['BatchNorm + ReLU, evaluation', () => [rand([2, 5, 5, 24], 22), rand([24], 23), rand([24], 24)], (v, s, t) => run(FUSED_NORM.batchNormInfer, { x: v, scale: s, shift: t }, { relu: true })],
+  ];
+  test.each(cases)('%s', async (_, make, f) => {
+    expect(await compare(make, f)).toBeLessThan(2e-6);
+  });
+
+  test('the cpu references are the composites they replace', async () => {
+    await useBackend('cpu');
+    const v = x();
+    const composite = tf.mul(tf.mul(0.5, v), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(v, tf.mul(0.044715, tf.pow(v, 3)))))));
+    expect(kernelError(run(FUSED.gelu, { x: v }).dataSync(), composite.dataSync())).toBeLessThan(1e-6);
+    const dGelu = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(0.5, tf.mul(t, tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(t, tf.mul(0.044715, tf.pow(t, 3))))))))))(v);
+    expect(kernelError(run(FUSED.geluGrad, { dy: tf.onesLike(v), x: v }).dataSync(), dGelu.dataSync())).toBeLessThan(1e-5);
+    const [p, g, b] = [rand([8], 1), rand([8], 2), rand([8], 3)];
+    const buf1 = tf.add(tf.mul(b, 0.9), tf.add(g, tf.mul(p, 0.1)));
+    expect(kernelError(run(FUSED.sgdMomentum, { param: p, grad: g, buf: b }, { lr: 0.01, momentum: 0.9, weightDecay: 0.1 }).dataSync(), tf.sub(p, tf.mul(buf1, 0.01)).dataSync())).toBeLessThan(1e-6);
   });
 });

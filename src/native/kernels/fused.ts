@@ -1,16 +1,10 @@
-// Fused kernels of the native backend only (native/src/fused.cc): the ReLU backward pass, a residual add with its
-// ReLU, the SGD-with-momentum update and the tanh-approximated GELU with its gradient. src/model/ops.ts and src/train/optim.ts call them when the native backend is active.
+// The native engine's fused kernels (native/src/fused.cc), implementing src/fused.ts' FUSED: the ReLU backward pass, a
+// residual add with its ReLU, the SGD-with-momentum update, BatchNorm's running statistics and the tanh-approximated
+// GELU with its gradient.
+import { FUSED } from '../../fused.js';
 import type { NativeAddon } from '../addon.js';
 import { alloc, f32sOrThrow, output, type NativeKernel, type NativeKernelArgs } from './util.js';
 
-export const FUSED = {
-  reluGrad: 'DferReluGrad',
-  addRelu: 'DferAddRelu',
-  sgdMomentum: 'DferSgdMomentum',
-  bnRunningStats: 'DferBnRunningStats',
-  gelu: 'DferGelu',
-  geluGrad: 'DferGeluGrad',
-} as const;
 
 /** inputs dy, y (the ReLU's output); output dx. */
 function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {

@@ -1,16 +1,10 @@
-// Fused training-mode BatchNorm and LayerNorm (native/src/norm.cc): kernels of the native backend only, with no cpu
-// counterpart; src/model/ops.ts calls them through the engine when the native backend is active. Normalised axis:
+// Fused BatchNorm and LayerNorm (native/src/norm.cc), the native engine's implementations of src/fused.ts' FUSED_NORM;
+// src/model/ops.ts calls them through the engine where the backend has them. Normalised axis:
 // the last one (channels for BatchNorm over NHWC rows, features for LayerNorm).
+import { FUSED_NORM } from '../../fused.js';
 import type { NativeAddon } from '../addon.js';
 import { alloc, f32sOrThrow, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
-export const FUSED_NORM = {
-  batchNormInfer: 'DferBatchNormInfer',
-  batchNormTrain: 'DferBatchNormTrain',
-  batchNormTrainGrad: 'DferBatchNormTrainGrad',
-  layerNorm: 'DferLayerNorm',
-  layerNormGrad: 'DferLayerNormGrad',
-} as const;
 
 const rowsOf = (shape: number[]) => {
   const c = shape[shape.length - 1];
