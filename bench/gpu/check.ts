@@ -16,7 +16,7 @@ import { useBackend, withOpPathOf } from '../../src/backend.js';
 import { createConfig } from '../../src/config.js';
 import { totalLoss } from '../../src/model/losses.js';
 import { createModel, forward, type Model } from '../../src/model/network.js';
-import { recordKernels, replayKernel } from '../../src/webgpu/census.js';
+import { cosine, recordKernels, relError, replayKernel } from '../../src/webgpu/census.js';
 import { probeWebGpu } from '../../src/webgpu/device.js';
 
 const arg = (name: string, fallback: string) => {
@@ -28,27 +28,6 @@ const batch = Number(arg('batch', '2'));
 const censusPreset = arg('census-preset', 'small');
 const out = arg('out', '');
 const DEEP = /conv1\.0|gc\.0|fc1\.0|fc2\.0|layer4|patch_embedding/;
-
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / (s || 1);
-}
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < b.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] ** 2;
-    nb += b[i] ** 2;
-  }
-  return dot / Math.sqrt(na * nb || 1);
-}
 
 /** Eval outputs, training losses and every gradient of a seeded model on the active backend. */
 async function outputs(): Promise<Map<string, Float32Array>> {

@@ -27,7 +27,7 @@ import type { LossParts, Metrics, TrainEvent } from './events.js';
 import { learningRate, Sgd, type ScheduleConfig, type SgdConfig } from './optim.js';
 import { writeRunCurves } from './curves.js';
 import { trainStep } from './step.js';
-import { GpuBufferTooLargeError } from '../webgpu/device.js';
+import { batchAdvice, GpuBufferTooLargeError } from '../webgpu/device.js';
 
 export interface TrainOptions {
   data: string; // prepared set
@@ -101,17 +101,9 @@ export function stratifiedSplit(ids: string[], labelOf: (id: string) => number, 
   return { train: ids.filter((id) => !val.has(id)), val: ids.filter((id) => val.has(id)) };
 }
 
-/** A tensor too large for the GPU's bindings becomes advice: the largest batch that fits, since activations scale
- * with the batch. Other errors pass through. */
+/** A tensor too large for the GPU's bindings becomes advice on the batch size; other errors pass through. */
 function tooLargeForGpu(err: unknown, flag: string, batch: number): unknown {
-  if (!(err instanceof GpuBufferTooLargeError)) return err;
-  const fits = Math.floor((batch * err.limit) / err.bytes);
-  const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
-  return new TrainError(
-    fits >= 1
-      ? `${flag} ${batch} needs a ${mib(err.bytes)} tensor, more than this GPU can bind (${mib(err.limit)}); use ${flag} ${fits} or less`
-      : `one clip needs a ${mib(err.bytes / batch)} tensor, more than this GPU can bind (${mib(err.limit)}); use a smaller preset or another backend`,
-  );
+  return err instanceof GpuBufferTooLargeError ? new TrainError(batchAdvice(err, flag, batch)) : err;
 }
 
 function versions(backend: string) {

@@ -84,3 +84,28 @@ export async function replayKernel(call: KernelCall): Promise<number> {
   }
   return worst;
 }
+
+/** max |a - b| / max |b|: the golden README's measure ("relative to their largest magnitude"). */
+export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / (scale || 1);
+}
+
+/** The cosine of the angle between two vectors: whether two gradients point the same way. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < b.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] ** 2;
+    nb += b[i] ** 2;
+  }
+  return dot / Math.sqrt(na * nb || 1);
+}

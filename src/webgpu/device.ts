@@ -164,6 +164,16 @@ export class GpuBufferTooLargeError extends WebGpuError {
   }
 }
 
+/** What to do about a tensor too large for the GPU's bindings: the largest batch that fits, since activations scale
+ * with the batch (`flag` is the flag that sets it, e.g. --batch). */
+export function batchAdvice(err: GpuBufferTooLargeError, flag: string, batch: number): string {
+  const fits = Math.floor((batch * err.limit) / err.bytes);
+  const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+  return fits >= 1
+    ? `${flag} ${batch} needs a ${mib(err.bytes)} tensor, more than this GPU can bind (${mib(err.limit)}); use ${flag} ${fits} or less`
+    : `one clip needs a ${mib(err.bytes / batch)} tensor, more than this GPU can bind (${mib(err.limit)}); use a smaller preset or another backend`;
+}
+
 interface BackendInternals {
   device: GpuDeviceLike;
   bufferManager: { acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): unknown };

@@ -26,14 +26,5 @@ export function goldenTensor(key: string): tf.Tensor {
   return tf.tensor(Float32Array.from(t.data), t.shape);
 }
 
-/** max |a - b| / max |b|: the golden README's measure ("relative to their largest magnitude"). */
-export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / (scale || 1);
-}
+/** The golden README's measure, shared with bench/gpu's check. */
+export { relError } from '../../src/webgpu/census.js';

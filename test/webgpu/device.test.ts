@@ -8,7 +8,7 @@ import { createModel } from '../../src/model/network.js';
 import { OFFICIAL_SGD, Sgd } from '../../src/train/optim.js';
 import { trainStep } from '../../src/train/step.js';
 import { flatProgram, type WebGpuBackendLike } from '../../src/webgpu/kernels/program.js';
-import { GpuBufferTooLargeError, gpuBytesInUse, maxBindingBytes, probeWebGpu, WebGpuError } from '../../src/webgpu/device.js';
+import { batchAdvice, GpuBufferTooLargeError, gpuBytesInUse, maxBindingBytes, probeWebGpu, WebGpuError } from '../../src/webgpu/device.js';
 import { requireWebGpu } from '../helpers/webgpu.js';
 
 beforeAll(async () => {
@@ -51,6 +51,13 @@ test('a tensor above the default 128 MiB binding limit: refused with the limit n
     expect(Array.from(await tail.data())).toEqual([3, 3, 3]);
     tf.dispose([big, doubled, tail]);
   }
+});
+
+test('a tensor too large becomes batch-size advice (the paper preset at batch 40 on 128 MiB bindings)', () => {
+  // The stem's first convolution at batch 40: 640 frames of 56 x 56 x 64 float32.
+  const err = new GpuBufferTooLargeError(640 * 56 * 56 * 64 * 4, 128 * 2 ** 20);
+  expect(batchAdvice(err, '--batch', 40)).toBe('--batch 40 needs a 490 MiB tensor, more than this GPU can bind (128 MiB); use --batch 10 or less');
+  expect(batchAdvice(new GpuBufferTooLargeError(300 * 2 ** 20, 128 * 2 ** 20), '--eval-batch', 2)).toMatch(/^one clip needs a 150 MiB tensor/);
 });
 
 test('GPU memory and tensor count stay flat over training steps', async () => {
