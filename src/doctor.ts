@@ -2,9 +2,10 @@
 // Never throws for a missing piece: every problem becomes part of the report.
 import { probeBackends, resolveBackend, tf, useBackend, type BackendChoice, type BackendProbe } from './backend.js';
 import { NATIVE_BACKEND } from './native/backend.js';
+import { PreparedSet } from './data/store.js';
 import { VERSION } from './version.js';
 import { findFfmpeg, type FfmpegSearch } from './video/ffmpeg.js';
-import { probeWebGpu, WEBGPU_HINT, type WebGpuStatus } from './webgpu/device.js';
+import { probeWebGpuQuietly, WEBGPU_HINT, webGpuPreferred, type WebGpuStatus } from './webgpu/device.js';
 
 export interface BackendCheck {
   choice: BackendChoice;
@@ -48,11 +49,15 @@ async function checkBackend(choice: BackendChoice): Promise<BackendCheck> {
 }
 
 export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorReport> {
-  const backends = await probeBackends({ webgpu: 'always' });
+  // The adapter from a child process (Dawn may print driver warnings); the WebGPU backend itself is loaded here only
+  // where auto would (a GPU device node) or when --backend webgpu is checked.
+  const webgpu = await probeWebGpuQuietly();
+  const backends = (await probeBackends({ webgpu: choice === 'webgpu' ? 'always' : 'auto' })).map((b) =>
+    b.name === 'webgpu' && b.detail.startsWith('not probed') ? { ...b, available: webgpu.available, detail: webgpu.detail, preferred: webGpuPreferred(webgpu) } : b,
+  );
   const auto = await resolveBackend('auto').catch(() => null);
   const check = await checkBackend(choice);
   const ffmpeg = findFfmpeg();
-  const webgpu = (await probeWebGpu()).status;
 
   const hints: string[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -86,3 +91,10 @@ export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorRe
     hints,
   };
 }
+
+/** `dfer doctor --data`: every clip of a prepared set against its manifest's SHA-256. */
+export async function verifyPreparedSet(dir: string, onProgress?: (done: number, total: number) => void) {
+  const set = PreparedSet.open(dir);
+  return { dir, ...(await set.verify(onProgress)) };
+}
+export type DataCheck = Awaited<ReturnType<typeof verifyPreparedSet>>;

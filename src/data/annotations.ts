@@ -36,6 +36,8 @@ export interface AnnotationIssue {
   file: string;
   line?: number;
   reason: string;
+  /** The row could not be read, so its clip is skipped. */
+  dropped?: boolean;
 }
 
 export interface Annotations {
@@ -194,6 +196,11 @@ class Collector {
 
   issue(file: string, line: number | undefined, reason: string): void {
     this.issues.push(line === undefined ? { file, reason } : { file, line, reason });
+  }
+
+  /** A row that cannot be read: its clip is skipped (counted and reported by `dfer prepare`, exit 4). */
+  drop(file: string, line: number | undefined, reason: string): void {
+    this.issues.push({ file, ...(line === undefined ? {} : { line }), reason, dropped: true });
   }
 
   fold(name: string): Record<Split, Map<string, string>> {
@@ -383,18 +390,18 @@ function readDfewCsv(file: string, fold: string, split: Split, { frames, clipRoo
   for (let i = start; i < rows.length; i++) {
     const [line, f] = rows[i];
     if (f.length !== 2) {
-      col.issue(file, line, `expected 2 fields (video_name,label), found ${f.length}`);
+      col.drop(file, line, `expected 2 fields (video_name,label), found ${f.length}`);
       continue;
     }
     const m = /^0*(\d+?)(\.0*)?(\.mp4)?$/i.exec(f[0]);
     if (!m) {
-      col.issue(file, line, `clip id ${show(f[0])} is not a DFEW clip number`);
+      col.drop(file, line, `clip id ${show(f[0])} is not a DFEW clip number`);
       continue;
     }
     const id = m[1].padStart(5, '0');
     const dfew = dfewLabel(f[1]);
     if (dfew === null) {
-      col.issue(file, line, `unknown label ${show(f[1])} (DFEW labels are ${describeLabels(DFEW_CLASSES, 1)})`);
+      col.drop(file, line, `unknown label ${show(f[1])} (DFEW labels are ${describeLabels(DFEW_CLASSES, 1)})`);
       continue;
     }
     const label = toClass[dfew];
@@ -429,18 +436,18 @@ function readFerv(source: string, opts: ReadOptions, classes: string[]): Annotat
     }
     for (const [line, f] of textRows(readText(file, 'FERV39k setup list'))) {
       if (f.length !== 2) {
-        col.issue(file, line, `expected 2 space-separated fields (Scene/Emotion/clip Emotion), found ${f.length}`);
+        col.drop(file, line, `expected 2 space-separated fields (Scene/Emotion/clip Emotion), found ${f.length}`);
         continue;
       }
       const path = cleanPath(f[0]);
       if (!path || path.startsWith('..') || path.startsWith('/')) {
-        col.issue(file, line, `clip path ${show(f[0])} is not a Scene/Emotion/clip path`);
+        col.drop(file, line, `clip path ${show(f[0])} is not a Scene/Emotion/clip path`);
         continue;
       }
       // Labels are names: repositories disagree on FERV39k's indices, so numbers are refused.
       const label = byName(f[1]);
       if (label === null) {
-        col.issue(file, line, `unknown label ${show(f[1])} (FERV39k labels are ${describeLabels(classes, 0, false)})`);
+        col.drop(file, line, `unknown label ${show(f[1])} (FERV39k labels are ${describeLabels(classes, 0, false)})`);
         continue;
       }
       col.add({ id: path.replace(/\//g, '_'), label, source: { kind: 'frames', dir: under(framesRoot, path) }, fold: '1', split, file, line });
@@ -475,22 +482,22 @@ function readList(source: string, opts: ReadOptions, classes: string[]): Annotat
     };
     for (const [line, f] of textRows(readText(file, 'annotation list'))) {
       if (f.length !== 3) {
-        col.issue(file, line, `expected 3 space-separated fields (frame folder, frame count, label), found ${f.length}`);
+        col.drop(file, line, `expected 3 space-separated fields (frame folder, frame count, label), found ${f.length}`);
         continue;
       }
       if (!/^\d+$/.test(f[1])) {
-        col.issue(file, line, `frame count ${show(f[1])} is not a non-negative integer`);
+        col.drop(file, line, `frame count ${show(f[1])} is not a non-negative integer`);
         continue;
       }
       const label = toLabel(f[2]);
       if (label === null) {
-        col.issue(file, line, `unknown label ${show(f[2])} (expected ${describeLabels(classes, 0)})`);
+        col.drop(file, line, `unknown label ${show(f[2])} (expected ${describeLabels(classes, 0)})`);
         continue;
       }
       const path = cleanPath(f[0]);
       const id = basename(path);
       if (!id || id === '.' || id === '..') {
-        col.issue(file, line, `frame folder ${show(f[0])} has no name to use as the clip id`);
+        col.drop(file, line, `frame folder ${show(f[0])} has no name to use as the clip id`);
         continue;
       }
       col.add({ id, label, source: { kind: 'frames', dir: frameDir(path) }, listedFrames: Number(f[1]), fold, split, file, line });
@@ -521,28 +528,28 @@ function readGenericCsv(source: string, opts: ReadOptions, classes: string[]): A
   for (let i = 1; i < rows.length; i++) {
     const [line, f] = rows[i];
     if (f.length !== header.length) {
-      col.issue(source, line, `expected ${header.length} fields (${header.join(',')}), found ${f.length}`);
+      col.drop(source, line, `expected ${header.length} fields (${header.join(',')}), found ${f.length}`);
       continue;
     }
     const raw = f[at.path];
     const path = cleanPath(raw);
     if (!path || path === '.') {
-      col.issue(source, line, 'empty path');
+      col.drop(source, line, 'empty path');
       continue;
     }
     const label = toLabel(f[at.label]);
     if (label === null) {
-      col.issue(source, line, `unknown label ${show(f[at.label])} (expected ${describeLabels(classes, 0)})`);
+      col.drop(source, line, `unknown label ${show(f[at.label])} (expected ${describeLabels(classes, 0)})`);
       continue;
     }
     const splitRaw = at.split >= 0 ? f[at.split].toLowerCase() : '';
     if (splitRaw && splitRaw !== 'train' && splitRaw !== 'test') {
-      col.issue(source, line, `split ${show(f[at.split])} is not train or test`);
+      col.drop(source, line, `split ${show(f[at.split])} is not train or test`);
       continue;
     }
     const foldRaw = at.fold >= 0 ? f[at.fold] : '';
     if (foldRaw && !/^[\w.-]+$/.test(foldRaw)) {
-      col.issue(source, line, `fold ${show(foldRaw)} is not a fold name (a number like 1..5)`);
+      col.drop(source, line, `fold ${show(foldRaw)} is not a fold name (a number like 1..5)`);
       continue;
     }
     const fold = !foldRaw ? '1' : /^\d+$/.test(foldRaw) ? String(Number(foldRaw)) : foldRaw;

@@ -11,7 +11,7 @@ import { mixSeed, Rng } from '../random.js';
 import { drawAugment, identityAugment, type AugmentSettings } from './augment.js';
 import { renderClip, type ClipJob } from './clip-render.js';
 import { sampleFrameIndices, type SampleMode, type SamplingSpec } from './sampling.js';
-import type { PreparedSet } from './store.js';
+import { clipReadError, type PreparedSet } from './store.js';
 
 export interface LoaderOptions {
   set: PreparedSet;
@@ -117,7 +117,16 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
   const per = T * o.size * o.size * 3;
   const start = (b: number) => {
     const ids = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
-    return { ids, data: Promise.all(ids.map((id, i) => pool.render(clipJob(o, id, b * o.batchSize + i)))) };
+    const data = Promise.all(
+      ids.map((id, i) => {
+        const job = clipJob(o, id, b * o.batchSize + i);
+        return pool.render(job).catch((err) => {
+          throw clipReadError(id, job.path, err);
+        });
+      }),
+    );
+    data.catch(() => {}); // a prefetched batch may fail before it is awaited: its error surfaces when it is
+    return { ids, data };
   };
   const ahead: ReturnType<typeof start>[] = [];
   let next = o.startBatch ?? 0;

@@ -5,7 +5,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { writeFileAtomic } from '../atomic.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../atomic.js';
+import { lockDirectory } from '../lock.js';
 import { decodeVideoFrames } from '../video/decode.js';
 import { readAnnotations, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
 import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
@@ -57,7 +58,7 @@ const JOURNAL = 'journal.jsonl';
 
 /** Everything that decides the prepared bytes; a resumed run must match it. */
 function runIdentity(o: PrepareOptions, a: Annotations) {
-  return { source: resolve(o.source), format: a.format, frames: o.frames ?? null, classes: a.classes, settings: o.settings };
+  return { source: resolve(o.source), root: o.root ? resolve(o.root) : null, format: a.format, frames: o.frames ?? null, classes: a.classes, settings: o.settings };
 }
 
 function readJournal(path: string): JournalLine[] {
@@ -141,23 +142,35 @@ export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) 
   if (o.strict && issues.length) throw new PrepareError(`${issues[0].file}${issues[0].line ? `:${issues[0].line}` : ''}: ${issues[0].reason} (--strict)`);
 
   mkdirSync(o.out, { recursive: true });
+  const lock = await lockDirectory(o.out); // also clears the top level's leftover temporaries
+  removeStaleTemporaries(join(o.out, 'clips'));
+  try {
+    return await prepareInLockedDir(o, annotations, intensities, issues, emit);
+  } finally {
+    lock.release();
+  }
+}
+
+async function prepareInLockedDir(o: PrepareOptions, annotations: Annotations, intensities: Map<string, number>, issues: PrepareIssue[], emit: (e: PrepareEvent) => void): Promise<PrepareResult> {
   const identity = runIdentity(o, annotations);
   const settingsPath = join(o.out, SETTINGS_FILE);
   if (existsSync(settingsPath)) {
-    const before = JSON.parse(readFileSync(settingsPath, 'utf8'));
-    if (JSON.stringify(before) !== JSON.stringify(identity)) {
-      throw new PrepareError(`${o.out}: was prepared from another source or with other settings; choose another --out or delete it`);
+    // A set prepared before --root was recorded had none.
+    const before = { root: null, ...JSON.parse(readFileSync(settingsPath, 'utf8')) };
+    const changed = Object.keys(identity).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(identity[k as keyof typeof identity]));
+    if (changed.length) {
+      throw new PrepareError(`${o.out}: was prepared with other ${changed.join(', ')}; choose another --out or delete it`);
     }
-  } else {
-    writeFileAtomic(settingsPath, JSON.stringify(identity, null, 1) + '\n');
   }
+  writeFileAtomic(settingsPath, JSON.stringify(identity, null, 1) + '\n');
 
+  // Resume: finished clips are kept; every clip skipped before is tried again (its source may have been fixed, the
+  // disk emptied), and so is a finished clip whose file is gone.
   const journalPath = join(o.out, JOURNAL);
   const done = new Map<string, JournalLine>();
   for (const line of readJournal(journalPath)) {
-    const id = 'clip' in line ? line.clip.id : line.skipped.id;
-    if ('clip' in line && !existsSync(join(o.out, line.clip.file))) continue;
-    done.set(id, line);
+    if (!('clip' in line) || !existsSync(join(o.out, line.clip.file))) continue;
+    done.set(line.clip.id, line);
   }
   const todo = annotations.clips.filter((c) => !done.has(c.id));
   const total = annotations.clips.length;
@@ -201,6 +214,11 @@ export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) 
     if ('clip' in line) clips.push(line.clip);
     else skipped.push(line.skipped);
   }
+  // Rows of the annotation files that could not be read are skipped clips too.
+  for (const i of annotations.issues.filter((x) => x.dropped)) {
+    const where = `${i.file}${i.line ? `:${i.line}` : ''}`;
+    skipped.push({ id: where, origin: where, reason: `row not read: ${i.reason}` });
+  }
   const kept = new Set(clips.map((c) => c.id));
   const folds = Object.fromEntries(
     Object.entries(annotations.folds).map(([k, f]) => [k, { train: f.train.filter((id) => kept.has(id)), test: f.test.filter((id) => kept.has(id)) }]),
@@ -213,6 +231,11 @@ export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) 
     folds,
     skipped,
   });
+  if (!clips.length) {
+    writeFileAtomic(join(o.out, 'prepare-report.json'), JSON.stringify({ issues, skipped }, null, 1) + '\n');
+    const first = skipped[0];
+    throw new PrepareError(`every clip was skipped, so nothing was prepared${first ? ` (first: ${first.origin ?? first.id}: ${first.reason})` : ''}; see ${join(o.out, 'prepare-report.json')}`);
+  }
   writeManifest(o.out, manifest);
   const notes = {
     countMismatch: clips.filter((c) => c.listedFrames !== undefined && c.listedFrames !== c.sourceFrames).length,

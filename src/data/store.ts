@@ -6,7 +6,7 @@
 // a clip is read frame by frame from its own file, never the whole set.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { VERSION } from '../version.js';
@@ -92,27 +92,41 @@ export function writeClip(dir: string, id: string, jpegs: Buffer[], width: numbe
 export async function readClipFrames(path: string, indices: number[]): Promise<Frame[]> {
   const fh = await open(path, 'r');
   try {
-    const head = Buffer.alloc(HEADER);
-    await fh.read(head, 0, HEADER, 0);
-    if (head.toString('ascii', 0, 8) !== MAGIC) throw new StoreError(`${path}: not a dfer clip file`);
-    const n = head.readUInt32LE(8);
-    const table = Buffer.alloc(8 * n);
-    await fh.read(table, 0, table.length, HEADER);
-    const decoded = new Map<number, Promise<Frame>>();
-    for (const i of indices) {
-      if (i < 0 || i >= n) throw new StoreError(`${path}: frame ${i} out of range (clip has ${n})`);
-      if (decoded.has(i)) continue;
-      const offset = table.readUInt32LE(8 * i);
-      const length = table.readUInt32LE(8 * i + 4);
-      const buf = Buffer.alloc(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      if (bytesRead !== length) throw new StoreError(`${path}: truncated at frame ${i}`);
-      decoded.set(i, decodeJpeg(buf));
-    }
-    return Promise.all(indices.map((i) => decoded.get(i)!));
+    return await readOpenClip(fh, path, indices);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`${path}: damaged (${(err as Error).message.split('\n')[0]})`);
   } finally {
     await fh.close();
   }
+}
+
+async function readOpenClip(fh: Awaited<ReturnType<typeof open>>, path: string, indices: number[]): Promise<Frame[]> {
+  const head = Buffer.alloc(HEADER);
+  await fh.read(head, 0, HEADER, 0);
+  if (head.toString('ascii', 0, 8) !== MAGIC) throw new StoreError(`${path}: not a dfer clip file`);
+  const n = head.readUInt32LE(8);
+  const table = Buffer.alloc(8 * n);
+  await fh.read(table, 0, table.length, HEADER);
+  const decoded = new Map<number, Promise<Frame>>();
+  for (const i of indices) {
+    if (i < 0 || i >= n) throw new StoreError(`${path}: frame ${i} out of range (clip has ${n})`);
+    if (decoded.has(i)) continue;
+    const offset = table.readUInt32LE(8 * i);
+    const length = table.readUInt32LE(8 * i + 4);
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    if (bytesRead !== length) throw new StoreError(`${path}: truncated at frame ${i}`);
+    decoded.set(i, decodeJpeg(buf));
+  }
+  return await Promise.all(indices.map((i) => decoded.get(i)!));
+}
+
+/** A clip file that cannot be read, named with its clip and how to repair it (prepare re-creates missing clips). */
+export function clipReadError(id: string, path: string, err: unknown): StoreError {
+  if (!existsSync(path)) return new StoreError(`clip ${id}: ${path} is missing; run the same dfer prepare again (it re-creates missing clips)`);
+  const why = (err as Error).message.replace(`${path}: `, '').split('\n')[0];
+  return new StoreError(`clip ${id}: ${path} is damaged (${why}); delete it and run the same dfer prepare again (it re-creates missing clips); dfer doctor --data <set> checks every clip`);
 }
 
 /** Content fingerprint: classes, storage settings, every clip's label and bytes, the folds. Order-independent. */
@@ -179,7 +193,24 @@ export class PreparedSet {
     return f[split].filter((id) => this.byId.has(id));
   }
 
-  readFrames(id: string, indices: number[]): Promise<Frame[]> {
-    return readClipFrames(join(this.dir, this.clip(id).file), indices);
+  async readFrames(id: string, indices: number[]): Promise<Frame[]> {
+    const path = join(this.dir, this.clip(id).file);
+    return readClipFrames(path, indices).catch((err) => {
+      throw clipReadError(id, path, err);
+    });
+  }
+
+  /** Every clip file against the SHA-256 the manifest recorded when it was written. */
+  async verify(onProgress?: (done: number, total: number) => void): Promise<{ clips: number; damaged: Array<{ id: string; file: string; reason: string }> }> {
+    const damaged: Array<{ id: string; file: string; reason: string }> = [];
+    const clips = this.manifest.clips;
+    for (let i = 0; i < clips.length; i++) {
+      const c = clips[i];
+      const file = join(this.dir, c.file);
+      if (!existsSync(file)) damaged.push({ id: c.id, file, reason: 'missing' });
+      else if (createHash('sha256').update(await readFile(file)).digest('hex') !== c.sha256) damaged.push({ id: c.id, file, reason: 'contents differ from the manifest (SHA-256)' });
+      onProgress?.(i + 1, clips.length);
+    }
+    return { clips: clips.length, damaged };
   }
 }

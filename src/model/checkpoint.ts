@@ -74,6 +74,12 @@ export function readCheckpointMeta(path: string): CheckpointMeta {
   return m;
 }
 
+/** The index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
 export interface LoadedCheckpoint {
   model: Model;
   meta: CheckpointMeta;
@@ -100,6 +106,10 @@ export function loadCheckpoint(path: string, expect?: ModelConfig): LoadedCheckp
       const t = tensors.get(name);
       if (!t) throw new CheckpointError(`${weights}: missing tensor ${name}`);
       if (t.shape.join() !== spec.shape.join()) throw new CheckpointError(`${weights}: tensor ${name} has shape [${t.shape}], expected [${spec.shape}]`);
+      const bad = firstNonFinite(t.data);
+      if (bad >= 0) {
+        throw new CheckpointError(`${weights}: tensor ${name} holds ${t.data[bad]} (element ${bad}): the weights diverged; use an earlier checkpoint, or train again with a lower --lr`);
+      }
       model.params.load(name, Float32Array.from(t.data));
     }
     for (const [name, t] of tensors) if (name.startsWith(MOMENTUM)) momentum.set(name.slice(MOMENTUM.length), tf.tensor(t.data, t.shape));

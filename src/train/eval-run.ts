@@ -32,6 +32,9 @@ export function resolveCheckpoint(path: string): ResolvedCheckpoint {
     if (!which) throw new EvalError(`${path}: the run has no checkpoint yet (it stopped before its first save)`);
     return { checkpoint: which, runDir: path, run: { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn } };
   }
+  if (!existsSync(checkpointPaths(path).meta) && !existsSync(checkpointPaths(path).weights)) {
+    throw new EvalError(`${path}: not found (expected a run directory, or a checkpoint: <name>.json beside <name>.safetensors)`);
+  }
   const runDir = dirname(path);
   if (existsSync(join(runDir, 'config.json'))) {
     const train = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).train;

@@ -34,6 +34,8 @@ export type TrainEvent =
       selectOn: 'val' | 'test';
     }
   | { type: 'epoch-start'; epoch: number; epochs: number; lr: number }
+  /** Ctrl-C arrived: the run stops after the current step with a resumable checkpoint. */
+  | { type: 'stopping'; reason: 'interrupt' }
   | {
       type: 'step';
       epoch: number;

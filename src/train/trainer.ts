@@ -6,12 +6,13 @@
 //   summary.json   the final numbers; results.json the test metrics; curves/confusion plots
 // Resume is exact: weights, momentum, schedule position, epoch/step and the data order (a pure function of the seed,
 // the epoch and the position in it) all come back, so a killed and resumed run ends where an uninterrupted one does.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
 import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
 import { backendDevice, useBackend, type BackendChoice } from '../backend.js';
+import { lockDirectory, type DirLock } from '../lock.js';
 import { diffConfigs, type ModelConfig } from '../config.js';
 import { OFFICIAL_AUGMENT } from '../data/augment.js';
 import { batchCount, loadBatches } from '../data/loader.js';
@@ -116,8 +117,29 @@ function identity(o: TrainOptions) {
   return { ...rest, data: resolve(o.data) };
 }
 
-/** Train (or resume: the run directory already holds config.json and a last checkpoint). */
+/** Train (or resume: the run directory already holds config.json and a last checkpoint). The run directory is locked
+ * for the whole run: a second `dfer train` on it is refused at once (src/lock.ts). */
 export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () => {}, signal?: AbortSignal): Promise<TrainSummary> {
+  const created = !existsSync(o.out);
+  mkdirSync(o.out, { recursive: true });
+  const lock = await lockDirectory(o.out);
+  // Ctrl-C is acknowledged at once; the loop stops after the current step.
+  const onAbort = () => emit({ type: 'stopping', reason: 'interrupt' });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await trainInLockedDir(o, emit, signal, lock);
+  } catch (err) {
+    // Nothing half-written: a run that failed before writing anything leaves no directory behind.
+    lock.release();
+    if (created && readdirSync(o.out).length === 0) rmSync(o.out, { recursive: true, force: true });
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    lock.release();
+  }
+}
+
+async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, signal: AbortSignal | undefined, lock: DirLock): Promise<TrainSummary> {
   const backend = await useBackend(o.backend);
   const set = PreparedSet.open(o.data);
   const classes = set.manifest.classes;
@@ -138,7 +160,6 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
   }
 
   // Run directory: a new run writes config.json; an existing one is resumed only with the same configuration.
-  mkdirSync(o.out, { recursive: true });
   const configPath = join(o.out, CONFIG);
   const last = join(o.out, 'last');
   const best = join(o.out, 'best');
@@ -194,6 +215,7 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
 
   const log = (line: Record<string, unknown>) => writeFileSync(join(o.out, METRICS), JSON.stringify(line) + '\n', { flag: 'a' });
   const save = async (path: string, kind: 'last' | 'best' | 'step') => {
+    lock.assertHeld(); // never write into a directory another process has taken over
     await saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown> });
     emit({ type: 'checkpoint', path, kind });
   };
@@ -265,6 +287,8 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
           elapsed,
           etaSeconds: (elapsed / done) * (totalSteps - state.globalStep),
         });
+        // Let pending events in (a Ctrl-C): on a CPU backend the whole step ran without giving the event loop a turn.
+        await new Promise((r) => setImmediate(r));
         if (signal?.aborted) {
           interrupted = true;
           await save(last, 'step');

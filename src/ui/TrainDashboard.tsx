@@ -65,6 +65,8 @@ export function LogLine({ item, width }: { item: LogItem; width: number }) {
       return <Text dimColor>{logLines(item)[0]}</Text>;
     case 'test':
       return <Text bold>{logLines(item)[0]}</Text>;
+    case 'notice':
+      return <Text color="yellow">{item.text}</Text>;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DoctorReport } from '../doctor.js';
+import type { DataCheck, DoctorReport } from '../doctor.js';
 import type { View } from './output.js';
 import { table } from './table.js';
 
@@ -39,4 +39,15 @@ function webgpuLines(r: DoctorReport): string[] {
       '  ',
     ),
   ];
+}
+
+export function dataCheckView(c: DataCheck): View {
+  const text = c.damaged.length
+    ? [
+        `${c.dir}: ${c.damaged.length} of ${c.clips} clips missing or damaged:`,
+        ...c.damaged.map((d) => `  clip ${d.id}: ${d.file}: ${d.reason}`),
+        'delete the damaged files and run the same dfer prepare again: it re-creates missing clips',
+      ]
+    : [`${c.dir}: all ${c.clips} clips match the manifest`];
+  return { json: c, text };
 }

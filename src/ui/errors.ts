@@ -1,5 +1,7 @@
 // Which errors are the user's input (exit 3, one line, no stack) and which are dfer's bugs (exit 1).
+import { DiskFullError } from '../atomic.js';
 import { BackendError } from '../backend.js';
+import { LockBusyError } from '../lock.js';
 import { ConfigError } from '../config.js';
 import { ClipInputError } from '../model/clips.js';
 import { CheckpointError } from '../model/checkpoint.js';
@@ -25,6 +27,10 @@ export const EXIT = {
   badInput: 3,
   /** The job finished and its output is usable, but some inputs were skipped (see its report). */
   partial: 4,
+  /** The run directory or prepared set is being written by another dfer process (src/lock.ts). */
+  busy: 5,
+  /** No space left on the device for a file dfer was writing (it names the file); nothing half-written remains. */
+  diskFull: 6,
 } as const;
 
 /** Errors the core throws for bad input; their message already names the file, tensor or field. */
@@ -64,7 +70,12 @@ export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export function describeError(err: unknown, env: NodeJS.ProcessEnv = process.env): DescribedError {
   const e = err instanceof Error ? err : new Error(String(err));
+  if (e instanceof LockBusyError) return { code: EXIT.busy, message: e.message };
+  if (e instanceof DiskFullError) return { code: EXIT.diskFull, message: e.message };
   if (INPUT_ERRORS.some((cls) => e instanceof cls)) return { code: EXIT.badInput, message: e.message };
+  if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+    return { code: EXIT.diskFull, message: `${e.message}: no space left on the device; free some space and run the same command again` };
+  }
   const sys = e as NodeJS.ErrnoException;
   if (sys.path && sys.code && PATH_ERRNOS.has(sys.code)) return { code: EXIT.badInput, message: e.message };
   const message = e.message || e.name;

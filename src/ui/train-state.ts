@@ -10,7 +10,8 @@ export type LogItem =
   | { key: number; kind: 'run'; run: RunStart }
   | { key: number; kind: 'epoch'; epoch: EpochEnd; selectOn: 'val' | 'test' }
   | { key: number; kind: 'checkpoint'; path: string; what: 'last' | 'best' | 'step' }
-  | { key: number; kind: 'test'; split: string; metrics: Metrics; checkpoint: string };
+  | { key: number; kind: 'test'; split: string; metrics: Metrics; checkpoint: string }
+  | { key: number; kind: 'notice'; text: string };
 
 type LogItemData = LogItem extends infer T ? (T extends unknown ? Omit<T, 'key'> : never) : never;
 
@@ -96,6 +97,9 @@ export interface TrainState {
   end?: { runDir: string; interrupted: boolean; summary: Record<string, unknown> };
   log: LogItem[];
 }
+
+/** What Ctrl-C is answered with, at once (the run stops after the current step). */
+export const STOPPING = 'Ctrl-C: stopping after this step with a resumable checkpoint; Ctrl-C again to abort (the last checkpoint stays intact)';
 
 const ZERO: LossParts = { total: 0, ce: 0, ial: 0, aux: 0 };
 
@@ -190,6 +194,8 @@ export function reduceTrain(s: TrainState, e: TrainEvent): TrainState {
       return { ...s, checkpoints: { ...s.checkpoints, [e.kind]: e.path }, log: e.kind === 'last' ? s.log : log({ kind: 'checkpoint', path: e.path, what: e.kind }) };
     case 'test':
       return { ...s, evalProgress: undefined, test: { split: e.split, metrics: e.metrics, checkpoint: e.checkpoint }, log: log({ kind: 'test', split: e.split, metrics: e.metrics, checkpoint: e.checkpoint }) };
+    case 'stopping':
+      return { ...s, log: log({ kind: 'notice', text: STOPPING }) };
     case 'run-end':
       return { ...s, phase: 'done', evalProgress: undefined, end: { runDir: e.runDir, interrupted: e.interrupted, summary: e.summary } };
   }

@@ -50,6 +50,8 @@ export function logLines(item: LogItem): string[] {
       return [`checkpoint ${item.what}: ${item.path}`];
     case 'test':
       return [testLine(item.split, item.metrics.uar, item.metrics.war, item.checkpoint)];
+    case 'notice':
+      return [item.text];
   }
 }
 

@@ -6,6 +6,9 @@
 //    the step returns zeros) are collected and thrown at the next read from the GPU;
 //  - dfer's own kernels (src/webgpu/kernels) replace the stock ones that are wrong or slow for this network.
 // DFER_WEBGPU=0 disables the path; DFER_WEBGPU_ALLOW_CPU=1 lets `auto` pick a CPU adapter (lavapipe, SwiftShader).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWebGpuKernels } from './kernels/index.js';
 
@@ -123,6 +126,22 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
     return { adapter, status: { available: true, adapter: report, detail } };
   })();
   return adapterCache;
+}
+
+/** The adapter status from a child process (see probe-child.ts), so that Dawn's own stderr output stays there; the
+ * in-process probe where the child script is not built (running from the TypeScript sources). */
+export async function probeWebGpuQuietly(): Promise<WebGpuStatus> {
+  const child = fileURLToPath(new URL('./probe-child.js', import.meta.url));
+  if (!existsSync(child) || process.env.DFER_WEBGPU === '0') return (await probeWebGpu()).status;
+  const r = spawnSync(process.execPath, [child], { encoding: 'utf8', timeout: 60_000, env: process.env });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const status = JSON.parse(line) as WebGpuStatus;
+    adapterReport ??= status.adapter;
+    return status;
+  } catch {
+    return { available: false, adapter: null, detail: `the adapter probe failed (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop() || `exit ${r.status}`})` };
+  }
 }
 
 /** True when `auto` may pick WebGPU: a hardware adapter, or any adapter with DFER_WEBGPU_ALLOW_CPU=1. */

@@ -29,9 +29,10 @@ test('prepare --json: a usable set with skipped clips exits 4 and reports them',
   expect(res.issues.some((i) => /no frames|skipped/.test(i.reason))).toBe(true);
   // progress went to stderr as JSON lines
   expect(r.stderr.trim().split('\n').every((l) => JSON.parse(l).type)).toBe(true);
-  // running it again is a no-op resume with the same fingerprint
+  // running it again keeps the 4 finished clips and tries the skipped one again (still empty: skipped again)
   const again = await dfer(['prepare', root, '--out', out, '--size', '32', '--json']);
-  expect(json<{ fingerprint: string; resumed: number }>(again).resumed).toBe(5);
+  expect(again.code).toBe(4);
+  expect(json<{ fingerprint: string; resumed: number; counts: { skipped: number } }>(again)).toMatchObject({ resumed: 4, counts: { skipped: 1 } });
 });
 
 test('prepare: a missing source is one line, exit 3; sample: indices and a contact sheet', async () => {

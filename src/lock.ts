@@ -1,0 +1,111 @@
+// One writer per directory: a run directory being trained, a prepared set being written. Two processes writing the
+// same directory mix their files silently (two `dfer train --out x` interleave metrics.jsonl and evaluate each other's
+// weights), so the writer holds a lock and a second one is refused at once, naming the holder.
+//
+// The lock is proper-lockfile's (a maintained, well-known scheme that works on network filesystems): an atomic
+// mkdir of `<dir>/.dfer.lock`, whose mtime the holder refreshes every few seconds. Beside it `.dfer.lock.json` names
+// the holder (pid, host, start time, command). A lock is stale, and taken over, when
+//  - its holder is on this host and its pid is gone (exact; no waiting), or
+//  - it is held from another host (a shared filesystem, where the pid means nothing here) and its mtime has not been
+//    refreshed for STALE_MS.
+// A holder that finds its lock taken over (suspended for longer than STALE_MS) stops before writing again.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
+
+export const LOCK_DIR = '.dfer.lock';
+export const LOCK_OWNER = '.dfer.lock.json';
+/** A lock from another host whose heartbeat is older than this is stale. Generous: a long synchronous step (a big
+ * batch on wasm) delays the heartbeat. */
+export const STALE_MS = 5 * 60_000;
+const HEARTBEAT_MS = 10_000;
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+}
+
+/** Another process holds the directory (exit code 5). */
+export class LockBusyError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly owner: LockOwner | null,
+  ) {
+    const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}${owner.command ? `: ${owner.command}` : ''}` : 'a process whose details are not recorded';
+    super(`${dir} is in use by another dfer process (${who}); wait for it to finish, or use another directory`);
+  }
+}
+
+export interface DirLock {
+  dir: string;
+  /** Throws LockBusyError when another process took the lock over (this one was suspended past STALE_MS). */
+  assertHeld(): void;
+  release(): void;
+}
+
+function readOwner(dir: string): LockOwner | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, LOCK_OWNER), 'utf8')) as LockOwner;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Lock `dir` (which must exist) for this process, or throw LockBusyError naming the holder. */
+export async function lockDirectory(dir: string, command = process.argv.slice(2).join(' ')): Promise<DirLock> {
+  const lockPath = join(dir, LOCK_DIR);
+  const owner = readOwner(dir);
+  if (existsSync(lockPath) && owner && owner.host === hostname()) {
+    // Same host: the pid decides. A live holder (not us) refuses; a dead one's lock is removed now.
+    if (owner.pid !== process.pid && alive(owner.pid)) throw new LockBusyError(dir, owner);
+    rmSync(lockPath, { recursive: true, force: true });
+  }
+  let compromised: Error | null = null;
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(dir, {
+      lockfilePath: lockPath,
+      realpath: false,
+      stale: STALE_MS,
+      update: HEARTBEAT_MS,
+      retries: 0,
+      onCompromised: (err) => {
+        compromised = err;
+      },
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new LockBusyError(dir, readOwner(dir));
+    throw err;
+  }
+  removeStaleTemporaries(dir); // the directory is ours now: any temporary file is a killed writer's
+  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: `dfer ${command}`.trim() };
+  writeFileAtomic(join(dir, LOCK_OWNER), JSON.stringify(me, null, 2) + '\n');
+  let released = false;
+  return {
+    dir,
+    assertHeld() {
+      if (compromised) throw new LockBusyError(dir, readOwner(dir));
+    },
+    release() {
+      if (released) return;
+      released = true;
+      if (!compromised) rmSync(join(dir, LOCK_OWNER), { force: true });
+      // Synchronous removal: release() also runs on the way out of a process that is exiting.
+      void release().catch(() => {});
+      rmSync(lockPath, { recursive: true, force: true });
+    },
+  };
+}
