@@ -98,7 +98,7 @@ export interface TrainState {
   log: LogItem[];
 }
 
-/** What Ctrl-C is answered with, at once (the run stops after the current step). */
+/** What Ctrl-C is answered with, as soon as the step in flight ends (the run then saves and stops). */
 export const STOPPING = 'Ctrl-C: stopping after this step with a resumable checkpoint; Ctrl-C again to abort (the last checkpoint stays intact)';
 
 const ZERO: LossParts = { total: 0, ce: 0, ial: 0, aux: 0 };

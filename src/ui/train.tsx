@@ -122,7 +122,7 @@ class PlainTrainReporter implements TrainReporter {
   }
 }
 
-const IMMEDIATE = new Set<TrainEvent['type']>(['run-start', 'epoch-start', 'epoch-end', 'checkpoint', 'test', 'run-end']);
+const IMMEDIATE = new Set<TrainEvent['type']>(['run-start', 'stopping', 'epoch-start', 'epoch-end', 'checkpoint', 'test', 'run-end']);
 
 class InkTrainReporter implements TrainReporter {
   private state: TrainState = initialTrainState();

@@ -254,29 +254,29 @@ export async function registerWebGpuBackend(): Promise<void> {
   registerWebGpuKernels(WEBGPU_BACKEND);
 
   async function createBackend(): Promise<tf.KernelBackend> {
-      const l = adapter!.limits;
-      const requiredFeatures = adapter!.features.has('timestamp-query') ? ['timestamp-query'] : [];
-      // Ask for the adapter's maxima: the defaults (128 MiB bindings, 256 MiB buffers) are far below a real GPU's.
-      const device = await adapter!.requestDevice({
-        requiredFeatures,
-        requiredLimits: {
-          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-          maxBufferSize: l.maxBufferSize,
-          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        },
-      });
-      const onError = (ev: { error: { message: string } }) => pendingErrors.push(ev.error.message.split('\n')[0]);
-      if (device.addEventListener) device.addEventListener('uncapturederror', onError);
-      else device.onuncapturederror = onError;
-      void device.lost.then((info) => {
-        if (info.reason !== 'destroyed') deviceLost = info.message || info.reason;
-      });
-      const backend = new WebGPUBackend(device, adapter!.info);
-      guardBackend(backend as unknown as BackendInternals, device);
-      return backend;
+    const l = adapter!.limits;
+    const requiredFeatures = adapter!.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    // Ask for the adapter's maxima: the defaults (128 MiB bindings, 256 MiB buffers) are far below a real GPU's.
+    const device = await adapter!.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    const onError = (ev: { error: { message: string } }) => pendingErrors.push(ev.error.message.split('\n')[0]);
+    if (device.addEventListener) device.addEventListener('uncapturederror', onError);
+    else device.onuncapturederror = onError;
+    void device.lost.then((info) => {
+      if (info.reason !== 'destroyed') deviceLost = info.message || info.reason;
+    });
+    const backend = new WebGPUBackend(device, adapter!.info);
+    guardBackend(backend as unknown as BackendInternals, device);
+    return backend;
   }
 }
 
