@@ -111,6 +111,18 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
   // Production mode: no debug checks and no console banners (the cpu backend's "install tfjs-node" notice);
   // `dfer doctor` gives that advice instead.
   tf.enableProdMode();
+  if (choice === 'auto') {
+    // The first backend that initialises: a GPU adapter can be found and its device still refused (an old driver).
+    const probes = (await probeBackends()).filter((p) => p.available && p.preferred !== false && tf.findBackendFactory(p.name));
+    for (const p of probes) {
+      if (tf.getBackend() === p.name && tf.engine().backend) return p.name;
+      if (await tf.setBackend(p.name)) {
+        await tf.ready();
+        return tf.getBackend();
+      }
+    }
+    throw new BackendError('no tfjs backend could be initialised (dfer doctor shows why)');
+  }
   const name = await resolveBackend(choice);
   if (tf.getBackend() !== name || !tf.engine().backend) {
     const ok = await tf.setBackend(name);

@@ -5,11 +5,11 @@
 // The lock is proper-lockfile's (a maintained, well-known scheme that works on network filesystems): an atomic
 // mkdir of `<dir>/.dfer.lock`, whose mtime the holder refreshes every few seconds. Beside it `.dfer.lock.json` names
 // the holder (pid, host, start time, command). A lock is stale, and taken over, when
-//  - its holder is on this host and its pid is gone (exact; no waiting), or
+//  - its holder is on this host and its pid is gone (no waiting: the lock is aged so that the library takes it over), or
 //  - it is held from another host (a shared filesystem, where the pid means nothing here) and its mtime has not been
 //    refreshed for STALE_MS.
 // A holder that finds its lock taken over (suspended for longer than STALE_MS) stops before writing again.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -67,18 +67,26 @@ function alive(pid: number): boolean {
 /** Lock `dir` (which must exist) for this process, or throw LockBusyError naming the holder. */
 export async function lockDirectory(dir: string, command = process.argv.slice(2).join(' ')): Promise<DirLock> {
   const lockPath = join(dir, LOCK_DIR);
+  const opts = { lockfilePath: lockPath, realpath: false };
   const owner = readOwner(dir);
-  if (existsSync(lockPath) && owner && owner.host === hostname()) {
-    // Same host: the pid decides. A live holder (not us) refuses; a dead one's lock is removed now.
+  if (owner && owner.host === hostname() && existsSync(lockPath)) {
+    // Same host: the pid decides. A live holder (not us) is refused at once. A dead one's lock is made to look stale
+    // (its mtime set to the epoch) so that proper-lockfile's own takeover removes it; the owner is read again just
+    // before, which narrows the window in which two newcomers race for the same dead lock.
     if (owner.pid !== process.pid && alive(owner.pid)) throw new LockBusyError(dir, owner);
-    rmSync(lockPath, { recursive: true, force: true });
+    const again = readOwner(dir);
+    if (again && again.pid === owner.pid && again.startedAt === owner.startedAt) {
+      try {
+        utimesSync(lockPath, 0, 0);
+      } catch {
+        /* gone meanwhile: nothing to age */
+      }
+    }
   }
   let compromised: Error | null = null;
-  let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(dir, {
-      lockfilePath: lockPath,
-      realpath: false,
+    await lockfile.lock(dir, {
+      ...opts,
       stale: STALE_MS,
       update: HEARTBEAT_MS,
       retries: 0,
@@ -90,22 +98,32 @@ export async function lockDirectory(dir: string, command = process.argv.slice(2)
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new LockBusyError(dir, readOwner(dir));
     throw err;
   }
-  removeStaleTemporaries(dir); // the directory is ours now: any temporary file is a killed writer's
-  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: `dfer ${command}`.trim() };
-  writeFileAtomic(join(dir, LOCK_OWNER), JSON.stringify(me, null, 2) + '\n');
   let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    // A lock taken over by another process is theirs now: touch nothing.
+    if (compromised) return;
+    rmSync(join(dir, LOCK_OWNER), { force: true });
+    try {
+      lockfile.unlockSync(dir, opts); // synchronous: release also runs on the way out of an exiting process
+    } catch {
+      /* already gone */
+    }
+  };
+  try {
+    removeStaleTemporaries(dir); // the directory is ours now: any temporary file is a killed writer's
+    const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: `dfer ${command}`.trim() };
+    writeFileAtomic(join(dir, LOCK_OWNER), JSON.stringify(me, null, 2) + '\n');
+  } catch (err) {
+    release();
+    throw err;
+  }
   return {
     dir,
     assertHeld() {
       if (compromised) throw new LockBusyError(dir, readOwner(dir));
     },
-    release() {
-      if (released) return;
-      released = true;
-      if (!compromised) rmSync(join(dir, LOCK_OWNER), { force: true });
-      // Synchronous removal: release() also runs on the way out of a process that is exiting.
-      void release().catch(() => {});
-      rmSync(lockPath, { recursive: true, force: true });
-    },
+    release,
   };
 }

@@ -11,7 +11,7 @@ import { mixSeed, Rng } from '../random.js';
 import { drawAugment, identityAugment, type AugmentSettings } from './augment.js';
 import { renderClip, type ClipJob } from './clip-render.js';
 import { sampleFrameIndices, type SampleMode, type SamplingSpec } from './sampling.js';
-import { clipReadError, type PreparedSet } from './store.js';
+import { clipReadError, StoreError, type PreparedSet } from './store.js';
 
 export interface LoaderOptions {
   set: PreparedSet;
@@ -74,10 +74,10 @@ class RenderPool {
   constructor(count: number) {
     for (let i = 0; i < count; i++) {
       const w = new Worker(WORKER_FILE);
-      w.on('message', (m: { seq: number; data?: Float32Array; error?: string }) => {
+      w.on('message', (m: { seq: number; data?: Float32Array; error?: string; store?: boolean }) => {
         const p = this.pending.get(m.seq);
         this.pending.delete(m.seq);
-        if (m.error) p?.reject(new Error(m.error));
+        if (m.error) p?.reject(m.store ? new StoreError(m.error) : new Error(m.error));
         else p?.resolve(m.data!);
       });
       w.on('error', (err) => {
@@ -121,7 +121,8 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
       ids.map((id, i) => {
         const job = clipJob(o, id, b * o.batchSize + i);
         return pool.render(job).catch((err) => {
-          throw clipReadError(id, job.path, err);
+          // A damaged or missing clip is named with its repair; anything else (the system, a bug) passes through.
+          throw err instanceof StoreError || !existsSync(job.path) ? clipReadError(id, job.path, err) : err;
         });
       }),
     );

@@ -5,8 +5,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { removeStaleTemporaries, writeFileAtomic } from '../atomic.js';
-import { lockDirectory } from '../lock.js';
+import { DiskFullError, removeStaleTemporaries, writeFileAtomic } from '../atomic.js';
+import { LockBusyError, lockDirectory } from '../lock.js';
 import { decodeVideoFrames } from '../video/decode.js';
 import { readAnnotations, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
 import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
@@ -143,15 +143,22 @@ export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) 
 
   mkdirSync(o.out, { recursive: true });
   const lock = await lockDirectory(o.out); // also clears the top level's leftover temporaries
-  removeStaleTemporaries(join(o.out, 'clips'));
   try {
-    return await prepareInLockedDir(o, annotations, intensities, issues, emit);
+    removeStaleTemporaries(join(o.out, 'clips'));
+    return await prepareInLockedDir(o, annotations, intensities, issues, emit, () => lock.assertHeld());
   } finally {
     lock.release();
   }
 }
 
-async function prepareInLockedDir(o: PrepareOptions, annotations: Annotations, intensities: Map<string, number>, issues: PrepareIssue[], emit: (e: PrepareEvent) => void): Promise<PrepareResult> {
+async function prepareInLockedDir(
+  o: PrepareOptions,
+  annotations: Annotations,
+  intensities: Map<string, number>,
+  issues: PrepareIssue[],
+  emit: (e: PrepareEvent) => void,
+  assertHeld: () => void,
+): Promise<PrepareResult> {
   const identity = runIdentity(o, annotations);
   const settingsPath = join(o.out, SETTINGS_FILE);
   if (existsSync(settingsPath)) {
@@ -180,6 +187,7 @@ async function prepareInLockedDir(o: PrepareOptions, annotations: Annotations, i
   let finished = resumed;
   let failure: Error | undefined;
   const record = (line: JournalLine) => {
+    assertHeld();
     appendFileSync(journalPath, JSON.stringify(line) + '\n');
     const id = 'clip' in line ? line.clip.id : line.skipped.id;
     done.set(id, line);
@@ -190,16 +198,26 @@ async function prepareInLockedDir(o: PrepareOptions, annotations: Annotations, i
     for (let clip = queue.shift(); clip && !failure; clip = queue.shift()) {
       const clipIssues: PrepareIssue[] = [];
       try {
-        record({ clip: await prepareClip(clip, o, clipIssues, intensities.get(clip.id)) });
+        let prepared: PreparedClip;
+        try {
+          prepared = await prepareClip(clip, o, clipIssues, intensities.get(clip.id));
+        } catch (err) {
+          // A full disk or a lost lock stops the whole run (resumable); anything else skips this clip.
+          if (err instanceof DiskFullError || err instanceof LockBusyError) throw err;
+          const reason = (err as Error).message;
+          clipIssues.push({ file: clip.origin, clip: clip.id, reason: `skipped: ${reason}` });
+          if (o.strict) failure = new PrepareError(`clip ${clip.id} (${clip.origin}): ${reason} (--strict)`);
+          else record({ skipped: { id: clip.id, origin: clip.origin, reason } });
+          continue;
+        }
+        record({ clip: prepared });
       } catch (err) {
-        const reason = (err as Error).message;
-        clipIssues.push({ file: clip.origin, clip: clip.id, reason: `skipped: ${reason}` });
-        if (o.strict) failure = new PrepareError(`clip ${clip.id} (${clip.origin}): ${reason} (--strict)`);
-        else record({ skipped: { id: clip.id, origin: clip.origin, reason } });
-      }
-      for (const issue of clipIssues) {
-        issues.push(issue);
-        emit({ type: 'issue', issue });
+        failure ??= err as Error; // the other workers stop at their next clip; nothing is written after this
+      } finally {
+        for (const issue of clipIssues) {
+          issues.push(issue);
+          emit({ type: 'issue', issue });
+        }
       }
     }
   };

@@ -94,7 +94,9 @@ export async function readClipFrames(path: string, indices: number[]): Promise<F
   try {
     return await readOpenClip(fh, path, indices);
   } catch (err) {
-    if (err instanceof StoreError) throw err;
+    // System errors (EMFILE, EACCES, ENOMEM) are not damage; a decoder's complaint or an impossible offset is.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof StoreError || (typeof code === 'string' && !code.startsWith('ERR_'))) throw err;
     throw new StoreError(`${path}: damaged (${(err as Error).message.split('\n')[0]})`);
   } finally {
     await fh.close();
@@ -196,7 +198,7 @@ export class PreparedSet {
   async readFrames(id: string, indices: number[]): Promise<Frame[]> {
     const path = join(this.dir, this.clip(id).file);
     return readClipFrames(path, indices).catch((err) => {
-      throw clipReadError(id, path, err);
+      throw err instanceof StoreError || !existsSync(path) ? clipReadError(id, path, err) : err;
     });
   }
 

@@ -183,7 +183,14 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
     // Drop log lines written after the checkpoint (the killed run's lost steps will be redone identically).
     const metricsPath = join(o.out, METRICS);
     if (existsSync(metricsPath)) {
-      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l).globalStep ?? 0) <= state.globalStep);
+      // (A line cut short by a kill or a full disk is dropped too.)
+      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((l) => {
+        try {
+          return l.trim() !== '' && (JSON.parse(l).globalStep ?? 0) <= state.globalStep;
+        } catch {
+          return false;
+        }
+      });
       writeFileAtomic(metricsPath, kept.map((l) => l + '\n').join(''));
     }
   } else {
@@ -213,7 +220,10 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
     ...(resumedFrom ? { resumedFrom } : {}),
   });
 
-  const log = (line: Record<string, unknown>) => writeFileSync(join(o.out, METRICS), JSON.stringify(line) + '\n', { flag: 'a' });
+  const log = (line: Record<string, unknown>) => {
+    lock.assertHeld(); // never write into a directory another process has taken over
+    writeFileSync(join(o.out, METRICS), JSON.stringify(line) + '\n', { flag: 'a' });
+  };
   const save = async (path: string, kind: 'last' | 'best' | 'step') => {
     lock.assertHeld(); // never write into a directory another process has taken over
     await saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown> });
@@ -339,6 +349,7 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       dataFingerprint: set.manifest.fingerprint,
       backend,
     };
+    lock.assertHeld();
     if (!interrupted) {
       // The test split, once, with the selected weights.
       model.params.dispose();

@@ -2,6 +2,7 @@
 import { DiskFullError } from '../atomic.js';
 import { BackendError } from '../backend.js';
 import { LockBusyError } from '../lock.js';
+import { GpuBufferTooLargeError } from '../webgpu/device.js';
 import { ConfigError } from '../config.js';
 import { ClipInputError } from '../model/clips.js';
 import { CheckpointError } from '../model/checkpoint.js';
@@ -36,6 +37,7 @@ export const EXIT = {
 /** Errors the core throws for bad input; their message already names the file, tensor or field. */
 const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   ConfigError,
+  GpuBufferTooLargeError,
   BackendError,
   SafetensorsError,
   TorchImportError,

@@ -108,7 +108,12 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
     }
     // tfjs-backend-webgpu refers to GPUBufferUsage, GPUMapMode... as globals, as in a browser.
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-    const gpu = dawn.create([]);
+    let gpu: GpuLike;
+    try {
+      gpu = dawn.create([]);
+    } catch (err) {
+      return none(`Dawn could not start: ${(err as Error).message.split('\n')[0]}`);
+    }
     // The backend checks for navigator.gpu, as in a browser (Node 20 has no navigator; Node 21+ has one without gpu).
     const nav = ((globalThis as { navigator?: object }).navigator ?? {}) as Record<string, unknown>;
     if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });

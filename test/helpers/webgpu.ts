@@ -1,4 +1,4 @@
-// WebGPU tests run in the webgpu pass (DFER_TEST_BACKEND=webgpu, DFER_WEBGPU=require), on whatever adapter Dawn finds:
+// WebGPU tests run in the webgpu pass (DFER_TEST_BACKEND=webgpu: npm run test:webgpu), on whatever adapter Dawn finds:
 // Mesa's lavapipe in CI, a real GPU elsewhere. A missing adapter fails that pass instead of skipping it.
 import { probeWebGpu } from '../../src/webgpu/device.js';
 
