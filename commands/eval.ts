@@ -29,6 +29,7 @@ Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold su
     'runs-dir': Flags.string({ description: 'Directory holding fold<k>/ runs (with --folds).', dependsOn: ['folds'] }),
     folds: Flags.string({ description: 'Folds of --runs-dir, e.g. 1-5.' }),
     workers: Flags.integer({ min: 0, description: 'Loader worker threads.' }),
+    'allow-overlap': Flags.boolean({ description: 'Score a run on clips it trained or selected on (refused otherwise: its scores would be inflated); recorded in results.json.' }),
   };
 
   async run(): Promise<void> {
@@ -48,6 +49,7 @@ Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold su
       batchSize: f.batch,
       out: f.out,
       workers: f.workers,
+      allowOverlap: f['allow-overlap'],
       onProgress: (done, total) => this.out.progress({ stage: `eval ${f.split}`, done, total, unit: 'clips' }),
     });
     this.out.result(evalView(r));

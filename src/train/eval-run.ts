@@ -52,6 +52,8 @@ export interface EvalOptions {
   batchSize: number;
   out?: string; // where results.json and confusion.svg/png go
   workers?: number;
+  /** Score a run on clips it trained or selected on (refused otherwise); recorded in results.json. */
+  allowOverlap?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -77,6 +79,13 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
   const set = PreparedSet.open(data);
   const ids = set.split(fold, o.split);
   if (!ids.length) throw new EvalError(`${data}: fold ${fold} has an empty ${o.split} split`);
+  const overlap = r.run ? seenByRun(r.run, set, ids) : [];
+  if (overlap.length && !o.allowOverlap) {
+    throw new EvalError(
+      `${r.runDir}: trained or selected on ${overlap.length} of the ${ids.length} clips of fold ${fold}'s ${o.split} split (e.g. ${overlap.slice(0, 3).join(', ')}), ` +
+        `so its scores there would be inflated; evaluate it on its own fold (${r.run!.fold}), or pass --allow-overlap to score it anyway (recorded in results.json)`,
+    );
+  }
   const { model, momentum } = loadCheckpoint(r.checkpoint);
   tf.dispose([...momentum.values()]);
   try {
@@ -91,11 +100,36 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
     const plots = await writeSvgAndPng(confusionSvg(metrics.confusion, classes, { title: `fold ${fold} ${o.split}: UAR ${(100 * metrics.uar).toFixed(2)}%  WAR ${(100 * metrics.war).toFixed(2)}%` }), join(out, 'confusion'));
     const results = join(out, 'results.json');
     const run: EvalRun = { checkpoint: r.checkpoint, data, fold, split: o.split, classes, metrics, files: [results, plots.svg, plots.png], backend, ...(r.run ? { selectedOn: r.run.selectOn } : {}) };
-    writeFileAtomic(results, JSON.stringify({ ...run, predictions: clips.map((c) => ({ id: c.id, label: c.label, predicted: c.predicted })) }, null, 1) + '\n');
+    const leak = overlap.length ? { overlap: { clips: overlap.length, of: ids.length, allowed: true } } : {};
+    writeFileAtomic(results, JSON.stringify({ ...run, ...leak, predictions: clips.map((c) => ({ id: c.id, label: c.label, predicted: c.predicted })) }, null, 1) + '\n');
     return run;
   } finally {
     model.params.dispose();
   }
+}
+
+/**
+ * The clips among `ids` (of `set`) that a run trained on or selected its checkpoint on: its fold's training split
+ * (the validation part is carved from it), plus the test split when it selected on test. Clips are matched by where
+ * they came from (their source in the original dataset), so a second preparation of the same data is caught too.
+ */
+function seenByRun(run: NonNullable<ResolvedCheckpoint['run']>, set: PreparedSet, ids: string[]): string[] {
+  let runSet: PreparedSet;
+  try {
+    runSet = resolve(run.data) === resolve(set.dir) ? set : PreparedSet.open(run.data);
+  } catch {
+    return []; // the run's data is gone: nothing to compare with
+  }
+  const seen = new Set<string>();
+  const splits: Array<'train' | 'test'> = run.selectOn === 'test' ? ['train', 'test'] : ['train'];
+  for (const s of splits) {
+    try {
+      for (const id of runSet.split(run.fold, s)) seen.add(runSet.clip(id).source);
+    } catch {
+      /* the run's fold is not in that set */
+    }
+  }
+  return ids.filter((id) => seen.has(set.clip(id).source));
 }
 
 /** Aggregate finished runs (each one fold) from their results.json: the DFER 5-fold protocol. */

@@ -45,6 +45,16 @@ test('train --json: one JSON object per event; eval of the run directory; plain 
   expect(plain.stdout).not.toMatch(/\x1b\[/); // no escape codes when not a terminal
 }, 300000);
 
+test('eval refuses to score a run on clips it trained on, naming the overlap; --allow-overlap records it', async () => {
+  const leak = await dfer(['eval', '--checkpoint', join(work, 'a'), '--split', 'train', '--backend', TEST_BACKEND]);
+  expect(leak.code).toBe(3);
+  expect(leak.stderr).toMatch(/trained or selected on 12 of the 12 clips of fold 1's train split \(e\.g\. 00001, 00002, 00003\).*--allow-overlap/);
+  const out = join(work, 'a-train-split');
+  const allowed = await dfer(['eval', '--checkpoint', join(work, 'a'), '--split', 'train', '--allow-overlap', '--out', out, '--backend', TEST_BACKEND, '--json']);
+  expect(allowed.code).toBe(0);
+  expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).overlap).toEqual({ clips: 12, of: 12, allowed: true });
+}, 300000);
+
 test('a run killed with SIGKILL mid-epoch and run again ends with the same metrics as an uninterrupted one', async () => {
   const reference = await dfer([...args('ref'), '--json', '--save-every', '1']);
   expect(reference.code).toBe(0);
