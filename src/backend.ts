@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeStatus, ENABLE_HINT } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
-import { probeWebGpu, registerWebGpuBackend, webGpuAdapter, webGpuInitError, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
+import { probeWebGpu, probeWebGpuQuietly, registerWebGpuBackend, webGpuAdapter, webGpuInitError, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -56,21 +56,22 @@ function gpuDeviceNodePresent(): boolean {
   }
 }
 
-async function probeWebGpuBackend(ask: boolean): Promise<BackendProbe> {
+async function probeWebGpuBackend(ask: 'no' | 'load' | 'report'): Promise<BackendProbe> {
   const source = '@tensorflow/tfjs-backend-webgpu on Dawn (webgpu)';
-  if (!ask) return { name: WEBGPU_BACKEND, source, available: false, detail: 'not probed: no GPU device node (/dev/nvidia*, /dev/dri/renderD*); --backend webgpu asks anyway', preferred: false };
-  await registerWebGpuBackend();
-  const status = (await probeWebGpu()).status;
+  if (ask === 'no') return { name: WEBGPU_BACKEND, source, available: false, detail: 'not probed: no GPU device node (/dev/nvidia*, /dev/dri/renderD*); --backend webgpu asks anyway', preferred: false };
+  if (ask === 'load') await registerWebGpuBackend();
+  const status = ask === 'load' ? (await probeWebGpu()).status : await probeWebGpuQuietly();
   return { name: WEBGPU_BACKEND, source, available: status.available, detail: status.detail, preferred: webGpuPreferred(status) };
 }
 
-/** What is installed and loadable, in the order `auto` tries them. `webgpu: 'always'` asks Dawn for an adapter even
- * where no GPU device node is seen (`--backend webgpu`, `dfer doctor`). */
-export async function probeBackends(o: { webgpu?: 'auto' | 'always' } = {}): Promise<BackendProbe[]> {
+/** What is installed and loadable, in the order `auto` tries them. `webgpu: 'always'` loads Dawn and asks for an
+ * adapter even where no GPU device node is seen (`--backend webgpu`); `'report'` (`dfer doctor`) does so where no
+ * node is seen only in a child process, so that Dawn's driver warnings stay out of this process's stderr. */
+export async function probeBackends(o: { webgpu?: 'auto' | 'always' | 'report' } = {}): Promise<BackendProbe[]> {
   const rest = await probeOthers();
-  const askWebGpu = o.webgpu === 'always' || webGpuAsked || gpuDeviceNodePresent();
   if (o.webgpu === 'always') webGpuAsked = true;
-  return [rest[0], await probeWebGpuBackend(askWebGpu), ...rest.slice(1)];
+  const load = webGpuAsked || gpuDeviceNodePresent();
+  return [rest[0], await probeWebGpuBackend(load ? 'load' : o.webgpu === 'report' ? 'report' : 'no'), ...rest.slice(1)];
 }
 let webGpuAsked = false;
 
@@ -90,11 +91,14 @@ function probeOthers(): Promise<BackendProbe[]> {
   return probeCache;
 }
 
+/** A backend `auto` may take: loadable, registered, and not passed over (WebGPU on a CPU adapter). */
+const autoCandidate = (p: BackendProbe) => p.available && p.preferred !== false && Boolean(tf.findBackendFactory(p.name));
+
 /** The tfjs backend name `auto` resolves to (or the choice itself, checked). */
 export async function resolveBackend(choice: BackendChoice): Promise<string> {
   const probes = await probeBackends({ webgpu: choice === WEBGPU_BACKEND ? 'always' : 'auto' });
   if (choice === 'auto') {
-    const first = probes.find((p) => p.available && p.preferred !== false && tf.findBackendFactory(p.name));
+    const first = probes.find(autoCandidate);
     if (!first) throw new BackendError('no tfjs backend could be loaded');
     return first.name;
   }
@@ -113,7 +117,7 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
   tf.enableProdMode();
   if (choice === 'auto') {
     // The first backend that initialises: a GPU adapter can be found and its device still refused (an old driver).
-    const probes = (await probeBackends()).filter((p) => p.available && p.preferred !== false && tf.findBackendFactory(p.name));
+    const probes = (await probeBackends()).filter(autoCandidate);
     for (const p of probes) {
       if (tf.getBackend() === p.name && tf.engine().backend) return p.name;
       if (await tf.setBackend(p.name)) {

@@ -5,7 +5,7 @@ import { NATIVE_BACKEND } from './native/backend.js';
 import { PreparedSet } from './data/store.js';
 import { VERSION } from './version.js';
 import { findFfmpeg, type FfmpegSearch } from './video/ffmpeg.js';
-import { probeWebGpuQuietly, WEBGPU_HINT, webGpuPreferred, type WebGpuStatus } from './webgpu/device.js';
+import { probeWebGpuQuietly, WEBGPU_HINT, type WebGpuStatus } from './webgpu/device.js';
 
 export interface BackendCheck {
   choice: BackendChoice;
@@ -49,12 +49,8 @@ async function checkBackend(choice: BackendChoice): Promise<BackendCheck> {
 }
 
 export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorReport> {
-  // The adapter from a child process (Dawn may print driver warnings); the WebGPU backend itself is loaded here only
-  // where auto would (a GPU device node) or when --backend webgpu is checked.
-  const webgpu = await probeWebGpuQuietly();
-  const backends = (await probeBackends({ webgpu: choice === 'webgpu' ? 'always' : 'auto' })).map((b) =>
-    b.name === 'webgpu' && b.detail.startsWith('not probed') ? { ...b, available: webgpu.available, detail: webgpu.detail, preferred: webGpuPreferred(webgpu) } : b,
-  );
+  const backends = await probeBackends({ webgpu: choice === 'webgpu' ? 'always' : 'report' });
+  const webgpu = await probeWebGpuQuietly(); // the probe above's status (cached), with the adapter's details
   const auto = await resolveBackend('auto').catch(() => null);
   const check = await checkBackend(choice);
   const ffmpeg = findFfmpeg();

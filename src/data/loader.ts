@@ -121,8 +121,7 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
       ids.map((id, i) => {
         const job = clipJob(o, id, b * o.batchSize + i);
         return pool.render(job).catch((err) => {
-          // A damaged or missing clip is named with its repair; anything else (the system, a bug) passes through.
-          throw err instanceof StoreError || !existsSync(job.path) ? clipReadError(id, job.path, err) : err;
+          throw clipReadError(id, job.path, err);
         });
       }),
     );

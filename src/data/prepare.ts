@@ -194,23 +194,24 @@ async function prepareInLockedDir(
     emit({ type: 'clip', id, done: ++finished, total, skipped: 'skipped' in line });
   };
   const queue = [...todo];
+  /** One clip's journal line: prepared, or skipped with its reason. A full disk or a lost lock throws: they stop the
+   * whole run (resumably), as --strict does on any problem. */
+  const attempt = async (clip: AnnotatedClip, clipIssues: PrepareIssue[]): Promise<JournalLine> => {
+    try {
+      return { clip: await prepareClip(clip, o, clipIssues, intensities.get(clip.id)) };
+    } catch (err) {
+      if (err instanceof DiskFullError || err instanceof LockBusyError) throw err;
+      const reason = (err as Error).message;
+      clipIssues.push({ file: clip.origin, clip: clip.id, reason: `skipped: ${reason}` });
+      if (o.strict) throw new PrepareError(`clip ${clip.id} (${clip.origin}): ${reason} (--strict)`);
+      return { skipped: { id: clip.id, origin: clip.origin, reason } };
+    }
+  };
   const worker = async () => {
     for (let clip = queue.shift(); clip && !failure; clip = queue.shift()) {
       const clipIssues: PrepareIssue[] = [];
       try {
-        let prepared: PreparedClip;
-        try {
-          prepared = await prepareClip(clip, o, clipIssues, intensities.get(clip.id));
-        } catch (err) {
-          // A full disk or a lost lock stops the whole run (resumable); anything else skips this clip.
-          if (err instanceof DiskFullError || err instanceof LockBusyError) throw err;
-          const reason = (err as Error).message;
-          clipIssues.push({ file: clip.origin, clip: clip.id, reason: `skipped: ${reason}` });
-          if (o.strict) failure = new PrepareError(`clip ${clip.id} (${clip.origin}): ${reason} (--strict)`);
-          else record({ skipped: { id: clip.id, origin: clip.origin, reason } });
-          continue;
-        }
-        record({ clip: prepared });
+        record(await attempt(clip, clipIssues));
       } catch (err) {
         failure ??= err as Error; // the other workers stop at their next clip; nothing is written after this
       } finally {

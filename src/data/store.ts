@@ -124,10 +124,12 @@ async function readOpenClip(fh: Awaited<ReturnType<typeof open>>, path: string, 
   return await Promise.all(indices.map((i) => decoded.get(i)!));
 }
 
-/** A clip file that cannot be read, named with its clip and how to repair it (prepare re-creates missing clips). */
-export function clipReadError(id: string, path: string, err: unknown): StoreError {
+/** The error to report for clip `id` whose file could not be read: a missing or damaged file is named with its clip
+ * and how to repair it (prepare re-creates missing clips); anything else (the system, a bug) is returned as it is. */
+export function clipReadError(id: string, path: string, err: unknown): unknown {
   if (!existsSync(path)) return new StoreError(`clip ${id}: ${path} is missing; run the same dfer prepare again (it re-creates missing clips)`);
-  const why = (err as Error).message.replace(`${path}: `, '').split('\n')[0];
+  if (!(err instanceof StoreError)) return err;
+  const why = err.message.replace(`${path}: `, '').split('\n')[0];
   return new StoreError(`clip ${id}: ${path} is damaged (${why}); delete it and run the same dfer prepare again (it re-creates missing clips); dfer doctor --data <set> checks every clip`);
 }
 
@@ -198,7 +200,7 @@ export class PreparedSet {
   async readFrames(id: string, indices: number[]): Promise<Frame[]> {
     const path = join(this.dir, this.clip(id).file);
     return readClipFrames(path, indices).catch((err) => {
-      throw err instanceof StoreError || !existsSync(path) ? clipReadError(id, path, err) : err;
+      throw clipReadError(id, path, err);
     });
   }
 

@@ -135,9 +135,16 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
 
 /** The adapter status from a child process (see probe-child.ts), so that Dawn's own stderr output stays there; the
  * in-process probe where the child script is not built (running from the TypeScript sources). */
-export async function probeWebGpuQuietly(): Promise<WebGpuStatus> {
+let quietCache: Promise<WebGpuStatus> | undefined;
+export function probeWebGpuQuietly(): Promise<WebGpuStatus> {
+  quietCache ??= probeInChild();
+  return quietCache;
+}
+
+async function probeInChild(): Promise<WebGpuStatus> {
+  // Once Dawn is loaded here, or where the child script is not built (running from the sources), ask here.
   const child = fileURLToPath(new URL('./probe-child.js', import.meta.url));
-  if (!existsSync(child) || process.env.DFER_WEBGPU === '0') return (await probeWebGpu()).status;
+  if (adapterCache || !existsSync(child) || process.env.DFER_WEBGPU === '0') return (await probeWebGpu()).status;
   const r = spawnSync(process.execPath, [child], { encoding: 'utf8', timeout: 60_000, env: process.env });
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
