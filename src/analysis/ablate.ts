@@ -9,11 +9,12 @@
 //             intensity bin; written to <out>/results.md, results.csv and results.json
 // The core emits AblateEvents; src/ui/ablate.tsx renders them (a live grid on a terminal, lines otherwise).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { diffConfigs, type AttentionType } from '../config.js';
 import { PreparedSet } from '../data/store.js';
+import { RunDir } from '../run-dir.js';
 import type { Metrics, TrainEvent } from '../train/events.js';
 import { OptionError, resolveTrainOptions, TRAIN_DEFAULTS, type TrainSettings } from '../train/options.js';
 import type { TrainOptions } from '../train/trainer.js';
@@ -236,11 +237,11 @@ function identityOf(o: TrainOptions | Record<string, unknown>): Record<string, u
  * run of other options (a message saying which differ).
  */
 export function runState(run: GridRun): { state: 'done' | 'todo' } | { state: 'conflict'; message: string } {
-  const configPath = join(run.dir, 'config.json');
-  if (!existsSync(configPath)) return { state: 'todo' };
+  const dir = new RunDir(run.dir);
+  if (!dir.isRun()) return { state: 'todo' };
   let saved: Record<string, unknown>;
   try {
-    saved = JSON.parse(readFileSync(configPath, 'utf8')).train;
+    saved = dir.readConfig().train;
   } catch {
     return { state: 'todo' }; // the trainer rewrites a config it cannot read only if there is no checkpoint; let it say
   }
@@ -249,12 +250,12 @@ export function runState(run: GridRun): { state: 'done' | 'todo' } | { state: 'c
   const other = diff.filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:'));
   if (other.length) return { state: 'conflict', message: `${run.dir} holds a run with other options (${other.slice(0, 3).join('; ')}); use another --out, or the flags it was started with` };
   // More (or fewer) epochs than the finished run: run it again, the trainer continues from its last checkpoint.
-  return existsSync(join(run.dir, 'results.json')) && !diff.length ? { state: 'done' } : { state: 'todo' };
+  return dir.hasResults() && !diff.length ? { state: 'done' } : { state: 'todo' };
 }
 
 /** The test metrics of a finished run (its results.json). */
 export function readRunMetrics(dir: string): Metrics {
-  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).metrics as Metrics;
+  return new RunDir(dir).readResults().metrics;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -386,7 +387,7 @@ export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResul
         result = { code: 1, error: (err as Error).message };
       }
       const seconds = (Date.now() - started) / 1000;
-      if (result.code === 0 && existsSync(join(run.dir, 'results.json'))) {
+      if (result.code === 0 && new RunDir(run.dir).hasResults()) {
         const m = readRunMetrics(run.dir);
         metrics.set(run.id, m);
         emit({ type: 'run-end', id: run.id, status: 'done', code: 0, test: { uar: m.uar, war: m.war }, seconds });
@@ -414,7 +415,7 @@ function classesOf(plan: GridPlan, metrics: Map<string, Metrics>): string[] {
   for (const run of plan.runs) {
     if (!metrics.has(run.id)) continue;
     try {
-      return JSON.parse(readFileSync(join(run.dir, 'config.json'), 'utf8')).train.model.classes;
+      return new RunDir(run.dir).readConfig().train.model.classes;
     } catch {
       // fall through
     }

@@ -10,7 +10,7 @@ import { useBackend, type BackendChoice } from '../backend.js';
 import { deriveShapes } from '../config.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
-import { CheckpointError, loadCheckpoint } from '../model/checkpoint.js';
+import { CheckpointError, checkpointSampling, loadCheckpoint } from '../model/checkpoint.js';
 import type { Model } from '../model/network.js';
 import { Rng } from '../random.js';
 import { EvalError, resolveCheckpoint } from '../train/eval-run.js';
@@ -131,14 +131,14 @@ export async function tsneRun(o: TsneRunOptions): Promise<TsneRun> {
   const maps: TsneMap[] = [];
   let labels: number[] = [];
   for (const { name, r } of models) {
-    const { model, momentum } = loadCheckpoint(r.checkpoint);
+    const { model, momentum, meta } = loadCheckpoint(r.checkpoint);
     tf.dispose([...momentum.values()]);
     let feats: SplitFeatures;
     try {
       if (model.config.classes.join() !== classes.join()) {
         throw new CheckpointError(`${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${classes.join(',')}`);
       }
-      const sampling = r.run?.sampling ?? { u: model.config.frames, v: 1, rule: 'official' as const };
+      const sampling = r.run?.sampling ?? checkpointSampling(meta);
       progress(`features ${name}`, 0, ids.length, 'clips');
       feats = await extractFeatures(model, set, ids, { sampling, batchSize: o.batchSize, workers: o.workers, onProgress: (done, total) => progress(`features ${name}`, done, total, 'clips') });
     } finally {

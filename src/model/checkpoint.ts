@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
 import { diffConfigs, validateConfig, type ModelConfig } from '../config.js';
+import type { SamplingSpec } from '../data/sampling.js';
 import { VERSION } from '../version.js';
 import { createModel, type Model } from './network.js';
 import { parseSafetensors, serializeSafetensors, type TensorMap } from './safetensors.js';
@@ -22,9 +23,16 @@ export interface CheckpointMeta {
   state?: Record<string, unknown>;
   /** Where the weights came from (e.g. an imported PyTorch state_dict). */
   source?: string;
+  /** How clips were sampled in training (U segments x V frames), so that a bare checkpoint is evaluated the same way. */
+  sampling?: SamplingSpec;
 }
 
 export class CheckpointError extends Error {}
+
+/** The sampling a checkpoint was trained with; older checkpoints (and imported weights) sample U = T segments of one frame. */
+export function checkpointSampling(meta: CheckpointMeta): SamplingSpec {
+  return meta.sampling ?? { u: meta.config.frames, v: 1, rule: 'official' };
+}
 
 /** `runs/x/best`, `runs/x/best.safetensors` and `runs/x/best.json` all name the same checkpoint. */
 export function checkpointPaths(path: string): { base: string; weights: string; meta: string } {
@@ -36,6 +44,7 @@ export interface SaveOptions {
   momentum?: Map<string, tf.Tensor>;
   state?: Record<string, unknown>;
   source?: string;
+  sampling?: SamplingSpec;
 }
 
 /** Reads the tensors asynchronously (a GPU backend has no synchronous read), then writes both files atomically. */
@@ -55,6 +64,7 @@ export async function saveCheckpoint(path: string, model: Model, opts: SaveOptio
     weightsSha256: createHash('sha256').update(bytes).digest('hex'),
     ...(opts.state ? { state: opts.state } : {}),
     ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.sampling ? { sampling: opts.sampling } : {}),
   };
   writeFileAtomic(weights, bytes);
   writeFileAtomic(meta, JSON.stringify(m, null, 2) + '\n');

@@ -1,13 +1,13 @@
 // The run's curves, redrawn from metrics.jsonl after each epoch: loss parts per step (with the learning rate on the
 // right axis) and the validation UAR/WAR per epoch.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { curvesSvg, writeSvgAndPng, type CurveSeries } from '../analysis/plots.js';
+import { RunDir } from '../run-dir.js';
 
 export async function writeRunCurves(runDir: string): Promise<string[]> {
-  const file = join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  // (any: the lines' fields are the trainer's step and epoch records)
+  const lines = new RunDir(runDir).readMetrics() as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!lines.length) return [];
   const steps = lines.filter((l) => l.type === 'step');
   const epochs = lines.filter((l) => l.type === 'epoch');
   const files: string[] = [];

@@ -1,6 +1,6 @@
 // `dfer eval`: a checkpoint (or a run directory: its selected checkpoint) on a split of a prepared set, with the
 // confusion matrix plotted and results.json written; and the k-fold aggregation of finished runs.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
@@ -9,7 +9,8 @@ import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
 import { useBackend, type BackendChoice } from '../backend.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
-import { CheckpointError, checkpointPaths, loadCheckpoint } from '../model/checkpoint.js';
+import { CheckpointError, checkpointPaths, checkpointSampling, loadCheckpoint } from '../model/checkpoint.js';
+import { RunDir } from '../run-dir.js';
 import { evaluateSplit } from './evaluate.js';
 import type { Metrics } from './events.js';
 
@@ -24,23 +25,23 @@ export interface ResolvedCheckpoint {
 
 /** A run directory names its selected checkpoint (best, else last); anything else is a checkpoint path. */
 export function resolveCheckpoint(path: string): ResolvedCheckpoint {
+  const runOf = (dir: RunDir): ResolvedCheckpoint['run'] => {
+    const { train } = dir.readConfig();
+    return { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn };
+  };
   if (existsSync(path) && statSync(path).isDirectory()) {
-    const config = join(path, 'config.json');
-    if (!existsSync(config)) throw new EvalError(`${path}: not a run directory (no config.json) and not a checkpoint`);
-    const train = JSON.parse(readFileSync(config, 'utf8')).train;
-    const which = ['best', 'last'].map((n) => join(path, n)).find((p) => existsSync(checkpointPaths(p).meta));
+    const dir = new RunDir(path);
+    if (!dir.isRun()) throw new EvalError(`${path}: not a run directory (no config.json) and not a checkpoint`);
+    const run = runOf(dir);
+    const which = dir.selectedCheckpoint();
     if (!which) throw new EvalError(`${path}: the run has no checkpoint yet (it stopped before its first save)`);
-    return { checkpoint: which, runDir: path, run: { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn } };
+    return { checkpoint: which, runDir: path, run };
   }
   if (!existsSync(checkpointPaths(path).meta) && !existsSync(checkpointPaths(path).weights)) {
     throw new EvalError(`${path}: not found (expected a run directory, or a checkpoint: <name>.json beside <name>.safetensors)`);
   }
-  const runDir = dirname(path);
-  if (existsSync(join(runDir, 'config.json'))) {
-    const train = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).train;
-    return { checkpoint: path, runDir, run: { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn } };
-  }
-  return { checkpoint: path };
+  const dir = new RunDir(dirname(path));
+  return dir.isRun() ? { checkpoint: path, runDir: dir.dir, run: runOf(dir) } : { checkpoint: path };
 }
 
 export interface EvalOptions {
@@ -86,13 +87,13 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
         `so its scores there would be inflated; evaluate it on its own fold (${r.run!.fold}), or pass --allow-overlap to score it anyway (recorded in results.json)`,
     );
   }
-  const { model, momentum } = loadCheckpoint(r.checkpoint);
+  const { model, momentum, meta } = loadCheckpoint(r.checkpoint);
   tf.dispose([...momentum.values()]);
   try {
     if (model.config.classes.join() !== set.manifest.classes.join()) {
       throw new CheckpointError(`${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${set.manifest.classes.join(',')}`);
     }
-    const sampling = r.run?.sampling ?? { u: model.config.frames, v: 1, rule: 'official' as const };
+    const sampling = r.run?.sampling ?? checkpointSampling(meta);
     const { metrics, clips } = await evaluateSplit(model, set, ids, { sampling, batchSize: o.batchSize, workers: o.workers, onProgress: o.onProgress });
     const out = o.out ?? join(r.runDir ?? dirname(resolve(r.checkpoint)), `eval-fold${fold}-${o.split}`);
     mkdirSync(out, { recursive: true });
@@ -137,10 +138,9 @@ export function aggregateRuns(runDirs: string[]): CrossValResults {
   if (!runDirs.length) throw new EvalError('no runs to aggregate');
   let classes: string[] | undefined;
   const rows: FoldMetrics[] = runDirs.map((dir) => {
-    const file = join(dir, 'results.json');
-    if (!existsSync(file)) throw new EvalError(`${dir}: no results.json (the run has not finished; resume it with dfer train --resume)`);
-    const r = JSON.parse(readFileSync(file, 'utf8'));
-    const runClasses: string[] = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).train.model.classes;
+    const run = new RunDir(dir);
+    const r = run.readResults();
+    const runClasses = run.readConfig().train.model.classes;
     if (classes && classes.join() !== runClasses.join()) throw new EvalError(`${dir}: classes differ from the other runs`);
     classes = runClasses;
     return { fold: r.fold, metrics: r.metrics, run: dir, selectedOn: r.selectedOn };

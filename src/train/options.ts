@@ -5,6 +5,7 @@ import type { BackendChoice } from '../backend.js';
 import { ATTENTION_TYPES, createConfig, PRESETS, type AttentionType } from '../config.js';
 import type { SamplingRule } from '../data/sampling.js';
 import { SCHEDULES, type ScheduleName } from './optim.js';
+import { RunDir, type RunConfig } from '../run-dir.js';
 import type { TrainOptions } from './trainer.js';
 
 /** Every option as a user writes it (flags or --config); undefined = not given. */
@@ -167,13 +168,13 @@ export function resolveTrainOptions(file: TrainSettings, flags: TrainSettings): 
 
 /** The options a run directory was started with (for --resume), with a few that may change on resume. */
 export function resumeOptions(runDir: string, changes: Pick<TrainSettings, 'backend' | 'workers' | 'epochs'>): TrainOptions {
-  let config: { train: TrainOptions };
+  let config: RunConfig;
   try {
-    config = JSON.parse(readFileSync(`${runDir}/config.json`, 'utf8'));
-  } catch {
-    throw new OptionError(`--resume: ${runDir} is not a run directory (no readable config.json)`);
+    config = new RunDir(runDir).readConfig();
+  } catch (err) {
+    throw new OptionError(`--resume: ${(err as Error).message}`);
   }
-  const o = { ...config.train, out: runDir, backend: changes.backend ?? 'auto' } as TrainOptions;
+  const o = { ...(config.train as unknown as TrainOptions), out: runDir, backend: changes.backend ?? 'auto', ...(config.protocol ? { protocol: config.protocol } : {}) } as TrainOptions;
   if (changes.epochs !== undefined) {
     o.epochs = changes.epochs;
     o.schedule = { ...o.schedule, epochs: changes.epochs };

@@ -6,10 +6,9 @@
 //   summary.json   the final numbers; results.json the test metrics; curves/confusion plots
 // Resume is exact: weights, momentum, schedule position, epoch/step and the data order (a pure function of the seed,
 // the epoch and the position in it) all come back, so a killed and resumed run ends where an uninterrupted one does.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from '../atomic.js';
 import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
 import { backendDevice, useBackend, type BackendChoice } from '../backend.js';
 import { lockDirectory, type DirLock } from '../lock.js';
@@ -18,6 +17,7 @@ import { OFFICIAL_AUGMENT } from '../data/augment.js';
 import { batchCount, loadBatches } from '../data/loader.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
+import { RunDir, type MetricsLine, type RunConfig } from '../run-dir.js';
 import { checkpointPaths, loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import type { LossOptions } from '../model/losses.js';
 import { createModel, type Model } from '../model/network.js';
@@ -53,6 +53,8 @@ export interface TrainOptions {
   saveEvery: number;
   evalBatchSize: number;
   workers?: number;
+  /** Provenance of the dataset-dependent defaults (src/protocols.ts): recorded in config.json, not part of the run's identity. */
+  protocol?: { dataset: string; [key: string]: unknown };
 }
 
 export interface LoopState {
@@ -84,9 +86,6 @@ export interface TrainSummary {
 
 export class TrainError extends Error {}
 
-const CONFIG = 'config.json';
-const METRICS = 'metrics.jsonl';
-
 /** Stratified hold-out: `fraction` of each class (rounded, seeded), the rest to train. */
 export function stratifiedSplit(ids: string[], labelOf: (id: string) => number, fraction: number, seed: number): { train: string[]; val: string[] } {
   if (fraction <= 0) return { train: [...ids], val: [] };
@@ -113,7 +112,7 @@ function versions(backend: string) {
 
 /** The part of the options that must not change when a run is resumed. */
 function identity(o: TrainOptions) {
-  const { backend: _b, out: _o, workers: _w, epochs: _e, ...rest } = o;
+  const { backend: _b, out: _o, workers: _w, epochs: _e, protocol: _p, ...rest } = o;
   return { ...rest, data: resolve(o.data) };
 }
 
@@ -160,17 +159,17 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
   }
 
   // Run directory: a new run writes config.json; an existing one is resumed only with the same configuration.
-  const configPath = join(o.out, CONFIG);
-  const last = join(o.out, 'last');
-  const best = join(o.out, 'best');
+  const run = new RunDir(o.out);
+  const last = run.last;
+  const best = run.best;
   const resolved = { ...identity(o), model: model0, epochs: o.epochs };
   let model: Model;
   const sgd = new Sgd(o.optimizer);
   const zeroLoss = () => ({ total: 0, ce: 0, ial: 0, aux: 0, steps: 0 });
   let state: LoopState = { epoch: 0, step: 0, globalStep: 0, bestEpoch: 0, bestScore: -1, epochLoss: zeroLoss(), history: [] };
   let resumedFrom: { epoch: number; step: number } | undefined;
-  if (existsSync(configPath) && existsSync(checkpointPaths(last).meta)) {
-    const before = JSON.parse(readFileSync(configPath, 'utf8'));
+  if (run.isRun() && run.hasCheckpoint('last')) {
+    const before = run.readConfig();
     const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:'));
     if (diff.length) throw new TrainError(`${o.out}: holds a run with another configuration (${diff.slice(0, 3).join('; ')}); use another --out`);
     if (before.dataFingerprint !== set.manifest.fingerprint) throw new TrainError(`${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`);
@@ -181,28 +180,20 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
     state = ck.meta.state as unknown as LoopState;
     resumedFrom = { epoch: state.epoch, step: state.step };
     // Drop log lines written after the checkpoint (the killed run's lost steps will be redone identically).
-    const metricsPath = join(o.out, METRICS);
-    if (existsSync(metricsPath)) {
-      // (A line cut short by a kill or a full disk is dropped too.)
-      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((l) => {
-        try {
-          return l.trim() !== '' && (JSON.parse(l).globalStep ?? 0) <= state.globalStep;
-        } catch {
-          return false;
-        }
-      });
-      writeFileAtomic(metricsPath, kept.map((l) => l + '\n').join(''));
-    }
+    run.trimMetricsAfter(state.globalStep);
   } else {
-    if (existsSync(configPath) && !existsSync(checkpointPaths(last).meta)) {
-      // A run that died before its first checkpoint: start it again from scratch.
-      writeFileSync(join(o.out, METRICS), '');
-    }
+    // A run that died before its first checkpoint starts again from scratch.
+    if (run.isRun()) run.resetMetrics();
     model = createModel(model0, o.seed);
-    writeFileAtomic(
-      configPath,
-      JSON.stringify({ train: resolved, ...versions(backend), dataFingerprint: set.manifest.fingerprint, data: resolve(o.data), createdAt: new Date().toISOString() }, null, 2) + '\n',
-    );
+    const config: RunConfig = {
+      train: resolved as unknown as RunConfig['train'],
+      ...(o.protocol ? { protocol: o.protocol } : {}),
+      ...versions(backend),
+      dataFingerprint: set.manifest.fingerprint,
+      data: resolve(o.data),
+      createdAt: new Date().toISOString(),
+    };
+    run.writeConfig(config);
   }
 
   const stepsPerEpoch = batchCount(split.train.length, o.batchSize, true);
@@ -220,13 +211,13 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
     ...(resumedFrom ? { resumedFrom } : {}),
   });
 
-  const log = (line: Record<string, unknown>) => {
+  const log = (line: MetricsLine) => {
     lock.assertHeld(); // never write into a directory another process has taken over
-    writeFileSync(join(o.out, METRICS), JSON.stringify(line) + '\n', { flag: 'a' });
+    run.appendMetrics(line);
   };
   const save = async (path: string, kind: 'last' | 'best' | 'step') => {
     lock.assertHeld(); // never write into a directory another process has taken over
-    await saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown> });
+    await saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown>, sampling: o.sampling });
     emit({ type: 'checkpoint', path, kind });
   };
   const evaluate = (ids: string[], name: string) =>
@@ -358,16 +349,16 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       model = selected.model;
       const test = await evaluate(testIds, 'test');
       summary.test = test.metrics;
-      writeFileAtomic(join(o.out, 'results.json'), JSON.stringify({ split: 'test', fold: o.fold, selectedOn: o.selectOn, bestEpoch: state.bestEpoch, metrics: test.metrics }, null, 1) + '\n');
+      run.writeResults({ split: 'test', fold: o.fold, selectedOn: o.selectOn, bestEpoch: state.bestEpoch, metrics: test.metrics });
       const plot = await writeSvgAndPng(
         confusionSvg(test.metrics.confusion, classes, { title: `fold ${o.fold} test: UAR ${(100 * test.metrics.uar).toFixed(2)}%  WAR ${(100 * test.metrics.war).toFixed(2)}%${o.selectOn === 'test' ? ' (selected on test)' : ''}` }),
         join(o.out, 'confusion'),
       );
-      summary.files = [join(o.out, 'results.json'), plot.svg, plot.png, join(o.out, 'curves-loss.png')];
-      writeFileAtomic(join(o.out, 'test-predictions.csv'), ['id,label,predicted', ...test.clips.map((c) => `${c.id},${classes[c.label]},${classes[c.predicted]}`)].join('\n') + '\n');
+      summary.files = [run.path('results'), plot.svg, plot.png, join(o.out, 'curves-loss.png')];
+      run.writePredictions(test.clips.map((c) => ({ id: c.id, label: classes[c.label], predicted: classes[c.predicted] })));
       emit({ type: 'test', split: 'test', metrics: test.metrics, checkpoint: best });
     }
-    writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...summary, history: state.history }, null, 1) + '\n');
+    run.writeSummary({ ...summary, history: state.history });
     emit({ type: 'run-end', runDir: o.out, summary: summary as unknown as Record<string, unknown>, interrupted });
     return summary;
   } finally {
