@@ -17,7 +17,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     backend: Flags.option({
       options: BACKEND_CHOICES,
       default: 'auto' as const,
-      description: 'TensorFlow.js backend. auto: tfjs-node-gpu, then tfjs-node (if installed), then wasm, then cpu.',
+      env: 'DFER_BACKEND',
+      description: 'TensorFlow.js backend (or DFER_BACKEND). auto: tfjs-node-gpu, then tfjs-node (if installed), then wasm, then cpu.',
       helpGroup: 'GLOBAL',
     })(),
   };

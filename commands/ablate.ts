@@ -1,9 +1,10 @@
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ABLATE_DEFAULTS, checkData, expandGrid, parseIntList, parseNumberList, runGrid, spawnTrainRunner, AblateError, type AblateAxes } from '../src/analysis/ablate.js';
 import { ATTENTION_TYPES, type AttentionType } from '../src/config.js';
 import { parseFolds } from '../src/train/eval-run.js';
-import { readConfigFile, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
+import { readConfigFile, resolveTrainSettings, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
+import { findWorkspace } from '../src/workspace.js';
 import { ablateView, createAblateReporter } from '../src/ui/ablate.js';
 import { EXIT } from '../src/ui/errors.js';
 import { BaseCommand } from './_base.js';
@@ -22,6 +23,7 @@ const {
   out: _out,
   resume: _resume,
   data: _data,
+  folds: _folds,
   ...TRAIN_PASS_THROUGH
 } = Train.flags;
 
@@ -42,15 +44,17 @@ The table (setting columns, runs, test UAR and WAR as mean ± sample sd over fol
 Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (the table has the others); 3 bad input.`;
 
   static examples = [
+    { description: "Table 1 on fold 1 of the workspace's set (dfer init), into runs/<set>/ablate-gca-ial", command: '<%= config.bin %> <%= command.id %> --gca --ial' },
     { description: 'Table 1 on fold 1 of a synthetic set, small preset', command: '<%= config.bin %> <%= command.id %> --gca --ial --data data/synth --preset small --epochs 10 --batch 8 --out runs/table1' },
     { description: 'Table 2 over 5 folds, two runs at a time', command: '<%= config.bin %> <%= command.id %> --attention se,cbam,gca --aux both --data data/dfew --folds 1-5 --jobs 2 --out runs/table2' },
     { description: 'Table 3 with 3 seeds', command: '<%= config.bin %> <%= command.id %> --lambda 0.1,0.15,0.3 --r 8,16 --data data/dfew --seeds 1,2,3 --out runs/table3' },
   ];
 
   static flags = {
-    data: Flags.string({ description: 'Prepared set (dfer prepare).' }),
-    out: Flags.string({ char: 'o', default: 'runs/ablate', description: 'Directory of the grid: <out>/<setting>/fold<k>-seed<s> run directories and the results.* tables.' }),
-    folds: Flags.string({ description: `Folds of every setting, e.g. 1-5 or 1,3 (default ${ABLATE_DEFAULTS.folds}, or --config's fold).` }),
+    data: Flags.string({ description: "Prepared set (default: the workspace's, see dfer config)." }),
+    out: Flags.string({ char: 'o', description: 'Directory of the grid: <out>/<setting>/fold<k>-seed<s> run directories and the results.* tables (default <runs>/<set>/ablate-<axes>, e.g. runs/dfew/ablate-gca-ial).' }),
+    folds: Flags.string({ description: `Folds of every setting, e.g. 1-5 or 1,3 (default ${ABLATE_DEFAULTS.folds}, or the fold of --config, DFER_FOLD or the workspace).`, exclusive: ['fold'] }),
+    fold: Flags.string({ description: 'The same as --folds (dfer train spells one fold so).' }),
     seeds: Flags.string({ description: `Seeds of every setting, e.g. 1,2,3 or 1-3 (default ${ABLATE_DEFAULTS.seeds}, or --config's seed).` }),
     jobs: Flags.integer({ min: 1, default: ABLATE_DEFAULTS.jobs, description: 'Runs trained at the same time (child processes).' }),
     gca: Flags.boolean({ allowNo: true, description: 'Axis: without and with GCA (attention none, gca). --no-gca: every run without.' }),
@@ -64,11 +68,10 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
 
   async run(): Promise<void> {
     const f = this.flags as typeof this.flags & Record<string, unknown>;
-    const file: TrainSettings = f.config ? readConfigFile(f.config) : {};
 
-    // Pass-through train options: --config, then the flags given.
+    // Pass-through train options, as flags; the axes below add theirs.
     const given = Object.fromEntries(Object.keys(TRAIN_PASS_THROUGH).map((k) => [k, f[k]]));
-    const passed: TrainSettings = { ...file, ...trainSettingsFromFlags(given) };
+    const passed: TrainSettings = trainSettingsFromFlags(given);
     if (f.data) passed.data = f.data;
     if (this.argv.some((a) => a === '--backend' || a.startsWith('--backend='))) passed.backend = f.backend;
 
@@ -94,10 +97,18 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     if (f.lambda) list('lambda', parseNumberList('lambda', f.lambda), (v) => (axes.lambda = v));
     if (f.r) list('r', parseIntList('r', f.r), (v) => (axes.r = v));
 
-    const folds = f.folds ? parseFolds(f.folds) : [String(file.fold ?? ABLATE_DEFAULTS.folds)];
-    const seeds = f.seeds ? parseIntList('seeds', f.seeds) : [file.seed ?? Number(ABLATE_DEFAULTS.seeds)];
-    const { fold: _f, seed: _s, out: _o, ...base } = passed;
-    const spec = { axes, folds, seeds, base, out: f.out };
+    // Every run shares what the flags, --config, DFER_*, the workspace and the dataset's protocol say: what is not a
+    // built-in default goes on every run's command line, so each run resolves exactly as here.
+    const resolved = resolveTrainSettings({ flags: passed, config: f.config ? { file: f.config, settings: readConfigFile(f.config) } : undefined, env: process.env, workspace: findWorkspace() });
+    const base: TrainSettings = Object.fromEntries(
+      Object.entries(resolved.settings).filter(([k, v]) => v !== undefined && resolved.sources[k] !== 'default' && !['fold', 'seed', 'out', 'classes'].includes(k)),
+    );
+    const foldSpec = f.folds ?? f.fold;
+    const folds = foldSpec ? parseFolds(foldSpec) : [String(resolved.settings.fold)];
+    const seeds = f.seeds ? parseIntList('seeds', f.seeds) : [resolved.settings.seed];
+    const axisNames = Object.keys(axes);
+    const out = f.out ?? join(resolved.runs.path, basename(resolve(String(base.data))), axisNames.length ? `ablate-${axisNames.join('-')}` : 'ablate');
+    const spec = { axes, folds, seeds, base, out };
     const plan = expandGrid(spec);
     const classes = checkData(spec);
 

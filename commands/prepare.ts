@@ -1,6 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { parseClassList } from '../src/data/classes.js';
 import { prepareDataset } from '../src/data/prepare.js';
+import { DATASET_KINDS } from '../src/data/store.js';
+import { workspaceChangeLine } from '../src/ui/workspace.js';
+import { adoptPreparedSet } from '../src/workspace.js';
 import { EXIT } from '../src/ui/errors.js';
 import { prepareView } from '../src/ui/prepare.js';
 import { createProgress } from '../src/ui/progress.js';
@@ -13,6 +16,7 @@ export default class Prepare extends BaseCommand<typeof Prepare> {
   ferv39k  4_setups/All_scenes/{train,test}_All.csv, frames in 2_ClipsforFaceCrop/<Scene>/<Emotion>/<clip>/
   list     "<frame dir> <num frames> <label 0-6>" lines (the lists of DFER repos), a file or a folder of set_<k>_{train,test}.txt; paths resolved against --root
   csv      path,label[,split][,fold] with a header; path a frame folder or a video file; labels by name or index (--classes)
+  mafw     the MAFW release: "Train & Test Set"/single/no_caption/set_{1..5}/{train,test}.txt, videos in data/clips/<id>.mp4, labels cross-checked against Labels/single-set.xlsx (11 classes)
 
 The real frame count on disk wins over a listed count (every disagreement is reported). Clips shorter than --pad-to frames are padded by repeating the last frame, or dropped with --min-frames. Frames are stored as JPEG at --size px (a little larger than the model input, so random crops do not upscale). Preparation is atomic and resumable: run the same command again after an interruption and it continues where it stopped.
 
@@ -30,7 +34,7 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
 
   static flags = {
     out: Flags.string({ char: 'o', required: true, description: 'Directory of the prepared set (created; an interrupted run in it resumes).' }),
-    format: Flags.option({ options: ['dfew', 'ferv39k', 'list', 'csv'] as const, description: 'Source format (default: detected).' })(),
+    format: Flags.option({ options: ['dfew', 'ferv39k', 'list', 'csv', 'mafw'] as const, description: 'Source format (default: detected).' })(),
     frames: Flags.option({ options: ['clip_224x224', 'clip_224x224_16f', 'original'] as const, description: 'DFEW: which frames to use (default clip_224x224; original = the mp4 videos).' })(),
     root: Flags.string({ description: 'list/csv: directory the listed paths are relative to (default: the list file\'s directory).' }),
     classes: Flags.string({ description: 'csv: class names in index order, comma-separated (default: the 7 DFEW classes).' }),
@@ -38,6 +42,8 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
     quality: Flags.integer({ min: 50, max: 100, default: 90, description: 'JPEG quality of the stored frames.' }),
     'pad-to': Flags.integer({ min: 1, default: 16, description: 'Pad clips shorter than this (T) by repeating their last frame.' }),
     'min-frames': Flags.integer({ min: 0, default: 0, description: 'Drop clips with fewer source frames than this (0: keep all).' }),
+    workspace: Flags.boolean({ default: true, allowNo: true, description: 'Make the prepared set the default of the workspace (dfer.json here or in a parent; created here if there is none). --no-workspace leaves it alone.' }),
+    dataset: Flags.option({ options: DATASET_KINDS, description: 'The dataset the clips come from, which decides the training protocol (default: from --format; list and csv are custom). E.g. --dataset dfew for DFEW given as DFER-repo lists.' })(),
     strict: Flags.boolean({ description: 'Fail on the first problem instead of skipping the clip and reporting it.' }),
     jobs: Flags.integer({ min: 1, description: 'Clips decoded in parallel (default: all cores).' }),
     ffmpeg: Flags.string({ description: 'ffmpeg binary for video sources (default: DFER_FFMPEG, FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer/ffmpeg, PATH).' }),
@@ -56,6 +62,7 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
         classes: flags.classes ? parseClassList(flags.classes) : undefined,
         settings: { size: flags.size, quality: flags.quality, frames: flags['pad-to'], minFrames: flags['min-frames'] },
         strict: flags.strict,
+        dataset: flags.dataset,
         jobs: flags.jobs,
         ffmpeg: flags.ffmpeg,
       },
@@ -67,7 +74,10 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
       },
     );
     progress.finish();
-    this.out.result(prepareView(result, flags.out));
+    const workspace = flags.workspace ? adoptPreparedSet(flags.out) : null;
+    const view = prepareView(result, flags.out);
+    const line = workspace ? workspaceChangeLine(workspace) : '';
+    this.out.result({ json: { ...(view.json as object), ...(workspace ? { workspace } : {}) }, text: line ? [...view.text, '', line] : view.text });
     if (result.manifest.counts.skipped > 0) process.exitCode = EXIT.partial;
   }
 }

@@ -1,36 +1,44 @@
 import { Flags } from '@oclif/core';
 import { ATTENTION_TYPES } from '../src/config.js';
 import { SCHEDULES } from '../src/train/optim.js';
-import { readConfigFile, resolveTrainOptions, resumeOptions, trainSettingsFromFlags, TRAIN_DEFAULTS as D } from '../src/train/options.js';
-import { train } from '../src/train/trainer.js';
+import { aggregateRuns, parseFolds } from '../src/train/eval-run.js';
+import { readConfigFile, resolveTrainSettings, resumeOptions, trainOptionsFor, trainSettingsFromFlags, TRAIN_DEFAULTS as D } from '../src/train/options.js';
+import { train, type TrainOptions } from '../src/train/trainer.js';
+import { crossValView } from '../src/ui/eval.js';
+import { findWorkspace } from '../src/workspace.js';
 import { createTrainReporter } from '../src/ui/train.js';
 import { BaseCommand } from './_base.js';
 
 export default class Train extends BaseCommand<typeof Train> {
   static summary = 'Train the GCA + IAL network on a fold of a prepared set, with a live dashboard.';
-  static description = `Defaults follow the authors' code (MODEL.md): SGD lr 0.001, momentum 0.9, weight decay 0.1, StepLR every 7 epochs x0.5, lambda 0.1, r 16, U=16 x V=1 sampling, batch 40, 80 epochs.
+  static description = `Defaults follow the authors' code (MODEL.md): SGD lr 0.001, momentum 0.9, weight decay 0.1, StepLR every 7 epochs x0.5, lambda 0.1, r 16, U=16 x V=1 sampling, batch 40, 80 epochs; and the dataset's protocol from the paper, which the prepared set knows: FERV39k U=8 x V=2 and 100 epochs. The line "protocol ..." at the start says which applied and what overrode it.
+
+Every option is taken, highest first, from: the flags, a --config file, DFER_* environment variables (DFER_EPOCHS, DFER_BATCH, DFER_DATA, ...), the workspace (dfer.json: dfer init), the dataset's protocol, the defaults. dfer config shows each value and where it came from. In a workspace, plain "dfer train" trains fold 1 of its prepared set into <runs>/<set>/<preset>-fold1.
 
 Protocol: a stratified ${100 * D.valFraction}% validation slice of the training fold (seeded) selects the checkpoint; the fold's test split is evaluated once at the end with the selected weights. --select-on test reproduces the DFER repos' best-on-test habit, and every output of such a run says so.
 
 The run directory (--out) gets config.json (resolved options, backend, versions, data fingerprint), metrics.jsonl, last/best checkpoints (atomic, every epoch and every --save-every steps), summary.json, results.json, test-predictions.csv, curves-*.svg/png and confusion.svg/png. Ctrl-C stops after the current step and saves; running the same command again (or --resume --out DIR) continues exactly where it stopped.
 
 Output: a dashboard on a terminal; plain progress lines when piped or with CI set; --json prints one JSON object per event on stdout.
-Exit codes: 0 done; 130 interrupted (saved, resumable); 3 bad input or a non-finite loss; 1 unexpected error.`;
+Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named (no --data and no workspace) or bad flags; 3 bad input or a non-finite loss; 1 unexpected error.`;
 
   static examples = [
+    { description: "Fold 1 of the workspace's prepared set (dfer init --data data/dfew, once)", command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'All five folds, one after the other, then the cross-validation row', command: '<%= config.bin %> <%= command.id %> --folds 1-5' },
     { description: 'Fold 3 of DFEW, official settings', command: '<%= config.bin %> <%= command.id %> --data data/dfew --fold 3' },
     { description: 'The small preset on a CPU, baseline without GCA and IAL', command: '<%= config.bin %> <%= command.id %> --data data/synth --preset small --batch 8 --epochs 10 --no-gca --no-ial' },
-    { description: 'Continue a stopped run', command: '<%= config.bin %> <%= command.id %> --resume --out runs/paper-fold3-gca-ial-seed1' },
+    { description: 'Continue a stopped run', command: '<%= config.bin %> <%= command.id %> --resume --out runs/dfew/paper-fold3' },
   ];
 
   static flags = {
-    data: Flags.string({ description: 'Prepared set (dfer prepare).' }),
-    fold: Flags.string({ description: `Fold to train on (default ${D.fold}).` }),
+    data: Flags.string({ description: "Prepared set (default: the workspace's, see dfer config)." }),
+    fold: Flags.string({ description: `Fold to train on (default ${D.fold}).`, exclusive: ['folds'] }),
+    folds: Flags.string({ description: 'Several folds, one after the other, e.g. 1-5 (then the cross-validation summary).' }),
     preset: Flags.string({ description: `Network preset: paper | small (default ${D.preset}).` }),
     config: Flags.string({ description: 'JSON file of options (names as these flags, camelCase); flags override it.' }),
     resume: Flags.boolean({ description: 'Continue the run in --out with its own configuration (only --backend, --workers and --epochs may change).' }),
-    out: Flags.string({ char: 'o', description: 'Run directory (default runs/<preset>-fold<k>-<attention>[-ial]-seed<s>).' }),
-    epochs: Flags.integer({ min: 1, description: `Epochs (default ${D.epochs}).` }),
+    out: Flags.string({ char: 'o', description: 'Run directory (default <runs>/<set>/<preset>-fold<k>, with -<attention>, -noaux, -noial, -seed<s> for departures from the preset).' }),
+    epochs: Flags.integer({ min: 1, description: `Epochs (default: the dataset's protocol, ${D.epochs} for DFEW, 100 for FERV39k).` }),
     batch: Flags.integer({ min: 1, description: `Clips per training batch (default ${D.batch}; the official code drops the last incomplete batch).` }),
     lr: Flags.string({ description: `Base learning rate (default ${D.lr}).` }),
     momentum: Flags.string({ description: `SGD momentum (default ${D.momentum}).` }),
@@ -45,8 +53,8 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 3 bad input or a non-fin
     aux: Flags.boolean({ allowNo: true, description: 'Auxiliary classifier on the attention descriptor (default on).' }),
     ial: Flags.boolean({ allowNo: true, description: 'Intensity-aware loss (default on).' }),
     augment: Flags.boolean({ allowNo: true, description: 'Training augmentation (default on).' }),
-    u: Flags.integer({ min: 1, description: `Segments U (default ${D.u}); T = U x V frames per clip.` }),
-    v: Flags.integer({ min: 1, description: `Consecutive frames per segment V (default ${D.v}).` }),
+    u: Flags.integer({ min: 1, description: `Segments U (default: the dataset's protocol, ${D.u} for DFEW, 8 for FERV39k); T = U x V frames per clip.` }),
+    v: Flags.integer({ min: 1, description: `Consecutive frames per segment V (default: the dataset's protocol, ${D.v} for DFEW, 2 for FERV39k).` }),
     rule: Flags.option({ options: ['official', 'uniform'] as const, description: 'Sampling of short clips: as the official code, or spread evenly (see dfer sample).' })(),
     seed: Flags.integer({ description: `Seed of weights, data order, sampling and augmentation (default ${D.seed}).` }),
     'val-fraction': Flags.string({ description: `Share of the training fold held out for selection (default ${D.valFraction}).` }),
@@ -59,12 +67,23 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 3 bad input or a non-fin
 
   async run(): Promise<void> {
     const f = this.flags;
-    // --backend has a default (auto); only an explicit one overrides a --config file or a resumed run's.
+    // --backend has a default (auto); only an explicit one overrides a --config file, the workspace or a resumed run's.
     const backendGiven = this.argv.some((a) => a === '--backend' || a.startsWith('--backend='));
-    const options = f.resume
-      ? resumeOptions(f.out ?? this.error('--resume needs --out <run directory>', { exit: 2 }), { backend: backendGiven ? f.backend : undefined, workers: f.workers, epochs: f.epochs })
-      : resolveTrainOptions(f.config ? readConfigFile(f.config) : {}, trainSettingsFromFlags({ ...f, backend: backendGiven ? f.backend : undefined }));
-    const reporter = createTrainReporter(this.out.mode, `dfer ${this.id}`);
+    let plans: TrainOptions[];
+    if (f.resume) {
+      plans = [resumeOptions(f.out ?? this.error('--resume needs --out <run directory>', { exit: 2 }), { backend: backendGiven ? f.backend : undefined, workers: f.workers, epochs: f.epochs })];
+    } else {
+      if (f.folds && f.out) this.error('--out names one run; with --folds each fold gets its own run directory under the runs folder (see dfer config)', { exit: 2 });
+      const { folds: _folds, ...flags } = f;
+      const resolved = resolveTrainSettings({
+        flags: trainSettingsFromFlags({ ...flags, backend: backendGiven ? f.backend : undefined }),
+        config: f.config ? { file: f.config, settings: readConfigFile(f.config) } : undefined,
+        env: process.env,
+        workspace: findWorkspace(),
+      });
+      // Every fold is checked before the first one trains.
+      plans = (f.folds ? parseFolds(f.folds) : [undefined]).map((k) => trainOptionsFor(resolved, k));
+    }
     // Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C quits at once.
     const controller = new AbortController();
     const onSigint = () => {
@@ -73,11 +92,22 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 3 bad input or a non-fin
     };
     process.on('SIGINT', onSigint);
     try {
-      const summary = await train(options, (e) => reporter.onEvent(e), controller.signal);
-      if (summary.interrupted) process.exitCode = 130;
+      for (const options of plans) {
+        const reporter = createTrainReporter(this.out.mode, `dfer ${this.id}`);
+        try {
+          const summary = await train(options, (e) => reporter.onEvent(e), controller.signal);
+          if (summary.interrupted) {
+            process.exitCode = 130;
+            return;
+          }
+        } finally {
+          reporter.finish();
+        }
+      }
     } finally {
       process.off('SIGINT', onSigint);
-      reporter.finish();
     }
+    // Several folds: the cross-validation summary (the paper's Table 4 row) after the last.
+    if (plans.length > 1) this.out.result(crossValView(aggregateRuns(plans.map((p) => p.out))));
   }
 }

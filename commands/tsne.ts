@@ -14,7 +14,7 @@ Writes <out>.png and <out>.svg (coloured by class, with a second row coloured by
 A run directory is accepted wherever a checkpoint is (its selected checkpoint, data, fold and sampling are used); --out defaults to <run>/tsne-fold<k>-<split>.`;
 
   static examples = [
-    { description: 'The selected checkpoint of a run, on its fold', command: '<%= config.bin %> <%= command.id %> --checkpoint runs/paper-fold3-gca-ial-seed1 --out tsne.png' },
+    { description: 'The selected checkpoint of a run, on its fold', command: '<%= config.bin %> <%= command.id %> --checkpoint runs/dfew/paper-fold3 --out tsne.png' },
     { description: 'Fig. 4: the baseline beside GCA + IAL on fold 3', command: '<%= config.bin %> <%= command.id %> -c runs/gca-ial --compare runs/baseline --data data/dfew --fold 3 --out fig4.png' },
   ];
 

@@ -45,7 +45,7 @@ function runPass(pass) {
   const out = join(mkdtempSync(join(tmpdir(), 'dfer-jest-')), 'result.json');
   if (pass) console.log(`\n=== test pass: ${pass} (${Object.entries(PASS_ENV[pass]).map(([k, v]) => `${k}=${v}`).join(' ')}) ===`);
   const scope = [...(PASS_FILES[pass] ?? []), ...(PASS_IGNORE[String(pass)] ?? []).map((p) => `--testPathIgnorePatterns=${p}`)];
-  const res = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--json', `--outputFile=${out}`, ...scope, ...args], {
+  const res = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--json', `--outputFile=${out}`, ...args, ...scope], {
     stdio: 'inherit',
     env: { ...process.env, ...(pass ? PASS_ENV[pass] : {}) },
   });

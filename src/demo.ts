@@ -7,11 +7,16 @@ import type { BackendChoice } from './backend.js';
 import { prepareDataset, type PrepareEvent } from './data/prepare.js';
 import { generateSynth, SYNTH_DEFAULTS, type SynthEvent } from './synth/generate.js';
 import type { TrainEvent } from './train/events.js';
-import { resolveTrainOptions, type TrainSettings } from './train/options.js';
-import { train, type TrainSummary } from './train/trainer.js';
+import { resolveTrainSettings, trainOptionsFor, TRAIN_DEFAULTS, type TrainSettings } from './train/options.js';
+import { train, type TrainOptions, type TrainSummary } from './train/trainer.js';
+import { adoptPreparedSet, readWorkspace, type WorkspaceChange } from './workspace.js';
 
 export interface DemoOptions {
+  /** The workspace folder: its dfer.json, data/ (the synthetic videos and the prepared set) and runs/. */
   dir: string;
+  /** Record the prepared set and the demo's recipe in the workspace (default true), so dfer train, eval and ablate
+   * work there as typed. */
+  workspace?: boolean;
   seed: number;
   backend: BackendChoice;
   clips: number;
@@ -35,6 +40,7 @@ export const DEMO_DEFAULTS = {
 
 export type DemoEvent =
   | { type: 'stage'; stage: 'synth' | 'prepare' | 'train'; skipped: boolean; dir: string }
+  | { type: 'workspace'; change: WorkspaceChange }
   | { type: 'synth'; event: SynthEvent }
   | { type: 'prepare'; event: PrepareEvent }
   | { type: 'train'; event: TrainEvent };
@@ -44,12 +50,12 @@ export interface DemoResult {
   dataDir: string;
   runDir: string;
   summary: TrainSummary;
+  workspace: WorkspaceChange | null;
 }
 
 export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () => {}, signal?: AbortSignal): Promise<DemoResult> {
-  const synthDir = join(o.dir, 'synth');
-  const dataDir = join(o.dir, 'prepared');
-  const runDir = join(o.dir, 'run');
+  const synthDir = join(o.dir, 'data', 'synth-source');
+  const dataDir = join(o.dir, 'data', 'synth');
 
   // Each stage is resumable on its own: synth and prepare skip what they already wrote, so an interrupted stage
   // continues and a finished one costs a few file checks.
@@ -67,8 +73,20 @@ export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () 
   }
   if (signal?.aborted) throw new Error('interrupted');
 
-  emit({ type: 'stage', stage: 'train', skipped: false, dir: runDir });
-  const options = resolveTrainOptions({}, { ...DEMO_DEFAULTS.train, ...o.train, data: dataDir, fold: '1', epochs: o.epochs, seed: o.seed, backend: o.backend, out: runDir });
+  // The run is the workspace's fold-1 run, resolved exactly as a plain `dfer train` there resolves it.
+  const recipe = { ...DEMO_DEFAULTS.train, ...o.train, epochs: o.epochs };
+  
+  let change: WorkspaceChange | null = null;
+  if (o.workspace ?? true) {
+    change = adoptPreparedSet(dataDir, { train: recipe }, o.dir);
+    if (change) emit({ type: 'workspace', change });
+  }
+  const workspace = change ? readWorkspace(change.file) : null;
+  const seed = o.seed !== TRAIN_DEFAULTS.seed ? { seed: o.seed } : {};
+  const resolved = resolveTrainSettings({ flags: { ...(workspace ? {} : recipe), ...seed, data: dataDir, fold: '1', backend: o.backend }, env: process.env, workspace });
+  if (!workspace) resolved.runs = { path: join(o.dir, 'runs'), from: 'dfer demo --dir' };
+  const options: TrainOptions = trainOptionsFor(resolved);
+  emit({ type: 'stage', stage: 'train', skipped: false, dir: options.out });
   const summary = await train(options, (event) => emit({ type: 'train', event }), signal);
-  return { synthDir, dataDir, runDir, summary };
+  return { synthDir, dataDir, runDir: options.out, summary, workspace: change };
 }

@@ -7,13 +7,13 @@
 //   test-predictions.csv  id,label,predicted of every test clip
 // Every whole-file write is atomic (temporary file + rename); metrics.jsonl is appended line by line, and a line cut
 // short by a kill is dropped when read. Everything else in dfer reads runs through here, never by file name.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import type { ModelConfig } from './config.js';
 import type { SamplingSpec } from './data/sampling.js';
 import { checkpointPaths } from './model/checkpoint.js';
-import type { Metrics } from './train/events.js';
+import type { Metrics, RunProtocol } from './train/events.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -40,8 +40,8 @@ export interface RunTrainOptions {
 
 export interface RunConfig {
   train: RunTrainOptions;
-  /** Where the dataset-dependent defaults came from (dataset protocol), when the run was started by dfer >= 0.2. */
-  protocol?: { dataset: string; [key: string]: unknown };
+  /** The dataset protocol the run trained with (runs started before dfer 0.2 have none). */
+  protocol?: RunProtocol;
   dfer: string;
   tfjs: string;
   node: string;
@@ -186,4 +186,15 @@ export class RunDir {
     writeFileAtomic(this.path('predictions'), ['id,label,predicted', ...rows.map((r) => `${r.id},${r.label},${r.predicted}`)].join('\n') + '\n');
     return this.path('predictions');
   }
+}
+
+/** The run directories directly inside `parent` (not nested grids), by name. */
+export function listRunDirs(parent: string): RunDir[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => new RunDir(join(parent, n))).filter((r) => r.isRun());
 }

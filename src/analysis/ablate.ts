@@ -228,7 +228,9 @@ export function parseNumberList(name: string, spec: string): number[] {
 function identityOf(o: TrainOptions | Record<string, unknown>): Record<string, unknown> {
   const { backend: _b, out: _o, workers: _w, ...rest } = o as Record<string, unknown>;
   const model = { ...(rest.model as Record<string, unknown>) };
-  delete model.classes; // the run's classes come from its data
+  // The run's classes (and so the classifier's width) come from its data, which the fingerprint already pins.
+  delete model.classes;
+  delete model.numClasses;
   return { ...rest, data: resolve(String(rest.data)), model };
 }
 

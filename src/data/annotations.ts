@@ -5,11 +5,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, posix, resolve, sep } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DFEW_CLASSES } from '../config.js';
-import { AnnotationError, describeLabels, labelResolver, validateClasses } from './classes.js';
+import { AnnotationError, describeLabels, labelResolver, MAFW_CLASSES, validateClasses } from './classes.js';
 
 export { AnnotationError };
 
-export const SOURCE_FORMATS = ['dfew', 'ferv39k', 'list', 'csv'] as const;
+export const SOURCE_FORMATS = ['dfew', 'ferv39k', 'list', 'csv', 'mafw'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 export const DFEW_FRAMES = ['clip_224x224', 'clip_224x224_16f', 'original'] as const;
 export type DfewFrames = (typeof DFEW_FRAMES)[number];
@@ -19,7 +19,8 @@ export type ClipSource = { kind: 'frames'; dir: string } | { kind: 'video'; file
 export interface AnnotatedClip {
   /**
    * Unique within one Annotations. dfew: the 5-digit clip id ("00001"); ferv39k: the clip path with "/" -> "_"
-   * ("Action_Sad_0010"); list: the frame folder's basename; csv: the path without a video extension, "/" -> "_".
+   * ("Action_Sad_0010"); list: the frame folder's basename; csv: the path without a video extension, "/" -> "_";
+   * mafw: the video's name without its extension ("00025").
    */
   id: string;
   /** Index into Annotations.classes. */
@@ -58,11 +59,21 @@ export interface ReadOptions {
   frames?: DfewFrames;
   /**
    * Where clip paths are resolved. list: default the list's directory; csv: default the CSV's directory;
-   * dfew / ferv39k: the dataset root holding Clip/ or 2_ClipsforFaceCrop/ (default: the root found from the source).
+   * dfew / ferv39k: the dataset root holding Clip/ or 2_ClipsforFaceCrop/ (default: the root found from the source);
+   * mafw: the MAFW root holding data/clips/, or the folder of the videos itself.
    */
   root?: string;
-  /** Class list labels are resolved against (default DFEW_CLASSES). dfew's numeric labels are mapped by name. */
+  /**
+   * Class list labels are resolved against (default DFEW_CLASSES; MAFW_CLASSES for mafw). dfew's numeric labels and
+   * mafw's names are mapped by name.
+   */
   classes?: string[];
+  /**
+   * mafw: Labels/single-set.xlsx as readMafwLabels read it, to cross-check the split lists' labels (null: do not).
+   * The spreadsheet reader is asynchronous only, so readAnnotations cannot read it itself: readAnnotationsAsync reads
+   * it first, and readAnnotations without it reads the lists unchecked.
+   */
+  mafwLabels?: MafwLabelSheet | null;
 }
 
 type Split = 'train' | 'test';
@@ -133,6 +144,35 @@ function fervLayout(source: string): { setupDir: string; root: string } | null {
   return null;
 }
 
+const MAFW_SETS = 'Train & Test Set';
+const MAFW_LISTS = join('single', 'no_caption');
+const MAFW_LABELS = join('Labels', 'single-set.xlsx');
+const MAFW_CLIPS = join('data', 'clips');
+
+/** The "Train & Test Set" folder of a MAFW root: the release's name, or a copy renamed without blanks or "&". */
+function mafwSetsFolder(root: string): string | null {
+  const exact = join(root, MAFW_SETS);
+  if (isDir(exact)) return exact;
+  const found = entries(root).find((n) => /^train[\s_&-]*(and[\s_-]*)?test[\s_-]*set$/i.test(n) && isDir(join(root, n)));
+  return found ? join(root, found) : null;
+}
+
+/**
+ * MAFW: the folder of the single-label lists without captions (set_<k>/{train,test}.txt), the dataset root (holding
+ * data/clips/) and Labels/single-set.xlsx if there, from the root or from the "Train & Test Set" folder.
+ */
+function mafwLayout(source: string): { listDir: string; root: string; labels: string | null } | null {
+  const labelsIn = (root: string) => (isFile(join(root, MAFW_LABELS)) ? join(root, MAFW_LABELS) : null);
+  const sets = mafwSetsFolder(source);
+  const labels = labelsIn(source);
+  if (sets || labels) return { listDir: join(sets ?? join(source, MAFW_SETS), MAFW_LISTS), root: source, labels };
+  if (isDir(join(source, MAFW_LISTS))) {
+    const root = dirname(resolve(source));
+    return { listDir: join(source, MAFW_LISTS), root, labels: labelsIn(root) };
+  }
+  return null;
+}
+
 /** The list files of a list-format folder: set_<k>_{train,test}.txt, else any *.txt with train/test in its name. */
 function listFiles(dir: string): { file: string; fold: string; split: Split }[] {
   const names = entries(dir).sort();
@@ -154,6 +194,7 @@ function splitFromName(file: string): Split {
 
 const LOOKED_FOR =
   `${DFEW_SPLIT_DIR}/${DFEW_TRAIN}/set_<k>.csv (DFEW root), ${FERV_SETUP.replace(/\\/g, '/')}/train_All.csv (FERV39k root), ` +
+  `"${MAFW_SETS}" or ${MAFW_LABELS.replace(/\\/g, '/')} (MAFW root), ` +
   'set_<k>_train.txt / set_<k>_test.txt lists (list), or a .txt list / .csv file';
 
 function requireSource(source: string): void {
@@ -168,6 +209,7 @@ export function detectFormat(source: string): SourceFormat {
   if (!isDir(source)) throw new AnnotationError(`annotation source is neither a file nor a folder: ${source}`);
   if (dfewLayout(source)) return 'dfew';
   if (fervLayout(source)) return 'ferv39k';
+  if (mafwLayout(source)) return 'mafw';
   if (listFiles(source).length) return 'list';
   throw new AnnotationError(`cannot tell the annotation format of ${source}: looked for ${LOOKED_FOR}; pass --format or point at the file`);
 }
@@ -565,6 +607,182 @@ function readGenericCsv(source: string, opts: ReadOptions, classes: string[]): A
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// mafw: "Train & Test Set"/single/no_caption/set_{1..5}/{train,test}.txt, `00025.mp4 anger` (CRLF), no header;
+// videos in data/clips/<id>.mp4; Labels/single-set.xlsx (header row: clip, a column per class, single_label 1..11)
+
+/**
+ * Labels/single-set.xlsx as readMafwLabels read it: the rows of its first sheet (rows[i] is sheet row i + 1), or why
+ * it could not be read.
+ */
+export interface MafwLabelSheet {
+  file: string;
+  rows?: unknown[][];
+  error?: string;
+}
+
+/**
+ * Reads MAFW's Labels/single-set.xlsx with read-excel-file (asynchronous only; imported here, on first use, so that
+ * commands that never read a spreadsheet do not load it). Never throws: an unreadable file is reported by the reader.
+ */
+export async function readMafwLabels(file: string): Promise<MafwLabelSheet> {
+  try {
+    const { readSheet } = await import('read-excel-file/node');
+    return { file, rows: (await readSheet(file)) as unknown[][] };
+  } catch (e) {
+    return { file, error: (e as Error).message };
+  }
+}
+
+/**
+ * A MAFW clip id from a clip file name as the lists and the spreadsheet write it ("00025.mp4" -> "00025"); a bare
+ * number of fewer than 5 digits (a spreadsheet that dropped the zeros) is padded. Null when it is not a file name.
+ */
+function mafwClipId(raw: unknown): string | null {
+  let s = typeof raw === 'number' ? (Number.isInteger(raw) && raw >= 0 ? String(raw) : '') : typeof raw === 'string' ? raw.trim() : '';
+  if (!s || s.includes('/') || s.includes('\\')) return null;
+  const ext = extname(s);
+  if (ext && VIDEO_EXTENSIONS.has(ext.toLowerCase())) s = s.slice(0, -ext.length);
+  if (!s || s === '.' || s === '..') return null;
+  return /^\d{1,4}$/.test(s) ? s.padStart(5, '0') : s;
+}
+
+/** Clip id -> [sheet row, MAFW class index] of single-set.xlsx; null (and an issue) when its layout is not the release's. */
+function mafwSheetLabels(sheet: MafwLabelSheet, col: Collector): Map<string, [number, number]> | null {
+  const file = sheet.file;
+  const skip = (why: string) => {
+    col.issue(file, undefined, `${why}, so the split lists' labels are not cross-checked against it`);
+    return null;
+  };
+  if (!sheet.rows) return skip(`cannot read it (${sheet.error ?? 'unknown error'}; re-download it, or remove it)`);
+  const text = (v: unknown) => (v === null || v === undefined ? '' : String(v).trim());
+  // The release's header is row 1 (clip, anger, ..., disappointment, single_label); a title row above it is tolerated.
+  const headerAt = sheet.rows.slice(0, 10).findIndex((r) => Array.isArray(r) && r.some((c) => text(c).toLowerCase() === 'clip'));
+  if (headerAt < 0) return skip('has no header row with a "clip" column (the release has clip, anger, ..., disappointment, single_label)');
+  const header = sheet.rows[headerAt].map((c) => text(c).toLowerCase());
+  const at = { clip: header.indexOf('clip'), label: header.findIndex((h) => /^single[\s_-]*label$/.test(h)) };
+  if (at.label < 0) return skip(`row ${headerAt + 1} has no "single_label" column (the release's last column)`);
+  const mafwLabel = labelResolver(MAFW_CLASSES, { base: 1 });
+  const labels = new Map<string, [number, number]>();
+  for (let i = headerAt + 1; i < sheet.rows.length; i++) {
+    const r = sheet.rows[i] ?? [];
+    if (!r.some((c) => text(c))) continue;
+    const row = i + 1;
+    const id = mafwClipId(r[at.clip]);
+    if (!id) {
+      col.issue(file, row, `clip ${show(text(r[at.clip]))} is not a clip file name like 00025.mp4 (row not used)`);
+      continue;
+    }
+    const label = mafwLabel(text(r[at.label]));
+    if (label === null) {
+      col.issue(file, row, `single_label ${show(text(r[at.label]))} of clip ${id} is not ${describeLabels(MAFW_CLASSES, 1)} (row not used)`);
+      continue;
+    }
+    const prev = labels.get(id);
+    if (prev) {
+      col.issue(file, row, `clip ${id} is listed again (first at row ${prev[0]}; first kept)`);
+      continue;
+    }
+    labels.set(id, [row, label]);
+  }
+  return labels;
+}
+
+function readMafw(source: string, opts: ReadOptions, classes: string[]): Annotations {
+  const layout = mafwLayout(source);
+  if (!layout) {
+    throw new AnnotationError(
+      `no MAFW split lists in ${source}: expected "${MAFW_SETS}"/single/no_caption/set_1/train.txt ... (pass the MAFW root, the folder holding "${MAFW_SETS}", Labels and data)`,
+    );
+  }
+  const root = resolve(opts.root ?? layout.root);
+  // The release ships its videos flat in data/clips/<id>.mp4: that is the source. DFER repos cut their own frame or
+  // face folders out of them (data/frames, data/faces, clips_faces: each its own extraction), so no frame layout is
+  // common to copies of MAFW; `dfer prepare` decodes the videos itself. --root names the root or the videos' folder.
+  const clipsDir = opts.root && !isDir(join(root, MAFW_CLIPS)) ? root : join(root, MAFW_CLIPS);
+  const col = new Collector(classes);
+  const lists: { file: string; fold: string; split: Split }[] = [];
+  let found = 0;
+  for (let k = 1; k <= 5; k++) {
+    const files = { train: join(layout.listDir, `set_${k}`, 'train.txt'), test: join(layout.listDir, `set_${k}`, 'test.txt') };
+    const have = { train: isFile(files.train), test: isFile(files.test) };
+    if (have.train || have.test) found++;
+    if (!have.train || !have.test) {
+      const lacking = (['train', 'test'] as const).filter((s) => !have[s]);
+      col.issue(files[lacking[0]], undefined, `missing: fold ${k} has no ${lacking.join(' or ')} list, so fold ${k} is skipped`);
+      continue;
+    }
+    for (const split of ['train', 'test'] as const) lists.push({ file: files[split], fold: String(k), split });
+  }
+  if (!found) {
+    // Only the spreadsheet: refused rather than prepared without folds. The 5 folds of the lists are MAFW's protocol
+    // (every published number uses them), `dfer train` and `eval` need a fold, and the lists ship in the same release
+    // as the spreadsheet: preparing ~9,000 videos into a set nothing can train on, or inventing folds whose numbers
+    // compare with nothing, would only move the problem to a later, costlier step.
+    if (layout.labels) {
+      throw new AnnotationError(
+        `MAFW ${layout.labels} has the labels but there are no split lists in ${layout.listDir}: extract "${MAFW_SETS}" from the MAFW release into ${layout.root} (its set_1..set_5 are the folds dfer trains and evaluates on)`,
+      );
+    }
+    throw new AnnotationError(`no MAFW split lists in ${layout.listDir}: expected set_1/train.txt .. set_5/test.txt (re-extract "${MAFW_SETS}" from the MAFW release)`);
+  }
+  const sheet = opts.mafwLabels ? mafwSheetLabels(opts.mafwLabels, col) : null;
+  // Labels are MAFW's names (numbers are refused: repositories order the 11 classes differently), mapped by name
+  // onto the class list, which may be a subset such as the 7 basic classes.
+  const mafwLabel = labelResolver(MAFW_CLASSES, { indices: false });
+  const byName = labelResolver(classes, { indices: false });
+  const toClass = MAFW_CLASSES.map((c) => byName(c));
+  const listed = new Set<string>();
+  for (const { file, fold, split } of lists) {
+    for (const [line, f] of textRows(readText(file, 'MAFW split list'))) {
+      if (f.length !== 2) {
+        col.drop(file, line, `expected 2 space-separated fields (clip file, label), found ${f.length}`);
+        continue;
+      }
+      const id = mafwClipId(f[0]);
+      if (!id) {
+        col.drop(file, line, `clip ${show(f[0])} is not a clip file name like 00025.mp4`);
+        continue;
+      }
+      const mafw = mafwLabel(f[1]);
+      if (mafw === null) {
+        col.drop(file, line, `unknown label ${show(f[1])} (MAFW labels are ${describeLabels(MAFW_CLASSES, 0, false)})`);
+        continue;
+      }
+      if (sheet && !listed.has(id)) {
+        // Checked once per clip, at its first listing. The list wins: its labels come with the folds and are what the
+        // DFER repos train and test on (MAE-DFER's and HiCMAE's MAFW loaders are built from these lists), so results
+        // stay comparable with theirs.
+        const there = sheet.get(id);
+        if (!there) col.issue(file, line, `clip ${id} is not in ${opts.mafwLabels!.file} (kept, labelled ${MAFW_CLASSES[mafw]} as listed)`);
+        else if (there[1] !== mafw) {
+          col.issue(
+            opts.mafwLabels!.file,
+            there[0],
+            `clip ${id} is labelled ${MAFW_CLASSES[there[1]]} (single_label ${there[1] + 1}) here but ${MAFW_CLASSES[mafw]} in ${file}:${line}; the list's label is used`,
+          );
+        }
+      }
+      listed.add(id);
+      const label = toClass[mafw];
+      if (label === null) {
+        col.issue(file, line, `label ${f[1]} is not one of the classes ${col.classes.join(', ')}`);
+        continue;
+      }
+      const name = VIDEO_EXTENSIONS.has(extname(f[0]).toLowerCase()) ? f[0] : `${f[0]}.mp4`;
+      col.add({ id, label, source: { kind: 'video', file: join(clipsDir, name) }, fold, split, file, line });
+    }
+  }
+  if (sheet) {
+    const unlisted = [...sheet].filter(([id]) => !listed.has(id));
+    if (unlisted.length) {
+      const eg = unlisted.slice(0, 3).map(([id, [row]]) => `${id} (row ${row})`);
+      col.issue(opts.mafwLabels!.file, unlisted[0][1][0], `${unlisted.length} labelled clip(s) are in no split list, so they are not prepared: ${eg.join(', ')}${unlisted.length > 3 ? ', ...' : ''}`);
+    }
+  }
+  return col.finish('mafw', source);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /**
  * Reads a dataset's annotations (format auto-detected unless given). Bad rows are skipped and reported in `issues`;
@@ -577,7 +795,7 @@ export function readAnnotations(source: string, opts: ReadOptions = {}): Annotat
   if (!(SOURCE_FORMATS as readonly string[]).includes(format)) {
     throw new AnnotationError(`unknown annotation format "${format}": expected ${SOURCE_FORMATS.join(', ')}`);
   }
-  const classes = opts.classes ? validateClasses(opts.classes, 'classes') : [...DFEW_CLASSES];
+  const classes = opts.classes ? validateClasses(opts.classes, 'classes') : format === 'mafw' ? [...MAFW_CLASSES] : [...DFEW_CLASSES];
   switch (format) {
     case 'dfew':
       return readDfew(source, opts, classes);
@@ -587,5 +805,21 @@ export function readAnnotations(source: string, opts: ReadOptions = {}): Annotat
       return readList(source, opts, classes);
     case 'csv':
       return readGenericCsv(source, opts, classes);
+    case 'mafw':
+      return readMafw(source, opts, classes);
   }
+}
+
+/**
+ * readAnnotations with what only an asynchronous reader can read read first: MAFW's Labels/single-set.xlsx, so that
+ * the split lists' labels are cross-checked against it (`dfer prepare` reads annotations this way).
+ */
+export async function readAnnotationsAsync(source: string, opts: ReadOptions = {}): Promise<Annotations> {
+  requireSource(source);
+  const format = opts.format ?? detectFormat(source);
+  if (format === 'mafw' && opts.mafwLabels === undefined) {
+    const labels = mafwLayout(source)?.labels;
+    if (labels) return readAnnotations(source, { ...opts, format, mafwLabels: await readMafwLabels(labels) });
+  }
+  return readAnnotations(source, { ...opts, format });
 }

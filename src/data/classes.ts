@@ -3,6 +3,24 @@ import { DFEW_CLASSES } from '../config.js';
 
 export { DFEW_CLASSES };
 
+/**
+ * MAFW's 11 single-label classes in its label order (single_label 1..11 in Labels/single-set.xlsx); the split lists
+ * write these names as they are here, so no variant spellings are needed beyond the basic ones below.
+ */
+export const MAFW_CLASSES = [
+  'anger',
+  'disgust',
+  'fear',
+  'happiness',
+  'neutral',
+  'sadness',
+  'surprise',
+  'contempt',
+  'anxiety',
+  'helplessness',
+  'disappointment',
+] as const;
+
 /** Fatal problems with annotations or class lists (bad source, unknown format, nothing parseable, bad --classes). */
 export class AnnotationError extends Error {
   override name = 'AnnotationError';

@@ -8,10 +8,10 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { DiskFullError, removeStaleTemporaries, writeFileAtomic } from '../atomic.js';
 import { LockBusyError, lockDirectory } from '../lock.js';
 import { decodeVideoFrames } from '../video/decode.js';
-import { readAnnotations, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
+import { readAnnotationsAsync, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
 import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
 import { detectDamagedFrames } from './quality.js';
-import { newManifest, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from './store.js';
+import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from './store.js';
 
 export interface PrepareOptions {
   source: string;
@@ -26,6 +26,8 @@ export interface PrepareOptions {
   /** Clips decoded at once (default: the machine's cores). */
   jobs?: number;
   ffmpeg?: string;
+  /** The dataset behind the clips (default: from the format; lists and CSVs are custom). */
+  dataset?: DatasetKind;
 }
 
 export interface PrepareIssue {
@@ -136,7 +138,7 @@ async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: Prepa
 }
 
 export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) => void = () => {}): Promise<PrepareResult> {
-  const annotations = readAnnotations(o.source, { format: o.format, frames: o.frames, root: o.root, classes: o.classes });
+  const annotations = await readAnnotationsAsync(o.source, { format: o.format, frames: o.frames, root: o.root, classes: o.classes });
   const intensities = annotations.format === 'dfew' ? readIntensities(o.source) : new Map<string, number>();
   const issues: PrepareIssue[] = annotations.issues.map((i) => ({ ...i }));
   if (o.strict && issues.length) throw new PrepareError(`${issues[0].file}${issues[0].line ? `:${issues[0].line}` : ''}: ${issues[0].reason} (--strict)`);
@@ -244,6 +246,8 @@ async function prepareInLockedDir(
   );
   const manifest = newManifest({
     source: { path: resolve(o.source), format: annotations.format, ...(o.frames ? { frames: o.frames } : {}) },
+    // A tree written by dfer synth has DFEW's layout but is not DFEW: its synth.json says so.
+    dataset: o.dataset ?? (annotations.format === 'dfew' && existsSync(join(o.source, 'synth.json')) ? 'synthetic' : datasetOfFormat(annotations.format)),
     classes: annotations.classes,
     settings: o.settings,
     clips,

@@ -44,12 +44,23 @@ export interface PrepareSettings {
   minFrames: number; // clips with fewer source frames are dropped (0: keep all)
 }
 
+/** The dataset a prepared set holds, which decides its training protocol (src/train/protocols.ts). */
+export const DATASET_KINDS = ['dfew', 'ferv39k', 'mafw', 'synthetic', 'custom'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
+
+/** The dataset behind a source format: the released datasets are themselves; lists and CSVs are the user's own. */
+export function datasetOfFormat(format: string): DatasetKind {
+  return ['dfew', 'ferv39k', 'mafw'].includes(format) ? (format as DatasetKind) : 'custom';
+}
+
 export interface Manifest {
   format: 'dfer-prepared';
   version: 1;
   dfer: string;
   createdAt: string;
   source: { path: string; format: string; frames?: string };
+  /** Absent in sets prepared before dfer 0.2: then it follows from source.format. */
+  dataset?: DatasetKind;
   classes: string[];
   settings: PrepareSettings;
   clips: PreparedClip[];
@@ -182,6 +193,11 @@ export class PreparedSet {
     }
     if (m.format !== 'dfer-prepared') throw new StoreError(`${path}: not a dfer prepared-set manifest`);
     return new PreparedSet(dir, m);
+  }
+
+  /** The dataset the set holds (dfew, ferv39k, mafw, synthetic, or custom for lists and CSVs). */
+  get dataset(): DatasetKind {
+    return this.manifest.dataset ?? (existsSync(join(this.manifest.source.path, 'synth.json')) ? 'synthetic' : datasetOfFormat(this.manifest.source.format));
   }
 
   clip(id: string): PreparedClip {

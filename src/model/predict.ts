@@ -25,17 +25,30 @@ export interface PredictResult {
 
 /** `onBatch(done, total)` is called after each batch of clips. */
 export async function predictFile(o: PredictOptions, onBatch?: (done: number, total: number) => void): Promise<PredictResult> {
+  const { input, ...rest } = o;
+  return (await predictFiles({ ...rest, inputs: [input] }, (_, done, total) => onBatch?.(done, total)))[0];
+}
+
+/** Several clip files with one loaded model, in order; `onBatch(input, done, total)` after each batch. */
+export async function predictFiles(
+  o: Omit<PredictOptions, 'input'> & { inputs: string[] },
+  onBatch?: (input: string, done: number, total: number) => void,
+): Promise<PredictResult[]> {
   const backend = await useBackend(o.backend ?? 'auto');
   const { model, momentum } = loadCheckpoint(o.checkpoint);
   tf.dispose([...momentum.values()]);
   try {
-    const { clips, source } = loadClips(o.input, model.config, { key: o.key });
-    try {
-      const predictions = await predictClips(model, clips, o.batchSize ?? 8, onBatch);
-      return { backend, checkpoint: checkpointPaths(o.checkpoint).base, input: source, classes: model.config.classes, clips: predictions };
-    } finally {
-      clips.dispose();
+    const results: PredictResult[] = [];
+    for (const input of o.inputs) {
+      const { clips, source } = loadClips(input, model.config, { key: o.key });
+      try {
+        const predictions = await predictClips(model, clips, o.batchSize ?? 8, (done, total) => onBatch?.(input, done, total));
+        results.push({ backend, checkpoint: checkpointPaths(o.checkpoint).base, input: source, classes: model.config.classes, clips: predictions });
+      } finally {
+        clips.dispose();
+      }
     }
+    return results;
   } finally {
     model.params.dispose();
   }

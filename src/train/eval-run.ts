@@ -10,7 +10,8 @@ import { useBackend, type BackendChoice } from '../backend.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
 import { CheckpointError, checkpointPaths, checkpointSampling, loadCheckpoint } from '../model/checkpoint.js';
-import { RunDir } from '../run-dir.js';
+import { listRunDirs, RunDir } from '../run-dir.js';
+import { trainOptionsFor, type ResolvedTrainSettings } from './options.js';
 import { evaluateSplit } from './evaluate.js';
 import type { Metrics } from './events.js';
 
@@ -68,6 +69,8 @@ export interface EvalRun {
   files: string[];
   selectedOn?: 'val' | 'test';
   backend: string;
+  /** The test-mode sampling used: the run's, or what the bare checkpoint recorded (U segments x V frames). */
+  sampling: SamplingSpec;
 }
 
 export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
@@ -100,7 +103,7 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
     const classes = set.manifest.classes;
     const plots = await writeSvgAndPng(confusionSvg(metrics.confusion, classes, { title: `fold ${fold} ${o.split}: UAR ${(100 * metrics.uar).toFixed(2)}%  WAR ${(100 * metrics.war).toFixed(2)}%` }), join(out, 'confusion'));
     const results = join(out, 'results.json');
-    const run: EvalRun = { checkpoint: r.checkpoint, data, fold, split: o.split, classes, metrics, files: [results, plots.svg, plots.png], backend, ...(r.run ? { selectedOn: r.run.selectOn } : {}) };
+    const run: EvalRun = { checkpoint: r.checkpoint, data, fold, split: o.split, classes, metrics, files: [results, plots.svg, plots.png], backend, sampling, ...(r.run ? { selectedOn: r.run.selectOn } : {}) };
     const leak = overlap.length ? { overlap: { clips: overlap.length, of: ids.length, allowed: true } } : {};
     writeFileAtomic(results, JSON.stringify({ ...run, ...leak, predictions: clips.map((c) => ({ id: c.id, label: c.label, predicted: c.predicted })) }, null, 1) + '\n');
     return run;
@@ -164,4 +167,38 @@ export function parseFolds(spec: string): string[] {
     for (let k = Math.min(a, b); k <= Math.max(a, b); k++) out.push(String(k));
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The workspace's runs: what `dfer train --fold k` wrote with the same settings
+
+/** The fold-`fold` run of these settings (where dfer train --fold <fold> puts it); an EvalError saying how to get one. */
+export function runOfFold(r: ResolvedTrainSettings, fold: string): string {
+  const dir = trainOptionsFor(r, fold).out;
+  if (new RunDir(dir).isRun()) return dir;
+  const others = listRunDirs(dirname(dir)).filter((d) => {
+    try {
+      return String(d.readConfig().train.fold) === fold;
+    } catch {
+      return false;
+    }
+  });
+  const hint = others.length ? `; other runs of fold ${fold} there: ${others.map((d) => d.dir).join(', ')} (pass one with --checkpoint)` : '';
+  throw new EvalError(`no run of fold ${fold} at ${dir}${hint}; train it with: dfer train --fold ${fold}`);
+}
+
+/** The finished runs of these settings, one per fold of the set, and the folds without one. */
+export function finishedRunsOfFolds(r: ResolvedTrainSettings): { runs: string[]; missing: string[] } {
+  const runs: string[] = [];
+  const missing: string[] = [];
+  for (const fold of r.folds) {
+    const dir = trainOptionsFor(r, fold).out;
+    if (new RunDir(dir).hasResults()) runs.push(dir);
+    else missing.push(fold);
+  }
+  if (!runs.length) {
+    const where = dirname(trainOptionsFor(r, r.folds[0]).out);
+    throw new EvalError(`no finished runs of ${r.settings.data} in ${where} (folds ${r.folds.join(', ')}); train them with: dfer train --folds ${r.folds.length > 1 ? `${r.folds[0]}-${r.folds[r.folds.length - 1]}` : r.folds[0]}`);
+  }
+  return { runs, missing };
 }

@@ -19,6 +19,15 @@ export interface LossParts {
   aux: number;
 }
 
+/** A run's dataset protocol (src/train/protocols.ts) as applied: the settings taken from it and those overridden. */
+export interface RunProtocol {
+  dataset: string;
+  name: string;
+  basis: string;
+  fromProtocol: string[];
+  overridden: Array<{ setting: string; value: unknown; from: string }>;
+}
+
 export type TrainEvent =
   | {
       type: 'run-start';
@@ -32,6 +41,8 @@ export type TrainEvent =
       backend: string;
       resumedFrom?: { epoch: number; step: number };
       selectOn: 'val' | 'test';
+      /** The dataset's protocol this run trains with, and which of its settings were overridden (and by what). */
+      protocol?: RunProtocol;
     }
   | { type: 'epoch-start'; epoch: number; epochs: number; lr: number }
   /** Ctrl-C arrived: the run stops after the current step with a resumable checkpoint. */

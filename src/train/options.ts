@@ -1,11 +1,16 @@
-// `dfer train` options: the defaults of the official code (MODEL.md), a --config JSON file, then flags, in that order
-// of precedence (flags win). Validation names the option at fault.
+// `dfer train` options and where each comes from. Precedence, lowest first: the official code's defaults (MODEL.md),
+// the dataset's protocol (protocols.ts: FERV39k samples U=8 x V=2 for 100 epochs), the workspace (dfer.json),
+// DFER_* environment variables, a --config JSON file, then flags. Validation names the option and its source.
 import { readFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import type { BackendChoice } from '../backend.js';
 import { ATTENTION_TYPES, createConfig, PRESETS, type AttentionType } from '../config.js';
 import type { SamplingRule } from '../data/sampling.js';
 import { SCHEDULES, type ScheduleName } from './optim.js';
+import { PreparedSet, type DatasetKind } from '../data/store.js';
 import { RunDir, type RunConfig } from '../run-dir.js';
+import type { Workspace } from '../workspace.js';
+import { PROTOCOLS, type DatasetProtocol } from './protocols.js';
 import type { TrainOptions } from './trainer.js';
 
 /** Every option as a user writes it (flags or --config); undefined = not given. */
@@ -40,6 +45,8 @@ export interface TrainSettings {
   saveEvery?: number;
   evalBatch?: number;
   workers?: number;
+  /** The prepared set's classes (from its manifest, never a flag): the classifier's width and names. */
+  classes?: string[];
 }
 
 /** The official code's choices (main.py, MODEL.md); the paper's where the code is silent. */
@@ -96,6 +103,18 @@ export function trainSettingsFromFlags(flags: Record<string, unknown>): TrainSet
   return out as TrainSettings;
 }
 
+/** Every option name a --config file, dfer.json's "train" or a DFER_* variable may set. */
+export const SETTING_NAMES = Object.keys({ ...TRAIN_DEFAULTS, data: 0, r: 0, attention: 0, gca: 0, out: 0, evalBatch: 0, workers: 0 }) as (keyof TrainSettings)[];
+
+/** An object of train options (a --config file, dfer.json's "train"), refused with its unknown names. */
+export function checkSettingsObject(parsed: unknown, where: string): TrainSettings {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new OptionError(`${where}: expected a JSON object of train options`);
+  const known = new Set<string>(SETTING_NAMES);
+  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
+  if (unknown.length) throw new OptionError(`${where}: unknown option(s) ${unknown.join(', ')} (names as the flags, camelCase: weightDecay, selectOn, ...)`);
+  return parsed as TrainSettings;
+}
+
 export function readConfigFile(file: string): TrainSettings {
   let parsed: unknown;
   try {
@@ -103,17 +122,36 @@ export function readConfigFile(file: string): TrainSettings {
   } catch (err) {
     throw new OptionError(`--config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new OptionError(`--config ${file}: expected a JSON object of train options`);
-  const known = new Set(Object.keys({ ...TRAIN_DEFAULTS, data: 0, r: 0, attention: 0, gca: 0, out: 0, evalBatch: 0, workers: 0 }));
-  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
-  if (unknown.length) throw new OptionError(`--config ${file}: unknown option(s) ${unknown.join(', ')} (names as the flags, camelCase: weightDecay, selectOn, ...)`);
-  return parsed as TrainSettings;
+  return checkSettingsObject(parsed, `--config ${file}`);
 }
 
-/** Defaults < config file < flags; returns the resolved options of the trainer. */
+const defined = (o: TrainSettings) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as TrainSettings;
+
+/** Defaults < config file < flags (no workspace, environment or dataset protocol); the trainer's options. */
 export function resolveTrainOptions(file: TrainSettings, flags: TrainSettings): TrainOptions {
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const s = { ...TRAIN_DEFAULTS, ...file, ...given } as TrainSettings & typeof TRAIN_DEFAULTS;
+  return buildTrainOptions({ ...TRAIN_DEFAULTS, ...defined(file), ...defined(flags) } as ResolvedSettings);
+}
+
+type ResolvedSettings = TrainSettings & typeof TRAIN_DEFAULTS;
+
+/**
+ * The run directory a run gets when --out is not given: <runs>/<set>/<preset>-fold<k>, with a suffix for each
+ * departure from the preset's network and loss and from seed 1 (-none, -se, -noaux, -noial, -seed2), so that the
+ * same settings always find the same directory (dfer eval --fold 3 finds what dfer train --fold 3 wrote).
+ */
+export function defaultRunDir(runs: string, o: Pick<TrainOptions, 'data' | 'fold' | 'model' | 'loss' | 'seed'>, preset: string): string {
+  const p = PRESETS[preset];
+  const parts = [`${preset}-fold${o.fold}`];
+  if (o.model.attention !== p.attention) parts.push(o.model.attention);
+  if (o.model.attention !== 'none' && o.model.aux !== p.aux) parts.push(o.model.aux ? 'aux' : 'noaux');
+  if (o.model.reduction !== p.reduction) parts.push(`r${o.model.reduction}`);
+  if (!o.loss.ial) parts.push('noial');
+  if (o.seed !== 1) parts.push(`seed${o.seed}`);
+  return join(runs, basename(o.data.replace(/[\\/]+$/, '')), parts.join('-'));
+}
+
+/** Every setting resolved (defaults filled in) -> the trainer's options, validated. */
+export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOptions {
   if (!s.data) throw new OptionError('--data is required: a prepared set (dfer prepare)');
   if (!PRESETS[s.preset]) throw new OptionError(`--preset ${s.preset}: choose one of ${Object.keys(PRESETS).join(', ')}`);
   if (!SCHEDULES.includes(s.schedule)) throw new OptionError(`--schedule ${s.schedule}: choose one of ${SCHEDULES.join(', ')}`);
@@ -141,9 +179,10 @@ export function resolveTrainOptions(file: TrainSettings, flags: TrainSettings): 
     attention,
     aux: attention === 'none' ? false : s.aux,
     ...(s.r !== undefined ? { reduction: s.r } : {}),
+    ...(s.classes ? { numClasses: s.classes.length, classes: [...s.classes] } : {}),
   });
   const gamma = s.gamma ?? (s.schedule === 'exp' ? 0.9 : 0.5);
-  return {
+  const o: TrainOptions = {
     data: s.data,
     fold: String(s.fold),
     model,
@@ -156,7 +195,7 @@ export function resolveTrainOptions(file: TrainSettings, flags: TrainSettings): 
     augment: s.augment,
     seed: s.seed,
     backend: s.backend,
-    out: s.out ?? `runs/${s.preset}-fold${s.fold}-${attention}${s.ial ? '-ial' : ''}-seed${s.seed}`,
+    out: '',
     valFraction: s.valFraction,
     selectOn: s.selectOn,
     selectMetric: s.selectMetric,
@@ -164,6 +203,8 @@ export function resolveTrainOptions(file: TrainSettings, flags: TrainSettings): 
     evalBatchSize: s.evalBatch ?? s.batch,
     ...(s.workers !== undefined ? { workers: s.workers } : {}),
   };
+  o.out = s.out ?? defaultRunDir(runs, o, s.preset);
+  return o;
 }
 
 /** The options a run directory was started with (for --resume), with a few that may change on resume. */
@@ -180,5 +221,134 @@ export function resumeOptions(runDir: string, changes: Pick<TrainSettings, 'back
     o.schedule = { ...o.schedule, epochs: changes.epochs };
   }
   if (changes.workers !== undefined) o.workers = changes.workers;
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where each setting comes from: defaults < dataset protocol < dfer.json < DFER_* < --config < flags
+
+/** The options a DFER_* variable may set (DFER_EPOCHS, DFER_WEIGHT_DECAY, ...): every train option but --out. */
+const envName = (key: string) => `DFER_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+const ENV_KEYS = SETTING_NAMES.filter((k) => k !== 'out');
+const BOOLEAN_SETTINGS = new Set(['gca', 'aux', 'ial', 'augment']);
+const INTEGER_SETTINGS = new Set(['epochs', 'batch', 'stepSize', 'r', 'u', 'v', 'seed', 'saveEvery', 'evalBatch', 'workers']);
+
+/** DFER_* variables -> settings, each named with its variable for messages and provenance. */
+export function envSettings(env: NodeJS.ProcessEnv): { settings: TrainSettings; names: Record<string, string> } {
+  const settings: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  for (const key of ENV_KEYS) {
+    const name = envName(key);
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (BOOLEAN_SETTINGS.has(key)) {
+      if (!/^(1|0|true|false|yes|no)$/i.test(raw)) throw new OptionError(`${name}=${raw}: expected true or false`);
+      value = /^(1|true|yes)$/i.test(raw);
+    } else if (NUMERIC_TEXT.has(key) || INTEGER_SETTINGS.has(key)) {
+      const n = Number(raw);
+      if (!Number.isFinite(n) || raw.trim() === '' || (INTEGER_SETTINGS.has(key) && !Number.isInteger(n))) throw new OptionError(`${name}=${raw}: not ${INTEGER_SETTINGS.has(key) ? 'an integer' : 'a number'}`);
+      value = n;
+    }
+    settings[key] = value;
+    names[key] = name;
+  }
+  return { settings: settings as TrainSettings, names };
+}
+
+/** A workspace path as it is shown and recorded: relative to the current directory when below it (runs/dfew), else absolute. */
+function belowHere(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** The runs folder: DFER_RUNS, else the workspace's, else ./runs. */
+export function runsRoot(env: NodeJS.ProcessEnv, workspace: Workspace | null): { path: string; from: string } {
+  if (env.DFER_RUNS) return { path: env.DFER_RUNS, from: 'env DFER_RUNS' };
+  if (workspace) {
+    return { path: belowHere(workspace.runs), from: workspace.file };
+  }
+  return { path: 'runs', from: 'default' };
+}
+
+/** No prepared set anywhere (no --data, DFER_DATA or workspace): a usage error with what to run. */
+export class NoDataError extends OptionError {}
+
+export interface SettingLayers {
+  flags?: TrainSettings;
+  config?: { file: string; settings: TrainSettings };
+  env?: NodeJS.ProcessEnv;
+  workspace?: Workspace | null;
+  /** How the command is given its set, for the message when there is none (default "--data <prepared set>"). */
+  dataFlag?: string;
+}
+
+export interface ResolvedTrainSettings {
+  /** Every setting, defaults included, plus the set's classes. */
+  settings: ResolvedSettings;
+  /** Setting -> where its value came from: "default", "dfew protocol", a dfer.json path, "env DFER_EPOCHS", "--config x.json", "flag". */
+  sources: Record<string, string>;
+  dataset: DatasetKind;
+  protocol: DatasetProtocol;
+  workspace: Workspace | null;
+  runs: { path: string; from: string };
+  /** The set's folds, in order. */
+  folds: string[];
+}
+
+/** Resolves every train setting through the layers, recording where each came from. */
+export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettings {
+  const env = envSettings(layers.env ?? {});
+  const ws = layers.workspace ?? null;
+  const wsTrain = ws ? checkSettingsObject(ws.train, `${ws.file} "train"`) : {};
+  if (ws && 'out' in wsTrain) throw new OptionError(`${ws.file}: "train" cannot set out (runs go to the workspace's runs folder; set "runs" instead)`);
+  const file = layers.config?.settings ?? {};
+  const flags = defined(layers.flags ?? {});
+  const data = flags.data ?? file.data ?? env.settings.data ?? wsTrain.data ?? ws?.data;
+  if (!data) {
+    throw new NoDataError(
+      ws
+        ? `${ws.file} names no prepared set: run dfer init --data <prepared set> (or pass ${layers.dataFlag ?? '--data <prepared set>'})`
+        : `no prepared set: pass ${layers.dataFlag ?? '--data <prepared set>'}, or make a workspace once with dfer init --data <prepared set> (dfer prepare and dfer demo make one too)`,
+    );
+  }
+  const set = PreparedSet.open(data);
+  const dataset = set.dataset;
+  const protocol = PROTOCOLS[dataset];
+  const layersLowFirst: Array<[string, TrainSettings, Record<string, string>?]> = [
+    ['default', TRAIN_DEFAULTS],
+    [`${dataset} protocol`, protocol.settings],
+    ...(ws ? [[ws.file, { ...(ws.data ? { data: belowHere(ws.data) } : {}), ...defined(wsTrain) }] as [string, TrainSettings]] : []),
+    ['env', env.settings, env.names],
+    ...(layers.config ? [[`--config ${layers.config.file}`, defined(file)] as [string, TrainSettings]] : []),
+    ['flag', flags],
+  ];
+  const settings: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  for (const [from, values, names] of layersLowFirst) {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      settings[k] = v;
+      sources[k] = names?.[k] ? `env ${names[k]}` : from;
+    }
+  }
+  settings.classes = set.manifest.classes;
+  // A --fold the set does not have is caught here, naming the folds it has.
+  const folds = Object.keys(set.manifest.folds);
+  return { settings: settings as unknown as ResolvedSettings, sources, dataset, protocol, workspace: ws, runs: runsRoot(layers.env ?? {}, ws), folds };
+}
+
+/** The trainer's options for one fold of resolved settings, with the provenance recorded in config.json. */
+export function trainOptionsFor(r: ResolvedTrainSettings, fold?: string): TrainOptions {
+  const s = { ...r.settings, ...(fold !== undefined ? { fold } : {}) };
+  if (!r.folds.includes(String(s.fold))) {
+    throw new OptionError(`--fold ${s.fold}: ${s.data} has ${r.folds.length === 1 ? 'one fold' : 'folds'} ${r.folds.join(', ')}${r.dataset === 'ferv39k' ? " (FERV39k's one official train/test split)" : ''}`);
+  }
+  const o = buildTrainOptions(s, r.runs.path);
+  const fromProtocol = Object.keys(r.protocol.settings).filter((k) => r.sources[k] === `${r.dataset} protocol`);
+  const overridden = Object.keys(r.protocol.settings)
+    .filter((k) => r.sources[k] !== `${r.dataset} protocol`)
+    .map((k) => ({ setting: k, value: (s as Record<string, unknown>)[k], from: r.sources[k] }));
+  o.protocol = { dataset: r.dataset, name: r.protocol.name, basis: r.protocol.basis, fromProtocol, overridden };
   return o;
 }

@@ -24,7 +24,7 @@ import { createModel, type Model } from '../model/network.js';
 import { mixSeed, Rng } from '../random.js';
 import { VERSION } from '../version.js';
 import { evaluateSplit } from './evaluate.js';
-import type { LossParts, Metrics, TrainEvent } from './events.js';
+import type { LossParts, Metrics, RunProtocol, TrainEvent } from './events.js';
 import { learningRate, Sgd, type ScheduleConfig, type SgdConfig } from './optim.js';
 import { writeRunCurves } from './curves.js';
 import { trainStep } from './step.js';
@@ -53,8 +53,8 @@ export interface TrainOptions {
   saveEvery: number;
   evalBatchSize: number;
   workers?: number;
-  /** Provenance of the dataset-dependent defaults (src/protocols.ts): recorded in config.json, not part of the run's identity. */
-  protocol?: { dataset: string; [key: string]: unknown };
+  /** Provenance of the dataset-dependent defaults (protocols.ts): recorded in config.json, not part of the run's identity. */
+  protocol?: RunProtocol;
 }
 
 export interface LoopState {
@@ -209,6 +209,7 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
     backend,
     selectOn: o.selectOn,
     ...(resumedFrom ? { resumedFrom } : {}),
+    ...(o.protocol ? { protocol: o.protocol as RunProtocol } : {}),
   });
 
   const log = (line: MetricsLine) => {
@@ -341,7 +342,14 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       backend,
     };
     lock.assertHeld();
-    if (!interrupted) {
+    // A finished run asked to train again (the same command, or dfer train --folds 1-5 after a stop) is not evaluated
+    // again: its stored test result stands.
+    const finished = !interrupted && stepsAtStart === state.globalStep && run.hasResults();
+    if (finished) {
+      const stored = run.readResults();
+      summary.test = stored.metrics;
+      emit({ type: 'test', split: 'test', metrics: stored.metrics, checkpoint: best });
+    } else if (!interrupted) {
       // The test split, once, with the selected weights.
       model.params.dispose();
       const selected = loadCheckpoint(best, model0);

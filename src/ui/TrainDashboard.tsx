@@ -8,7 +8,7 @@ import { ConfusionMatrix, confusionWidth, RecallBars } from './ConfusionMatrix.j
 import { duration, loss4, lrText, pct2, SELECTED_ON_TEST } from './metrics-text.js';
 import { Bar } from './progress.js';
 import { classNames, runFraction, runningLoss, sparkline, trendValues, type LogItem, type RunStart, type TrainState } from './train-state.js';
-import { logLines } from './train-text.js';
+import { logLines, protocolLine } from './train-text.js';
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
@@ -50,6 +50,7 @@ function RunHeader({ run }: { run: RunStart }) {
       <Text dimColor wrap="truncate-end">
         {run.epochs} epochs x {run.stepsPerEpoch} steps · clips {run.trainClips} train / {run.valClips} val / {run.testClips} test · {run.classes.length} classes
       </Text>
+      {run.protocol ? <Text dimColor wrap="wrap">{protocolLine(run.protocol)}</Text> : null}
       {run.selectOn === 'test' ? <Text color="yellow">checkpoint {SELECTED_ON_TEST}</Text> : <Text dimColor>checkpoint selected on the val split</Text>}
     </Box>
   );

@@ -14,7 +14,9 @@ import { PrepareError } from '../data/prepare.js';
 import { StoreError } from '../data/store.js';
 import { FfmpegNotFoundError, VideoDecodeError } from '../video/decode.js';
 import { EvalError } from '../train/eval-run.js';
-import { OptionError } from '../train/options.js';
+import { NoDataError, OptionError } from '../train/options.js';
+import { WorkspaceError } from '../workspace.js';
+import { RunDirError } from '../run-dir.js';
 import { TrainError } from '../train/trainer.js';
 import { SynthError } from '../synth/generate.js';
 
@@ -50,6 +52,8 @@ const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   VideoDecodeError,
   FfmpegNotFoundError,
   OptionError,
+  WorkspaceError,
+  RunDirError,
   TrainError,
   EvalError,
   SynthError,
@@ -73,6 +77,8 @@ export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 export function describeError(err: unknown, env: NodeJS.ProcessEnv = process.env): DescribedError {
   const e = err instanceof Error ? err : new Error(String(err));
   if (e instanceof LockBusyError) return { code: EXIT.busy, message: e.message };
+  // Nothing to work on was named anywhere: the command was typed without what it needs (as a missing flag is).
+  if (e instanceof NoDataError) return { code: EXIT.usage, message: e.message };
   if (e instanceof DiskFullError) return { code: EXIT.diskFull, message: e.message };
   if (INPUT_ERRORS.some((cls) => e instanceof cls)) return { code: EXIT.badInput, message: e.message };
   if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {

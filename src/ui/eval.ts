@@ -20,6 +20,8 @@ export interface EvalResults {
   files: string[];
   /** Which split chose the checkpoint, when it came from a dfer run. */
   selectedOn?: 'val' | 'test';
+  /** Test-mode sampling: U segments x V frames (T = U x V). */
+  sampling?: { u: number; v: number };
 }
 
 const byName = (classes: readonly string[], values: readonly number[]) => Object.fromEntries(classes.map((c, i) => [c, values[i]]));
@@ -42,6 +44,7 @@ export function evalJson(r: EvalResults): Record<string, unknown> {
     ...(m.byIntensity ? { by_intensity: m.byIntensity } : {}),
     files: r.files,
     ...(r.selectedOn ? { selected_on: r.selectedOn } : {}),
+    ...(r.sampling ? { sampling: { u: r.sampling.u, v: r.sampling.v } } : {}),
     ...(r.selectedOn === 'test' ? { warning: `checkpoint ${SELECTED_ON_TEST}` } : {}),
   };
 }
@@ -49,7 +52,7 @@ export function evalJson(r: EvalResults): Record<string, unknown> {
 export function evalView(r: EvalResults): View {
   const m = r.metrics;
   const clips = m.support.reduce((a, b) => a + b, 0);
-  const text = [`${r.checkpoint} on ${r.data}, fold ${r.fold}, ${r.split} split: ${clips} clips`];
+  const text = [`${r.checkpoint} on ${r.data}, fold ${r.fold}, ${r.split} split: ${clips} clips${r.sampling ? `, U=${r.sampling.u} x V=${r.sampling.v} sampling` : ''}`];
   if (r.selectedOn === 'test') text.push(`warning: checkpoint ${SELECTED_ON_TEST}`);
   text.push('', 'accuracy of each emotion, UAR and WAR (%)', ...table4(m, r.classes), '', ...confusionText(m.confusion, r.classes));
   if (m.byIntensity?.length) text.push('', ...intensityText(m.byIntensity));

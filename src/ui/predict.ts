@@ -26,3 +26,19 @@ export function predictView(r: PredictResult): View {
     ],
   };
 }
+
+/** Several inputs (-i a -i b, or -i - for a list on standard input): each input's table; JSON {backend, checkpoint, inputs}. */
+export function predictManyView(results: PredictResult[]): View {
+  const views = results.map(predictView);
+  return {
+    json: {
+      backend: results[0]?.backend,
+      checkpoint: results[0]?.checkpoint,
+      inputs: views.map((v) => {
+        const { backend: _b, checkpoint: _c, ...rest } = v.json as Record<string, unknown>;
+        return rest;
+      }),
+    },
+    text: views.flatMap((v, i) => (i ? ['', ...v.text] : v.text)),
+  };
+}

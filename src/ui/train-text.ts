@@ -1,12 +1,22 @@
 // Training progress and results as plain text: the stable, grep-able lines of `dfer train` when piped or under CI
 // (one `key value` vocabulary: "epoch 3/10", "loss", "ce", "ial", "aux", "UAR", "WAR"), and the result block
 // printed at the end of a run in every non-JSON mode.
-import type { LossParts } from '../train/events.js';
+import { isAbsolute, relative } from 'node:path';
+import type { LossParts, RunProtocol } from '../train/events.js';
 import { confusionText, duration, intensityText, loss4, lrText, pct2, SELECTED_ON_TEST, table4 } from './metrics-text.js';
 import type { EpochEnd, LogItem, RunStart, TrainState } from './train-state.js';
 import { classNames, runningLoss } from './train-state.js';
 
 export const lossText = (l: LossParts) => `loss ${loss4(l.total)} ce ${loss4(l.ce)} ial ${loss4(l.ial)} aux ${loss4(l.aux)}`;
+
+/** Where a setting came from, short: a dfer.json path relative to the current directory. */
+export const sourceText = (from: string) => (from.endsWith('dfer.json') && isAbsolute(from) ? relative(process.cwd(), from) || 'dfer.json' : from);
+
+/** The dataset protocol the run trains with, and what overrode it: printed at the start of every run. */
+export function protocolLine(p: RunProtocol): string {
+  const over = p.overridden.map((o) => `${o.setting} ${JSON.stringify(o.value)} (${sourceText(o.from)})`);
+  return `protocol ${p.name}: ${p.basis}${over.length ? `; overridden: ${over.join(', ')}` : ''}`;
+}
 
 export function runLines(r: RunStart): string[] {
   const lines = [
@@ -14,6 +24,7 @@ export function runLines(r: RunStart): string[] {
       `${r.classes.length} classes; backend ${r.backend}; checkpoint selected on ${r.selectOn}` +
       (r.resumedFrom ? `; resumed from epoch ${r.resumedFrom.epoch} step ${r.resumedFrom.step}` : ''),
   ];
+  if (r.protocol) lines.push(protocolLine(r.protocol));
   if (r.selectOn === 'test') lines.push(`warning: checkpoint ${SELECTED_ON_TEST}`);
   return lines;
 }

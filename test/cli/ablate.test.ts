@@ -110,7 +110,8 @@ test('bad input: one line on stderr, exit 3, before any run starts', async () =>
   expect(type.code).toBe(3);
   expect(type.stderr).toMatch(/"xyz" is not one of none, se, cbam, gca/);
   const noData = await dfer(['ablate', '--ial', '--out', join(work, 'bad'), '--json']);
-  expect(noData.code).toBe(3);
-  expect(json<{ error: string }>(noData).error).toMatch(/--data is required/);
+  // No set named anywhere (no --data, DFER_DATA or workspace): a usage error saying what to type.
+  expect(noData.code).toBe(2);
+  expect(json<{ error: string }>(noData).error).toMatch(/no prepared set: pass --data <prepared set>, or make a workspace once with dfer init --data/);
   expect(existsSync(join(work, 'bad'))).toBe(false);
 }, 120000);

@@ -67,6 +67,19 @@ describe('dfer predict', () => {
     for (const line of lines(r.stderr)) expect(JSON.parse(line)).toMatchObject({ type: 'progress', unit: 'clips' });
   });
 
+  test('-i - reads the inputs from standard input, one a line: one result per input, in order, with one model load', async () => {
+    const r = await dfer(['predict', '-c', ckpt, '-i', '-', '--json'], {}, { input: `${GOLDEN_CASE}\n\n# a comment\n${GOLDEN_CASE}\n` });
+    expect(r.code).toBe(0);
+    const p = json<{ checkpoint: string; inputs: { input: string; clips: PredictJson['clips'] }[] }>(r);
+    expect(p.checkpoint).toBe(ckpt);
+    expect(p.inputs.map((i) => [i.input, i.clips.length])).toEqual([
+      [GOLDEN_CASE, 2],
+      [GOLDEN_CASE, 2],
+    ]);
+    const expected = golden().batch.get('eval.logits')!.data;
+    expect(relError(p.inputs[1].clips[1].logits, expected.slice(7, 14))).toBeLessThan(1e-4);
+  });
+
   test('plain: a table of clip, label, probability and top 3; progress per batch on stderr', async () => {
     const r = await dfer(['predict', '-c', ckpt, '-i', GOLDEN_CASE, '--batch', '1']);
     expect(r.code).toBe(0);

@@ -18,10 +18,26 @@ export interface RunResult {
   stderr: string;
 }
 
-export function dfer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export interface RunOptions {
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  /** Written to the command's standard input (default: none, stdin ignored). */
+  input?: string;
+}
+
+/**
+ * Runs `dfer <args>`. Workspaces are off (DFER_WORKSPACE=none) unless a test's env sets DFER_WORKSPACE (to '' to
+ * search from cwd as a user's shell does), so that a dfer.json a developer made in the repository changes no test.
+ */
+export function dfer(args: string[], env: NodeJS.ProcessEnv = {}, opts: RunOptions = {}): Promise<RunResult> {
   const { DEBUG: _debug, CI: _ci, ...inherited } = process.env;
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...inherited, DFER_WORKSPACE: 'none', ...env },
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
