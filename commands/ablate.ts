@@ -108,7 +108,9 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     const seeds = f.seeds ? parseIntList('seeds', f.seeds) : [resolved.settings.seed];
     const axisNames = Object.keys(axes);
     const out = f.out ?? join(resolved.runs.path, basename(resolve(String(base.data))), axisNames.length ? `ablate-${axisNames.join('-')}` : 'ablate');
-    const spec = { axes, folds, seeds, base, out };
+    // The dataset protocol's values stay off the runs' command lines: each run takes them from the same set itself.
+    const implicit = Object.keys(base).filter((k) => resolved.sources[k] === `${resolved.dataset} protocol`);
+    const spec = { axes, folds, seeds, base, implicit, out };
     const plan = expandGrid(spec);
     const classes = checkData(spec);
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ATTENTION_TYPES } from '../src/config.js';
 import { SCHEDULES } from '../src/train/optim.js';
@@ -20,7 +21,7 @@ Protocol: a stratified ${100 * D.valFraction}% validation slice of the training 
 The run directory (--out) gets config.json (resolved options, backend, versions, data fingerprint), metrics.jsonl, last/best checkpoints (atomic, every epoch and every --save-every steps), summary.json, results.json, test-predictions.csv, curves-*.svg/png and confusion.svg/png. Ctrl-C stops after the current step and saves; running the same command again (or --resume --out DIR) continues exactly where it stopped.
 
 Output: a dashboard on a terminal; plain progress lines when piped or with CI set; --json prints one JSON object per event on stdout.
-Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named (no --data and no workspace) or bad flags; 3 bad input or a non-finite loss; 1 unexpected error.`;
+Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named anywhere (no --data, DFER_DATA or workspace), or a flag the parser rejects; 3 bad input (a value out of range, a fold the set lacks, a damaged file) or a non-finite loss; 1 unexpected error.`;
 
   static examples = [
     { description: "Fold 1 of the workspace's prepared set (dfer init --data data/dfew, once)", command: '<%= config.bin %> <%= command.id %>' },
@@ -33,7 +34,7 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
   static flags = {
     data: Flags.string({ description: "Prepared set (default: the workspace's, see dfer config)." }),
     fold: Flags.string({ description: `Fold to train on (default ${D.fold}).`, exclusive: ['folds'] }),
-    folds: Flags.string({ description: 'Several folds, one after the other, e.g. 1-5 (then the cross-validation summary).' }),
+    folds: Flags.string({ description: 'Several folds, one after the other, e.g. 1-5 (then the cross-validation summary); with --out, into <out>/fold<k>.' }),
     preset: Flags.string({ description: `Network preset: paper | small (default ${D.preset}).` }),
     config: Flags.string({ description: 'JSON file of options (names as these flags, camelCase); flags override it.' }),
     resume: Flags.boolean({ description: 'Continue the run in --out with its own configuration (only --backend, --workers and --epochs may change).' }),
@@ -68,12 +69,11 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
   async run(): Promise<void> {
     const f = this.flags;
     // --backend has a default (auto); only an explicit one overrides a --config file, the workspace or a resumed run's.
-    const backendGiven = this.argv.some((a) => a === '--backend' || a.startsWith('--backend='));
+    const backendGiven = this.argv.some((a) => a === '--backend' || a.startsWith('--backend=')) || Boolean(process.env.DFER_BACKEND);
     let plans: TrainOptions[];
     if (f.resume) {
       plans = [resumeOptions(f.out ?? this.error('--resume needs --out <run directory>', { exit: 2 }), { backend: backendGiven ? f.backend : undefined, workers: f.workers, epochs: f.epochs })];
     } else {
-      if (f.folds && f.out) this.error('--out names one run; with --folds each fold gets its own run directory under the runs folder (see dfer config)', { exit: 2 });
       const { folds: _folds, ...flags } = f;
       const resolved = resolveTrainSettings({
         flags: trainSettingsFromFlags({ ...flags, backend: backendGiven ? f.backend : undefined }),
@@ -82,7 +82,11 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
         workspace: findWorkspace(),
       });
       // Every fold is checked before the first one trains.
-      plans = (f.folds ? parseFolds(f.folds) : [undefined]).map((k) => trainOptionsFor(resolved, k));
+      // With --folds, --out is the folder of the runs: <out>/fold<k> (the layout dfer eval --runs-dir reads).
+      plans = (f.folds ? parseFolds(f.folds) : [undefined]).map((k) => {
+        const o = trainOptionsFor(resolved, k);
+        return f.folds && f.out ? { ...o, out: join(f.out, `fold${k}`) } : o;
+      });
     }
     // Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C quits at once.
     const controller = new AbortController();

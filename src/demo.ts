@@ -9,7 +9,7 @@ import { generateSynth, SYNTH_DEFAULTS, type SynthEvent } from './synth/generate
 import type { TrainEvent } from './train/events.js';
 import { resolveTrainSettings, trainOptionsFor, TRAIN_DEFAULTS, type TrainSettings } from './train/options.js';
 import { train, type TrainOptions, type TrainSummary } from './train/trainer.js';
-import { adoptPreparedSet, readWorkspace, type WorkspaceChange } from './workspace.js';
+import { readWorkspace, workspacesOff, writeWorkspace, type WorkspaceChange } from './workspace.js';
 
 export interface DemoOptions {
   /** The workspace folder: its dfer.json, data/ (the synthetic videos and the prepared set) and runs/. */
@@ -77,13 +77,16 @@ export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () 
   const recipe = { ...DEMO_DEFAULTS.train, ...o.train, epochs: o.epochs };
   
   let change: WorkspaceChange | null = null;
-  if (o.workspace ?? true) {
-    change = adoptPreparedSet(dataDir, { train: recipe }, o.dir);
-    if (change) emit({ type: 'workspace', change });
+  // The workspace is --dir's own dfer.json (created or updated), never one of a parent folder: the demo's recipe must
+  // not overwrite a project's training defaults above it.
+  if ((o.workspace ?? true) && !workspacesOff()) {
+    change = writeWorkspace(null, o.dir, { data: dataDir, train: recipe });
+    emit({ type: 'workspace', change });
   }
   const workspace = change ? readWorkspace(change.file) : null;
   const seed = o.seed !== TRAIN_DEFAULTS.seed ? { seed: o.seed } : {};
-  const resolved = resolveTrainSettings({ flags: { ...(workspace ? {} : recipe), ...seed, data: dataDir, fold: '1', backend: o.backend }, env: process.env, workspace });
+  // The demo's own flags (--epochs, --seed, --backend) win over DFER_* variables, as flags do.
+  const resolved = resolveTrainSettings({ flags: { ...(workspace ? {} : recipe), epochs: o.epochs, ...seed, data: dataDir, fold: '1', backend: o.backend }, env: process.env, workspace });
   if (!workspace) resolved.runs = { path: join(o.dir, 'runs'), from: 'dfer demo --dir' };
   const options: TrainOptions = trainOptionsFor(resolved);
   emit({ type: 'stage', stage: 'train', skipped: false, dir: options.out });

@@ -7,7 +7,7 @@
 //   test-predictions.csv  id,label,predicted of every test clip
 // Every whole-file write is atomic (temporary file + rename); metrics.jsonl is appended line by line, and a line cut
 // short by a kill is dropped when read. Everything else in dfer reads runs through here, never by file name.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import type { ModelConfig } from './config.js';
@@ -49,6 +49,8 @@ export interface RunConfig {
   device?: unknown;
   dataFingerprint: string;
   data: string;
+  /** The data's path relative to the run directory (to find it after the workspace is moved). */
+  dataFromRun?: string;
   createdAt: string;
 }
 
@@ -87,6 +89,16 @@ export class RunDir {
 
   path(file: keyof typeof RUN_FILES): string {
     return join(this.dir, RUN_FILES[file]);
+  }
+
+  /**
+   * The prepared set the run trained on: at the same position relative to the run directory as when the run was
+   * made (a workspace moved or copied as a whole takes its data along), else the absolute path config.json recorded.
+   * (The trainer still checks the data's fingerprint before resuming.)
+   */
+  dataPath(config = this.readConfig()): string {
+    const alongside = config.dataFromRun ? join(this.dir, config.dataFromRun) : undefined;
+    return alongside && existsSync(join(alongside, 'manifest.json')) ? alongside : config.train.data;
   }
 
   /** The checkpoints' base paths (see checkpointPaths): `last` is the resume point, `best` the selected weights. */
@@ -168,6 +180,11 @@ export class RunDir {
   readResults(): RunResults {
     if (!this.hasResults()) throw new RunDirError(`${this.dir}: no results.json (the run has not finished; run the same dfer train again, or dfer train --resume --out ${this.dir})`);
     return readJson<RunResults>(this.path('results'), 'the test results');
+  }
+
+  /** Removes results.json: the run is about to train further, so it is no longer finished. */
+  clearResults(): void {
+    rmSync(this.path('results'), { force: true });
   }
 
   writeResults(r: RunResults): void {

@@ -46,7 +46,7 @@ const isFile = (p: string) => {
 /** The workspace in effect for `cwd`: DFER_WORKSPACE, else the nearest dfer.json in cwd or a parent; null if none. */
 export function findWorkspace(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Workspace | null {
   const named = env.DFER_WORKSPACE;
-  if (named === 'none' || named === '0') return null;
+  if (workspacesOff(env)) return null;
   if (named) {
     const file = isFile(named) ? resolve(named) : join(resolve(named), WORKSPACE_FILE);
     if (!isFile(file)) throw new WorkspaceError(`DFER_WORKSPACE=${named}: no ${WORKSPACE_FILE} there (create one with dfer init, or unset DFER_WORKSPACE)`);
@@ -141,7 +141,11 @@ export function writeWorkspace(ws: Workspace | null, root: string, update: Works
  * `cwd` when there is none. Null when workspaces are turned off (DFER_WORKSPACE=none).
  */
 export function adoptPreparedSet(data: string, update: Omit<WorkspaceUpdate, 'data'> = {}, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): WorkspaceChange | null {
-  if (env.DFER_WORKSPACE === 'none' || env.DFER_WORKSPACE === '0') return null;
-  const ws = findWorkspace(cwd, env);
-  return writeWorkspace(ws, cwd, { ...update, data });
+  if (workspacesOff(env)) return null;
+  return writeWorkspace(findWorkspace(cwd, env), cwd, { ...update, data });
+}
+
+/** DFER_WORKSPACE=none (or 0): no workspace is read or written. */
+export function workspacesOff(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.DFER_WORKSPACE === 'none' || env.DFER_WORKSPACE === '0';
 }

@@ -47,6 +47,11 @@ export interface AblateSpec {
   seeds: number[];
   /** Every other train option (flags and --config merged); fold, seed and out are the grid's. */
   base: TrainSettings;
+  /**
+   * Options of `base` that each run resolves by itself and so are not put on its command line: the dataset protocol's
+   * (the run reads the same set), so that its config.json says they came from the protocol, not from flags.
+   */
+  implicit?: string[];
   /** Directory of the grid: one sub-directory per setting, one run directory per fold and seed in it. */
   out: string;
 }
@@ -92,6 +97,8 @@ export interface GridPlan {
   out: string;
   /** The options every run shares (besides its setting, fold and seed). */
   base: TrainSettings;
+  /** Of those, the ones each run resolves by itself (left off its command line). */
+  implicit: string[];
   /** Axis columns of the table, in order. */
   columns: string[];
   settings: GridSetting[];
@@ -194,12 +201,15 @@ export function expandGrid(spec: AblateSpec): GridPlan {
         const dir = join(spec.out, setting.name, `fold${fold}-seed${seed}`);
         const full: TrainSettings = { ...spec.base, ...setting.settings, fold, seed, out: dir };
         resolveTrainOptions({}, full); // every run's options are valid before any starts
-        runs.push({ id, setting: setting.name, fold, seed, dir, settings: full, args: ['train', ...settingsToArgs(full)] });
+        runs.push({ id, setting: setting.name, fold, seed, dir, settings: full, args: ['train', ...settingsToArgs(explicit(full, (spec.implicit ?? []).filter((k) => !(k in setting.settings))))] });
       }
     }
   }
-  return { out: spec.out, base: { ...spec.base }, columns: axes.map((a) => a.column), settings, folds: [...spec.folds], seeds: [...spec.seeds], runs };
+  return { out: spec.out, base: { ...spec.base }, implicit: [...(spec.implicit ?? [])], columns: axes.map((a) => a.column), settings, folds: [...spec.folds], seeds: [...spec.seeds], runs };
 }
+
+/** The settings without those left to each run (see AblateSpec.implicit). */
+const explicit = (s: TrainSettings, implicit: string[]): TrainSettings => Object.fromEntries(Object.entries(s).filter(([k]) => !implicit.includes(k)));
 
 /** "1,2,3", "1-3" -> [1, 2, 3]. */
 export function parseIntList(name: string, spec: string): number[] {
@@ -249,7 +259,8 @@ export function runState(run: GridRun): { state: 'done' | 'todo' } | { state: 'c
   }
   const expected = resolveTrainOptions({}, run.settings);
   const diff = diffConfigs(identityOf(saved), identityOf(expected));
-  const other = diff.filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:'));
+  // (The data is matched by fingerprint when the run resumes; its path may differ after a move.)
+  const other = diff.filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:') && !d.startsWith('data:'));
   if (other.length) return { state: 'conflict', message: `${run.dir} holds a run with other options (${other.slice(0, 3).join('; ')}); use another --out, or the flags it was started with` };
   // More (or fewer) epochs than the finished run: run it again, the trainer continues from its last checkpoint.
   return dir.hasResults() && !diff.length ? { state: 'done' } : { state: 'todo' };
@@ -500,7 +511,7 @@ export function ablationTable(plan: GridPlan, metrics: ReadonlyMap<string, Metri
       members: done.map((r) => ({ id: r.id, fold: r.fold, seed: r.seed, uar: metrics.get(r.id)!.uar, war: metrics.get(r.id)!.war })),
     };
   });
-  return { options: settingsToArgs(plan.base), columns: plan.columns, classes, folds: plan.folds, seeds: plan.seeds, rows };
+  return { options: settingsToArgs(explicit(plan.base, plan.implicit)), columns: plan.columns, classes, folds: plan.folds, seeds: plan.seeds, rows };
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : 'n/a');

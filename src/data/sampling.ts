@@ -9,7 +9,8 @@ export type SampleMode = 'train' | 'test';
  * sampled at index 0 in test mode (so a 16-frame clip becomes 16 copies of its first frame), and train mode falls back
  * to zeros when n <= U. `uniform` spreads indices over the clip in those cases instead (no repeated first frame).
  */
-export type SamplingRule = 'official' | 'uniform';
+export const SAMPLING_RULES = ['official', 'uniform'] as const;
+export type SamplingRule = (typeof SAMPLING_RULES)[number];
 
 export interface SamplingSpec {
   u: number; // segments

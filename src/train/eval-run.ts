@@ -27,8 +27,9 @@ export interface ResolvedCheckpoint {
 /** A run directory names its selected checkpoint (best, else last); anything else is a checkpoint path. */
 export function resolveCheckpoint(path: string): ResolvedCheckpoint {
   const runOf = (dir: RunDir): ResolvedCheckpoint['run'] => {
-    const { train } = dir.readConfig();
-    return { data: train.data, fold: train.fold, sampling: train.sampling, selectOn: train.selectOn };
+    const config = dir.readConfig();
+    const { train } = config;
+    return { data: dir.dataPath(config), fold: train.fold, sampling: train.sampling, selectOn: train.selectOn };
   };
   if (existsSync(path) && statSync(path).isDirectory()) {
     const dir = new RunDir(path);
@@ -137,7 +138,11 @@ function seenByRun(run: NonNullable<ResolvedCheckpoint['run']>, set: PreparedSet
 }
 
 /** Aggregate finished runs (each one fold) from their results.json: the DFER 5-fold protocol. */
-export function aggregateRuns(runDirs: string[]): CrossValResults {
+export function aggregateRuns(paths: string[]): CrossValResults {
+  // A folder that is not a run but holds runs (runs/dfew) stands for them.
+  const runDirs = paths.flatMap((p) => (new RunDir(p).isRun() ? [p] : listRunDirs(p).map((r) => r.dir)));
+  const notRun = paths.find((p) => !new RunDir(p).isRun() && !listRunDirs(p).length);
+  if (notRun !== undefined) throw new EvalError(`${notRun}: not a run directory (no config.json) and no runs in it`);
   if (!runDirs.length) throw new EvalError('no runs to aggregate');
   let classes: string[] | undefined;
   const rows: FoldMetrics[] = runDirs.map((dir) => {

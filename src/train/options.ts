@@ -3,9 +3,9 @@
 // DFER_* environment variables, a --config JSON file, then flags. Validation names the option and its source.
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative } from 'node:path';
-import type { BackendChoice } from '../backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { ATTENTION_TYPES, createConfig, PRESETS, type AttentionType } from '../config.js';
-import type { SamplingRule } from '../data/sampling.js';
+import { SAMPLING_RULES, type SamplingRule } from '../data/sampling.js';
 import { SCHEDULES, type ScheduleName } from './optim.js';
 import { PreparedSet, type DatasetKind } from '../data/store.js';
 import { RunDir, type RunConfig } from '../run-dir.js';
@@ -76,7 +76,19 @@ export const TRAIN_DEFAULTS = {
   saveEvery: 0,
 };
 
-export class OptionError extends Error {}
+export class OptionError extends Error {
+  /** The setting at fault (camelCase), so that a caller can say where its value came from. */
+  constructor(
+    message: string,
+    readonly setting?: string,
+  ) {
+    super(message);
+  }
+}
+
+const BOOLEAN_SETTINGS = new Set(['gca', 'aux', 'ial', 'augment']);
+const INTEGER_SETTINGS = new Set(['epochs', 'batch', 'stepSize', 'r', 'u', 'v', 'seed', 'saveEvery', 'evalBatch', 'workers']);
+const kebabOf = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Train options whose command-line values are numbers written as text (so 1e-3 and 0.001 both work). */
 const NUMERIC_TEXT = new Set(['lr', 'momentum', 'weightDecay', 'gamma', 'lambda', 'valFraction']);
@@ -153,8 +165,23 @@ export function defaultRunDir(runs: string, o: Pick<TrainOptions, 'data' | 'fold
 /** Every setting resolved (defaults filled in) -> the trainer's options, validated. */
 export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOptions {
   if (!s.data) throw new OptionError('--data is required: a prepared set (dfer prepare)');
-  if (!PRESETS[s.preset]) throw new OptionError(`--preset ${s.preset}: choose one of ${Object.keys(PRESETS).join(', ')}`);
-  if (!SCHEDULES.includes(s.schedule)) throw new OptionError(`--schedule ${s.schedule}: choose one of ${SCHEDULES.join(', ')}`);
+  const oneOf = (key: string, flag: string, v: unknown, choices: readonly unknown[]) => {
+    if (!choices.includes(v)) throw new OptionError(`--${flag} ${String(v)}: choose one of ${choices.join(', ')}`, key);
+  };
+  oneOf('preset', 'preset', s.preset, Object.keys(PRESETS));
+  oneOf('schedule', 'schedule', s.schedule, SCHEDULES);
+  oneOf('rule', 'rule', s.rule, SAMPLING_RULES);
+  oneOf('selectOn', 'select-on', s.selectOn, ['val', 'test']);
+  oneOf('selectMetric', 'select-metric', s.selectMetric, ['war', 'uar']);
+  oneOf('backend', 'backend', s.backend, BACKEND_CHOICES);
+  for (const key of BOOLEAN_SETTINGS) {
+    const v = (s as unknown as Record<string, unknown>)[key];
+    if (v !== undefined && typeof v !== 'boolean') throw new OptionError(`--${kebabOf(key)} ${JSON.stringify(v)}: must be true or false`, key);
+  }
+  for (const key of [...NUMERIC_TEXT, ...INTEGER_SETTINGS]) {
+    const v = (s as unknown as Record<string, unknown>)[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new OptionError(`--${kebabOf(key)} ${JSON.stringify(v)}: must be a number`, key);
+  }
   let attention = s.attention ?? PRESETS[s.preset].attention;
   if (s.gca === false) {
     if (s.attention && s.attention !== 'none') throw new OptionError(`--no-gca contradicts --attention ${s.attention}`);
@@ -165,15 +192,15 @@ export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOpti
   }
   if (!ATTENTION_TYPES.includes(attention)) throw new OptionError(`--attention ${attention}: choose one of ${ATTENTION_TYPES.join(', ')}`);
   const positive = (name: string, v: number, integer = true) => {
-    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new OptionError(`--${name} ${v}: must be a positive ${integer ? 'integer' : 'number'}`);
+    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new OptionError(`--${name} ${v}: must be a positive ${integer ? 'integer' : 'number'}`, name);
   };
   positive('epochs', s.epochs);
   positive('batch', s.batch);
   positive('lr', s.lr, false);
   positive('u', s.u);
   positive('v', s.v);
-  if (s.lambda < 0) throw new OptionError(`--lambda ${s.lambda}: must be >= 0`);
-  if (!(s.valFraction >= 0 && s.valFraction < 1)) throw new OptionError(`--val-fraction ${s.valFraction}: must be in [0, 1)`);
+  if (s.lambda < 0) throw new OptionError(`--lambda ${s.lambda}: must be >= 0`, 'lambda');
+  if (!(s.valFraction >= 0 && s.valFraction < 1)) throw new OptionError(`--val-fraction ${s.valFraction}: must be in [0, 1)`, 'valFraction');
   const model = createConfig(s.preset, {
     frames: s.u * s.v, // T = U x V
     attention,
@@ -210,12 +237,13 @@ export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOpti
 /** The options a run directory was started with (for --resume), with a few that may change on resume. */
 export function resumeOptions(runDir: string, changes: Pick<TrainSettings, 'backend' | 'workers' | 'epochs'>): TrainOptions {
   let config: RunConfig;
+  const dir = new RunDir(runDir);
   try {
-    config = new RunDir(runDir).readConfig();
+    config = dir.readConfig();
   } catch (err) {
     throw new OptionError(`--resume: ${(err as Error).message}`);
   }
-  const o = { ...(config.train as unknown as TrainOptions), out: runDir, backend: changes.backend ?? 'auto', ...(config.protocol ? { protocol: config.protocol } : {}) } as TrainOptions;
+  const o = { ...(config.train as unknown as TrainOptions), data: dir.dataPath(config), out: runDir, backend: changes.backend ?? 'auto', ...(config.protocol ? { protocol: config.protocol } : {}) } as TrainOptions;
   if (changes.epochs !== undefined) {
     o.epochs = changes.epochs;
     o.schedule = { ...o.schedule, epochs: changes.epochs };
@@ -230,8 +258,6 @@ export function resumeOptions(runDir: string, changes: Pick<TrainSettings, 'back
 /** The options a DFER_* variable may set (DFER_EPOCHS, DFER_WEIGHT_DECAY, ...): every train option but --out. */
 const envName = (key: string) => `DFER_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 const ENV_KEYS = SETTING_NAMES.filter((k) => k !== 'out');
-const BOOLEAN_SETTINGS = new Set(['gca', 'aux', 'ial', 'augment']);
-const INTEGER_SETTINGS = new Set(['epochs', 'batch', 'stepSize', 'r', 'u', 'v', 'seed', 'saveEvery', 'evalBatch', 'workers']);
 
 /** DFER_* variables -> settings, each named with its variable for messages and provenance. */
 export function envSettings(env: NodeJS.ProcessEnv): { settings: TrainSettings; names: Record<string, string> } {
@@ -302,6 +328,7 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
   const ws = layers.workspace ?? null;
   const wsTrain = ws ? checkSettingsObject(ws.train, `${ws.file} "train"`) : {};
   if (ws && 'out' in wsTrain) throw new OptionError(`${ws.file}: "train" cannot set out (runs go to the workspace's runs folder; set "runs" instead)`);
+  if (ws && 'data' in wsTrain) throw new OptionError(`${ws.file}: "train" cannot set data; name the prepared set as "data" at the top level (dfer init --data <set>)`);
   const file = layers.config?.settings ?? {};
   const flags = defined(layers.flags ?? {});
   const data = flags.data ?? file.data ?? env.settings.data ?? wsTrain.data ?? ws?.data;
@@ -312,7 +339,15 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
         : `no prepared set: pass ${layers.dataFlag ?? '--data <prepared set>'}, or make a workspace once with dfer init --data <prepared set> (dfer prepare and dfer demo make one too)`,
     );
   }
-  const set = PreparedSet.open(data);
+  const dataFrom = flags.data ? '--data' : file.data ? `--config ${layers.config!.file}` : env.settings.data ? 'env DFER_DATA' : ws!.file;
+  let set: PreparedSet;
+  try {
+    set = PreparedSet.open(data);
+  } catch (err) {
+    // Say who named it: a stale DFER_DATA or dfer.json is otherwise a riddle.
+    if (dataFrom !== '--data' && err instanceof Error) err.message += ` (named by ${dataFrom})`;
+    throw err;
+  }
   const dataset = set.dataset;
   const protocol = PROTOCOLS[dataset];
   const layersLowFirst: Array<[string, TrainSettings, Record<string, string>?]> = [
@@ -342,9 +377,17 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
 export function trainOptionsFor(r: ResolvedTrainSettings, fold?: string): TrainOptions {
   const s = { ...r.settings, ...(fold !== undefined ? { fold } : {}) };
   if (!r.folds.includes(String(s.fold))) {
-    throw new OptionError(`--fold ${s.fold}: ${s.data} has ${r.folds.length === 1 ? 'one fold' : 'folds'} ${r.folds.join(', ')}${r.dataset === 'ferv39k' ? " (FERV39k's one official train/test split)" : ''}`);
+    throw new OptionError(`--fold ${s.fold}: ${s.data} has ${r.folds.length === 1 ? `only fold ${r.folds[0]}` : `folds ${r.folds.join(', ')}`}${r.dataset === 'ferv39k' ? " (FERV39k's one official train/test split)" : ''}`);
   }
-  const o = buildTrainOptions(s, r.runs.path);
+  let o: TrainOptions;
+  try {
+    o = buildTrainOptions(s, r.runs.path);
+  } catch (err) {
+    // A bad value that no flag gave: say where it came from (DFER_EPOCHS, dfer.json, --config).
+    const from = err instanceof OptionError && err.setting ? r.sources[err.setting] : undefined;
+    if (from && from !== 'flag') throw new OptionError(`${err instanceof Error ? err.message : String(err)} (set by ${from})`, (err as OptionError).setting);
+    throw err;
+  }
   const fromProtocol = Object.keys(r.protocol.settings).filter((k) => r.sources[k] === `${r.dataset} protocol`);
   const overridden = Object.keys(r.protocol.settings)
     .filter((k) => r.sources[k] !== `${r.dataset} protocol`)

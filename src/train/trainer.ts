@@ -7,7 +7,7 @@
 // Resume is exact: weights, momentum, schedule position, epoch/step and the data order (a pure function of the seed,
 // the epoch and the position in it) all come back, so a killed and resumed run ends where an uninterrupted one does.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
 import { backendDevice, useBackend, type BackendChoice } from '../backend.js';
@@ -170,7 +170,8 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
   let resumedFrom: { epoch: number; step: number } | undefined;
   if (run.isRun() && run.hasCheckpoint('last')) {
     const before = run.readConfig();
-    const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:'));
+    // The data is matched by its fingerprint (below), not its path: a workspace may be moved or copied as a whole.
+    const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:') && !d.startsWith('data:'));
     if (diff.length) throw new TrainError(`${o.out}: holds a run with another configuration (${diff.slice(0, 3).join('; ')}); use another --out`);
     if (before.dataFingerprint !== set.manifest.fingerprint) throw new TrainError(`${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`);
     const ck = loadCheckpoint(last, model0);
@@ -179,6 +180,9 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
     tf.dispose([...ck.momentum.values()]);
     state = ck.meta.state as unknown as LoopState;
     resumedFrom = { epoch: state.epoch, step: state.step };
+    // More epochs for a run that had finished: its test result belongs to the shorter run and goes now, so that a stop
+    // before the new end never leaves the old result looking like the new one's.
+    if (state.epoch < o.epochs) run.clearResults();
     // Drop log lines written after the checkpoint (the killed run's lost steps will be redone identically).
     run.trimMetricsAfter(state.globalStep);
   } else {
@@ -191,6 +195,7 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       ...versions(backend),
       dataFingerprint: set.manifest.fingerprint,
       data: resolve(o.data),
+      dataFromRun: relative(resolve(o.out), resolve(o.data)),
       createdAt: new Date().toISOString(),
     };
     run.writeConfig(config);

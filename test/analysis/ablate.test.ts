@@ -129,6 +129,14 @@ describe('grid expansion', () => {
     expect(expandGrid(spec({})).settings.map((x) => x.name)).toEqual(['default']);
   });
 
+  test("the dataset protocol's values stay off each run's command line (the run resolves them), unless an axis sets them", () => {
+    const plan = expandGrid(spec({ lambda: [0.1, 0.3] }, { base: { data: 'data/ferv', preset: 'small', u: 8, v: 2, epochs: 100, lambda: 0.1 }, implicit: ['u', 'v', 'epochs', 'lambda'] }));
+    const args = plan.runs[1].args;
+    expect(args).toEqual(['train', '--data', 'data/ferv', '--preset', 'small', '--lambda', '0.3', '--fold', '1', '--seed', '1', '--out', plan.runs[1].dir]);
+    // ... while the run's settings (what a finished run is compared with) hold them all.
+    expect(plan.runs[1].settings).toMatchObject({ u: 8, v: 2, epochs: 100, lambda: 0.3 });
+  });
+
   test('bad grids are refused before anything runs', () => {
     expect(() => expandGrid(spec({ gca: true, attention: ['se', 'gca'] }))).toThrow(/give one of them/);
     expect(() => expandGrid(spec({ gca: true }, { base: { data: 'd', attention: 'se' } }))).toThrow(/gca contradicts --attention se/);

@@ -73,8 +73,8 @@ describe('dfer predict', () => {
     const p = json<{ checkpoint: string; inputs: { input: string; clips: PredictJson['clips'] }[] }>(r);
     expect(p.checkpoint).toBe(ckpt);
     expect(p.inputs.map((i) => [i.input, i.clips.length])).toEqual([
-      [GOLDEN_CASE, 2],
-      [GOLDEN_CASE, 2],
+      [`${GOLDEN_CASE}[input.clip_btchw]`, 2],
+      [`${GOLDEN_CASE}[input.clip_btchw]`, 2],
     ]);
     const expected = golden().batch.get('eval.logits')!.data;
     expect(relError(p.inputs[1].clips[1].logits, expected.slice(7, 14))).toBeLessThan(1e-4);

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'run.js');
+export const BIN = join(ROOT, 'bin', 'run.js');
 
 if (!existsSync(join(ROOT, 'dist', 'commands', 'predict.js'))) {
   throw new Error('dist/commands is missing: run `npm run build` before the CLI tests');

@@ -89,13 +89,13 @@ test('a run killed with SIGKILL mid-epoch and run again ends with the same metri
   expect(twice.stderr).toMatch(/both fold 1/);
 }, 600000);
 
-test('errors: missing fold, empty data flag, checkpoint/preset mismatch are one line with exit 3', async () => {
+test('errors: a fold the set lacks, bad input, exit 3; no set named anywhere, exit 2; each one line', async () => {
   const noFold = await dfer([...args('x'), '--fold', '7']);
   expect(noFold.code).toBe(3);
-  expect(noFold.stderr).toMatch(/no fold 7/);
+  expect(noFold.stderr.trim()).toBe(`dfer train: error: --fold 7: ${data} has only fold 1`);
   const noData = await dfer(['train', '--preset', 'small']);
-  expect(noData.code).toBe(3);
-  expect(noData.stderr).toMatch(/--data is required/);
+  expect(noData.code).toBe(2);
+  expect(noData.stderr.trim()).toMatch(/^dfer train: error: no prepared set: pass --data <prepared set>, or make a workspace once with dfer init --data <prepared set>/);
   const noRun = await dfer(['eval', '--checkpoint', join(work, 'nothing-here'), '--data', data, '--fold', '1']);
   expect(noRun.code).toBe(3);
   expect(noRun.stderr.trim().split('\n')).toHaveLength(1);

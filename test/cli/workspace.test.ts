@@ -1,10 +1,11 @@
 // The project card's commands typed exactly as written, in a workspace made by `dfer demo`: dfer train,
 // dfer eval --fold 3, dfer ablate --gca --ial; and what each says without a workspace.
 import { TEST_BACKEND } from '../helpers/backend.js';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dfer, json, type RunResult } from './run.js';
+import { BIN, dfer, json, type RunResult } from './run.js';
 
 let root: string;
 let ws: string;
@@ -114,13 +115,45 @@ test('dfer train --folds trains the folds one after the other, then prints the c
     ['5', 'runs/synth/small-fold5'],
   ]);
   expect(typeof last.mean.uar).toBe('number');
-  const both = await inWs(['train', '--folds', '1-2', '--out', 'x']);
-  expect(both.code).toBe(2);
-  expect(both.stderr).toMatch(/--out names one run; with --folds each fold gets its own run directory/);
   const bad = await inWs(['train', '--folds', '1,7']);
   expect(bad.code).toBe(3);
   expect(bad.stderr.trim()).toBe('dfer train: error: --fold 7: data/synth has folds 1, 2, 3, 4, 5');
 }, 600000);
+
+test('a bad value from DFER_* or dfer.json names where it came from; a stale DFER_DATA too', async () => {
+  const metric = await inWs(['train', '--fold', '2'], { DFER_SELECT_METRIC: 'acc' });
+  expect(metric.code).toBe(3);
+  expect(metric.stderr.trim()).toBe('dfer train: error: --select-metric acc: choose one of war, uar (set by env DFER_SELECT_METRIC)');
+  const zero = await inWs(['train', '--fold', '2'], { DFER_EPOCHS: '0' });
+  expect(zero.stderr.trim()).toBe('dfer train: error: --epochs 0: must be a positive integer (set by env DFER_EPOCHS)');
+  const stale = await inWs(['config'], { DFER_DATA: 'data/gone' });
+  expect(stale.code).toBe(3);
+  expect(stale.stderr.trim()).toMatch(/^dfer config: error: data\/gone: not a prepared dataset, no manifest\.json \(run dfer prepare first\) \(named by env DFER_DATA\)$/);
+});
+
+test('a moved workspace keeps working: its runs find their data again, and are not retrained', async () => {
+  const moved = join(root, 'moved');
+  cpSync(ws, moved, { recursive: true });
+  const e = json<{ fold: string; data: string }>(ok(await dfer(['eval', '--fold', '3', '--json'], env, { cwd: moved })));
+  expect(e.data).toBe('data/synth'); // the copy's own data, not the original's
+  const t = ok(await dfer(['train', '--fold', '3'], env, { cwd: moved }));
+  expect(t.stdout).toMatch(/^run runs\/synth\/small-fold3: finished 1 epochs \(0 in this session\)/m);
+}, 300000);
+
+test('more epochs for a finished run: its old test result goes at once, so a stop midway leaves no stale result', async () => {
+  ok(await inWs(['train', '--fold', '5', '--epochs', '1', '--val-fraction', '0', '--out', 'runs/extend']));
+  expect(existsSync(join(ws, 'runs/extend/results.json'))).toBe(true);
+  // Stop at once (Ctrl-C after the first step): the run is resumable and not finished.
+  const child = spawn(process.execPath, [BIN, 'train', '--fold', '5', '--epochs', '2', '--val-fraction', '0', '--out', 'runs/extend', '--json'], { cwd: ws, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('"type":"step"') && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise((done) => child.on('close', done));
+  expect(code).toBe(130);
+  expect(existsSync(join(ws, 'runs/extend/results.json'))).toBe(false);
+}, 300000);
 
 describe('without a workspace', () => {
   let empty: string;
@@ -154,6 +187,18 @@ describe('without a workspace', () => {
     expect(badValue.stderr).toMatch(/--preset huge: choose one of paper, small/);
     expect(JSON.parse(readFileSync(join(dir, 'dfer.json'), 'utf8')).train).toEqual({ preset: 'small', epochs: 3 });
   }, 120000);
+
+  test("dfer demo --dir sub inside a workspace makes sub its own workspace and leaves the parent's alone", async () => {
+    const parent = join(root, 'parent');
+    mkdirSync(parent);
+    ok(await dfer(['init', '--data', join(ws, 'data', 'synth'), '--lr', '0.01', '--select-on', 'test'], env, { cwd: parent }));
+    const before = readFileSync(join(parent, 'dfer.json'), 'utf8');
+    ok(await dfer(['demo', '--dir', 'sub', '--clips', '35', '--epochs', '1', '--backend', TEST_BACKEND], env, { cwd: parent }));
+    expect(readFileSync(join(parent, 'dfer.json'), 'utf8')).toBe(before);
+    expect(JSON.parse(readFileSync(join(parent, 'sub', 'dfer.json'), 'utf8'))).toMatchObject({ data: 'data/synth', train: { preset: 'small' } });
+    const config = JSON.parse(readFileSync(join(parent, 'sub', 'runs/synth/small-fold1/config.json'), 'utf8'));
+    expect(config.train).toMatchObject({ selectOn: 'val', optimizer: { lr: 0.005 } });
+  }, 300000);
 
   test('a damaged dfer.json is named in one line, exit 3', async () => {
     const dir = join(root, 'damaged');

@@ -52,7 +52,7 @@ test("FERV39k: the paper's U=8 x V=2, 100 epochs, batch 40, lambda 0.1, and its 
   expect(o.epochs).toBe(100);
   expect(o.out).toBe(join('runs', 'ferv39k', 'paper-fold1'));
   expect(o.protocol).toMatchObject({ dataset: 'ferv39k', fromProtocol: ['u', 'v', 'epochs', 'batch', 'lambda'], overridden: [] });
-  expect(() => trainOptionsFor(r, '2')).toThrow(new OptionError(`--fold 2: ${ferv} has one fold 1 (FERV39k's one official train/test split)`));
+  expect(() => trainOptionsFor(r, '2')).toThrow(new OptionError(`--fold 2: ${ferv} has only fold 1 (FERV39k's one official train/test split)`));
 });
 
 test('MAFW: 11 classes reach the classifier; 5 folds; DFEW settings', () => {
