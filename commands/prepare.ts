@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Errors, Flags } from '@oclif/core';
 import { parseClassList } from '../src/data/classes.js';
 import { prepareDataset } from '../src/data/prepare.js';
 import { DATASET_KINDS } from '../src/data/store.js';
@@ -8,6 +8,13 @@ import { EXIT } from '../src/ui/errors.js';
 import { prepareView } from '../src/ui/prepare.js';
 import { createProgress } from '../src/ui/progress.js';
 import { BaseCommand } from './_base.js';
+
+/** --min-face-coverage: a share in [0, 1]. */
+function coverage(text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !(v >= 0 && v <= 1)) throw new Errors.CLIError(`--min-face-coverage ${text}: expected a share between 0 and 1, e.g. 0.5`, { exit: 2 });
+  return v;
+}
 
 export default class Prepare extends BaseCommand<typeof Prepare> {
   static summary = 'Turn a dataset as its owners ship it (DFEW, FERV39k, a list, a CSV) into a prepared set.';
@@ -44,6 +51,9 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
     'min-frames': Flags.integer({ min: 0, default: 0, description: 'Drop clips with fewer source frames than this (0: keep all).' }),
     workspace: Flags.boolean({ default: true, allowNo: true, description: 'Make the prepared set the default of the workspace (dfer.json here or in a parent; created here if there is none). --no-workspace leaves it alone.' }),
     dataset: Flags.option({ options: DATASET_KINDS, description: 'The dataset the clips come from, which decides the training protocol (default: from --format; list and csv are custom). E.g. --dataset dfew for DFEW given as DFER-repo lists.' })(),
+    faces: Flags.option({ options: ['none', 'detect'] as const, default: 'none' as const, description: "detect: find the face in each frame (@vladmandic/face-api's tiny detector and 68 landmarks), follow one person, align by the eyes and crop at --size with a margin like DFEW's crops; none: centre crops (for sources that are face crops already)." })(),
+    'detect-every': Flags.integer({ min: 1, default: 5, description: 'With --faces detect: run the detector on every k-th frame and follow the face between.' }),
+    'min-face-coverage': Flags.string({ default: '0.5', description: 'With --faces detect: skip a clip whose face was found in fewer than this share of the checked frames.' }),
     strict: Flags.boolean({ description: 'Fail on the first problem instead of skipping the clip and reporting it.' }),
     jobs: Flags.integer({ min: 1, description: 'Clips decoded in parallel (default: all cores).' }),
     ffmpeg: Flags.string({ description: 'ffmpeg binary for video sources (default: DFER_FFMPEG, FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer/ffmpeg, PATH).' }),
@@ -60,7 +70,13 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
         frames: flags.frames,
         root: flags.root,
         classes: flags.classes ? parseClassList(flags.classes) : undefined,
-        settings: { size: flags.size, quality: flags.quality, frames: flags['pad-to'], minFrames: flags['min-frames'] },
+        settings: {
+          size: flags.size,
+          quality: flags.quality,
+          frames: flags['pad-to'],
+          minFrames: flags['min-frames'],
+          ...(flags.faces === 'detect' ? { faces: { detectEvery: flags['detect-every'], minCoverage: coverage(flags['min-face-coverage']) } } : {}),
+        },
         strict: flags.strict,
         dataset: flags.dataset,
         jobs: flags.jobs,

@@ -141,9 +141,19 @@ async function toRgb(img: sharp.Sharp): Promise<Frame> {
  */
 export async function readImage(file: string, size: number): Promise<Frame> {
   checkSize(size);
+  return readVia(file, (img) => img.resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' }));
+}
+
+/** Reads an image whole (EXIF orientation applied), scaled down only so that its longer side is at most `side`. */
+export async function readImageWhole(file: string, side: number): Promise<Frame> {
+  checkSize(side);
+  return readVia(file, (img) => img.resize(side, side, { fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' }));
+}
+
+/** An image file through sharp (orientation applied, then `shape`) as RGB; FrameSourceError naming the file. */
+async function readVia(file: string, shape: (img: sharp.Sharp) => sharp.Sharp): Promise<Frame> {
   try {
-    const img = sharp(file, { failOn: 'warning' }).rotate().resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' });
-    return await toRgb(img);
+    return await toRgb(shape(sharp(file, { failOn: 'warning' }).rotate()));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (err as Error).message.split('\n')[0];

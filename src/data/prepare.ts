@@ -9,7 +9,9 @@ import { DiskFullError, removeStaleTemporaries, writeFileAtomic } from '../atomi
 import { LockBusyError, lockDirectory } from '../lock.js';
 import { decodeVideoFrames } from '../video/decode.js';
 import { readAnnotationsAsync, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
-import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
+import { FaceDetector } from '../faces/client.js';
+import { cropFaces, detectionFrames, FACE_SOURCE_SIDE, type FaceStats } from '../faces/crop.js';
+import { encodeJpeg, listFrameFiles, readImage, readImageWhole, type Frame } from './images.js';
 import { detectDamagedFrames } from './quality.js';
 import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from './store.js';
 
@@ -77,16 +79,29 @@ function readJournal(path: string): JournalLine[] {
   return lines;
 }
 
-async function loadFrames(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[]): Promise<Frame[]> {
-  const size = o.settings.size;
+/** The clip's frames: centre squares at the stored size, or, to find faces in, whole pictures (FACE_SOURCE_SIDE). */
+async function loadFrames(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[], whole: boolean): Promise<Frame[]> {
+  const size = whole ? FACE_SOURCE_SIDE : o.settings.size;
   if (clip.source.kind === 'video') {
     const frames: Frame[] = [];
-    for await (const f of decodeVideoFrames(clip.source.file, { size, ffmpeg: o.ffmpeg })) frames.push(f);
+    for await (const f of decodeVideoFrames(clip.source.file, { size, fit: whole ? 'contain' : 'cover', ffmpeg: o.ffmpeg })) frames.push(f);
     return frames;
   }
   const { frames: files, ignored } = listFrameFiles(clip.source.dir);
   if (ignored.length) issues.push({ file: clip.source.dir, clip: clip.id, reason: `${ignored.length} non-image file(s) ignored, e.g. ${ignored[0]}` });
-  return Promise.all(files.map((f) => readImage(f, size)));
+  return Promise.all(files.map((f) => (whole ? readImageWhole(f, size) : readImage(f, size))));
+}
+
+/** The clip's frames as aligned face crops; a clip whose face coverage is too low is skipped with its numbers. */
+async function faceFrames(frames: Frame[], where: string, o: PrepareOptions, detector: FaceDetector): Promise<{ frames: Frame[]; stats: FaceStats }> {
+  const faces = o.settings.faces!;
+  const crops = await cropFaces(frames, detector, { size: o.settings.size, detectEvery: faces.detectEvery });
+  if (!crops) throw new Error(`${where}: no face found in ${detectionFrames(frames.length, faces.detectEvery).filter(Boolean).length} checked frames`);
+  const s = crops.stats;
+  if (s.coverage < faces.minCoverage) {
+    throw new Error(`${where}: a face in ${s.found} of ${s.checked} checked frames (${(100 * s.coverage).toFixed(0)}%), below --min-face-coverage ${faces.minCoverage}`);
+  }
+  return crops;
 }
 
 /**
@@ -106,19 +121,23 @@ export function readIntensities(source: string): Map<string, number> {
 }
 
 /** Prepare one clip; returns its manifest record, or throws with the reason it must be skipped. */
-async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[], intensity?: number): Promise<PreparedClip> {
+async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[], intensity: number | undefined, detector: FaceDetector | null): Promise<PreparedClip> {
   const s = o.settings;
-  const frames = await loadFrames(clip, o, issues);
+  let frames = await loadFrames(clip, o, issues, detector !== null);
   const where = clip.source.kind === 'video' ? clip.source.file : clip.source.dir;
   if (frames.length === 0) throw new Error(`${where}: no frames`);
+
   if (clip.listedFrames !== undefined && clip.listedFrames !== frames.length) {
     issues.push({ file: where, clip: clip.id, reason: `listed with ${clip.listedFrames} frames, ${frames.length} found on disk (using ${frames.length})` });
   }
   if (frames.length < s.minFrames) throw new Error(`${where}: ${frames.length} frames, fewer than --min-frames ${s.minFrames}`);
+  // Damage is judged on the frames as decoded (an aligned crop's replicated border would look like a flat block).
   const damaged = detectDamagedFrames(frames).map((d) => d.index);
   if (damaged.length) {
     issues.push({ file: where, clip: clip.id, reason: `${damaged.length} of ${frames.length} frames are mostly one flat colour (damaged?), e.g. frame ${damaged[0]}` });
   }
+  let faces: FaceStats | undefined;
+  if (detector) ({ frames, stats: faces } = await faceFrames(frames, where, o, detector));
   const sourceFrames = frames.length;
   while (frames.length < s.frames) frames.push(frames[frames.length - 1]); // pad short clips with the last frame
   const jpegs = await Promise.all(frames.map((f) => encodeJpeg(f, s.quality)));
@@ -133,6 +152,7 @@ async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: Prepa
     source: where,
     ...written,
     ...(damaged.length ? { damaged } : {}),
+    ...(faces ? { faces: { checked: faces.checked, found: faces.found, filled: faces.filled, jitter: faces.jitter.smoothed } } : {}),
     ...(intensity !== undefined ? { intensity } : {}),
   };
 }
@@ -196,11 +216,13 @@ async function prepareInLockedDir(
     emit({ type: 'clip', id, done: ++finished, total, skipped: 'skipped' in line });
   };
   const queue = [...todo];
+  // One detector (a worker thread) for every clip: its models load once.
+  const detector = o.settings.faces && todo.length ? new FaceDetector() : null;
   /** One clip's journal line: prepared, or skipped with its reason. A full disk or a lost lock throws: they stop the
    * whole run (resumably), as --strict does on any problem. */
   const attempt = async (clip: AnnotatedClip, clipIssues: PrepareIssue[]): Promise<JournalLine> => {
     try {
-      return { clip: await prepareClip(clip, o, clipIssues, intensities.get(clip.id)) };
+      return { clip: await prepareClip(clip, o, clipIssues, intensities.get(clip.id), detector) };
     } catch (err) {
       if (err instanceof DiskFullError || err instanceof LockBusyError) throw err;
       const reason = (err as Error).message;
@@ -224,7 +246,11 @@ async function prepareInLockedDir(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.jobs ?? availableParallelism()) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, o.jobs ?? availableParallelism()) }, worker));
+  } finally {
+    await detector?.close();
+  }
   if (failure) throw failure;
 
   // The manifest: clips in annotation order, folds restricted to what was prepared.
@@ -265,7 +291,9 @@ async function prepareInLockedDir(
     padded: clips.filter((c) => c.padded > 0).length,
     damaged: clips.filter((c) => c.damaged?.length).length,
   };
-  writeFileAtomic(join(o.out, 'prepare-report.json'), JSON.stringify({ issues, notes, counts: manifest.counts }, null, 1) + '\n');
+  // Face coverage per clip (--faces detect): what the detector saw, how much was filled in, how steady the crops are.
+  const faces = clips.filter((c) => c.faces).map((c) => ({ id: c.id, ...c.faces! }));
+  writeFileAtomic(join(o.out, 'prepare-report.json'), JSON.stringify({ issues, notes, counts: manifest.counts, ...(faces.length ? { faces } : {}) }, null, 1) + '\n');
   emit({ type: 'done', manifest });
   return { manifest, issues, resumed, notes };
 }

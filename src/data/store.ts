@@ -35,6 +35,8 @@ export interface PreparedClip {
   damaged?: number[];
   /** Apex expression intensity, when the source knows it (the synthetic benchmark). */
   intensity?: number;
+  /** Prepared with --faces detect: frames the detector ran on, those with the face, frames filled in, crop jitter. */
+  faces?: { checked: number; found: number; filled: number; jitter: number };
 }
 
 export interface PrepareSettings {
@@ -42,6 +44,8 @@ export interface PrepareSettings {
   quality: number; // JPEG quality
   frames: number; // T: shorter clips are padded to this many frames
   minFrames: number; // clips with fewer source frames are dropped (0: keep all)
+  /** Faces detected, followed and aligned (--faces detect); absent: centre crops. */
+  faces?: { detectEvery: number; minCoverage: number };
 }
 
 /** The dataset a prepared set holds, which decides its training protocol (src/train/protocols.ts). */

@@ -56,8 +56,10 @@ export interface FfmpegOptions {
 }
 
 export interface DecodeOptions extends FfmpegOptions {
-  /** Output frames are size x size. */
+  /** Output frames are size x size (fit cover, the default), or the whole picture with its longer side at most size (contain). */
   size: number;
+  /** cover: the centre square (as dataset crops); contain: the whole picture, scaled down only (for face detection). */
+  fit?: 'cover' | 'contain';
   /** Stop after this many frames. */
   maxFrames?: number;
   /** Called with each distinct message ffmpeg printed at error level during a decode that still succeeded. */
@@ -326,11 +328,21 @@ function checkDecodeOptions(opts: DecodeOptions): void {
   }
 }
 
+/** The whole picture scaled down (never up) so that its longer side is at most `side`; even sizes, as encoders like. */
+export function containSize(width: number, height: number, side: number): { width: number; height: number } {
+  const k = Math.min(1, side / Math.max(width, height));
+  const even = (v: number) => Math.max(2, 2 * Math.round((v * k) / 2));
+  return { width: even(width), height: even(height) };
+}
+
 /** The ffmpeg arguments decodeVideoFrames uses (exported for reports and tests). */
-export function decodeArgs(file: string, size: number, passthrough: string[], maxFrames?: number): string[] {
+export function decodeArgs(file: string, size: number, passthrough: string[], maxFrames?: number, contain?: { width: number; height: number }): string[] {
   // Scale (and convert to RGB in the same step), then crop in RGB: cropping yuv420p would round the offset down to an
   // even pixel. The offset (excess + 1) / 2, floored, is sharp's centre crop, so both paths cut the same square.
-  const filter = `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,format=rgb24,crop=${size}:${size}:(iw-${size}+1)/2:(ih-${size}+1)/2`;
+  // contain: an exact output size computed here, so the raw stream splits into frames without guessing ffmpeg's rounding.
+  const filter = contain
+    ? `scale=${contain.width}:${contain.height}:flags=area,format=rgb24`
+    : `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,format=rgb24,crop=${size}:${size}:(iw-${size}+1)/2:(ih-${size}+1)/2`;
   return [
     '-nostdin',
     '-hide_banner',
@@ -366,7 +378,14 @@ export async function* decodeVideoFrames(file: string, opts: DecodeOptions): Asy
   checkVideoFile(file);
   const ffmpeg = resolveFfmpeg(opts);
   const { size, maxFrames } = opts;
-  const args = decodeArgs(file, size, await passthroughArgs(ffmpeg), maxFrames);
+  let out = { width: size, height: size };
+  let contain: { width: number; height: number } | undefined;
+  if (opts.fit === 'contain') {
+    const probe = await probeVideo(file, opts);
+    contain = containSize(probe.width, probe.height, size);
+    out = contain;
+  }
+  const args = decodeArgs(file, size, await passthroughArgs(ffmpeg), maxFrames, contain);
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   const stderr = new StderrTail();
   child.stderr.setEncoding('utf8');
@@ -379,7 +398,7 @@ export async function* decodeVideoFrames(file: string, opts: DecodeOptions): Asy
     });
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  const frameBytes = size * size * 3;
+  const frameBytes = out.width * out.height * 3;
   let frame = new Uint8Array(frameBytes);
   let filled = 0;
   let count = 0;
@@ -399,7 +418,7 @@ export async function* decodeVideoFrames(file: string, opts: DecodeOptions): Asy
             filled = 0;
             if (maxFrames === undefined || count < maxFrames) {
               count++;
-              yield { width: size, height: size, data: full };
+              yield { width: out.width, height: out.height, data: full };
             }
           }
         }
