@@ -359,6 +359,26 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
   return svgDoc(width, height, body);
 }
 
+/**
+ * An expression timeline: each class's probability (%) at the middle of each window, over time, with a strip of the
+ * aligned face crops (PNG bytes, taken at `time` seconds) under it, so a reader sees what the model saw when.
+ */
+export function timelineSvg(title: string, classes: string[], windows: { start: number; end: number; probabilities: number[] }[], thumbnails: { time: number; png: Buffer }[]): string {
+  const width = 900;
+  const plotH = 420;
+  const series: CurveSeries[] = classes.map((c, k) => ({ name: c, points: windows.map((w) => [(w.start + w.end) / 2, 100 * w.probabilities[k]] as [number, number]) }));
+  const plot = curvesSvg(series, { title, xLabel: 'time (s)', yLabel: 'probability (%)', width, height: plotH });
+  const thumb = thumbnails.length ? Math.min(96, Math.floor((width - 20) / thumbnails.length) - 4) : 0;
+  const stripH = thumbnails.length ? thumb + 28 : 0;
+  const body: string[] = [plot.replace(/^<svg [^>]*>/, `<svg x="0" y="0" width="${width}" height="${plotH}">`)];
+  thumbnails.forEach((t, i) => {
+    const x = 10 + i * (thumb + 4);
+    body.push(`<image x="${x}" y="${plotH + 4}" width="${thumb}" height="${thumb}" href="data:image/png;base64,${t.png.toString('base64')}"/>`);
+    body.push(text(x + thumb / 2, plotH + thumb + 20, `${t.time.toFixed(1)} s`, { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED }));
+  });
+  return svgDoc(width, plotH + stripH, body);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Files
 

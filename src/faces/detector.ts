@@ -51,7 +51,7 @@ export async function detectFaces(frame: { width: number; height: number; data: 
   const api = await load();
   const input = api.tf.tensor3d(frame.data, [frame.height, frame.width, 3], 'int32');
   try {
-    const options = new api.TinyFaceDetectorOptions({ inputSize: o.inputSize ?? 416, scoreThreshold: o.minScore ?? 0.4 });
+    const options = new api.TinyFaceDetectorOptions({ inputSize: o.inputSize ?? 224, scoreThreshold: o.minScore ?? 0.4 });
     const found = await api.detectAllFaces(input as never, options).withFaceLandmarks();
     return found.map((f) => {
       const b = f.detection.box;

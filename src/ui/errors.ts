@@ -34,6 +34,8 @@ export const EXIT = {
   busy: 5,
   /** No space left on the device for a file dfer was writing (it names the file); nothing half-written remains. */
   diskFull: 6,
+  /** Nothing to classify: no face in any of the videos given. */
+  nothing: 7,
 } as const;
 
 /** Errors the core throws for bad input; their message already names the file, tensor or field. */
