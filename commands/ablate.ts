@@ -39,7 +39,7 @@ An axis that does not apply is dropped (aux without attention, lambda without IA
 
 Each run is an ordinary run directory, <out>/<setting>/fold<k>-seed<s>, trained by "dfer train ... --json" in a child process (--jobs at a time), so dfer eval and dfer tsne work on it. The grid is resumable: run the same command again and finished runs (results.json) are skipped, runs stopped midway resume exactly where they were. Ctrl-C stops every running run after its current step (saved).
 
-The table (setting columns, runs, test UAR and WAR as mean ± sample sd over folds and seeds, and recall by intensity bin when the data knows intensity) is printed and written to <out>/results.md, results.csv and results.json. --json prints it as JSON: one entry per setting ("cells"), with uar and war.
+The table (setting columns, runs, test UAR and WAR as mean ± sample sd over folds and seeds, recall by intensity bin when the data knows intensity, and each setting against the baseline: the mean paired difference in UAR and WAR over the (fold, seed) pairs, its 95% bootstrap interval over the pairs and the exact paired sign-flip p-value) is printed and written to <out>/results.md, results.csv and results.json. --json prints it as JSON: one entry per setting ("cells"), with uar and war.
 
 Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (the table has the others); 3 bad input.`;
 
@@ -56,6 +56,7 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     folds: Flags.string({ description: `Folds of every setting, e.g. 1-5 or 1,3 (default ${ABLATE_DEFAULTS.folds}, or the fold of --config, DFER_FOLD or the workspace).`, exclusive: ['fold'] }),
     fold: Flags.string({ description: 'The same as --folds (dfer train spells one fold so).' }),
     seeds: Flags.string({ description: `Seeds of every setting, e.g. 1,2,3 or 1-3 (default ${ABLATE_DEFAULTS.seeds}, or --config's seed).` }),
+    baseline: Flags.string({ description: 'The setting the others are compared with, paired by fold and seed (default: the first, every axis off), e.g. --baseline no-gca-no-ial.' }),
     jobs: Flags.integer({ min: 1, default: ABLATE_DEFAULTS.jobs, description: 'Runs trained at the same time (child processes).' }),
     gca: Flags.boolean({ allowNo: true, description: 'Axis: without and with GCA (attention none, gca). --no-gca: every run without.' }),
     ial: Flags.boolean({ allowNo: true, description: 'Axis: without and with the intensity-aware loss. --no-ial: every run without.' }),
@@ -112,6 +113,9 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     const implicit = Object.keys(base).filter((k) => resolved.sources[k] === `${resolved.dataset} protocol`);
     const spec = { axes, folds, seeds, base, implicit, out };
     const plan = expandGrid(spec);
+    if (f.baseline && !plan.settings.some((x) => x.name === f.baseline)) {
+      throw new AblateError(`--baseline ${f.baseline}: not a setting of this grid (${plan.settings.map((x) => x.name).join(', ')})`);
+    }
     const classes = checkData(spec);
 
     const reporter = createAblateReporter(this.out.mode, `dfer ${this.id}`);
@@ -129,6 +133,7 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
         signal: controller.signal,
         emit: (e) => reporter.onEvent(e),
         classes,
+        ...(f.baseline ? { baseline: f.baseline } : {}),
       });
     } finally {
       process.off('SIGINT', onSigint);

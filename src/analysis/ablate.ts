@@ -19,6 +19,7 @@ import type { Metrics, TrainEvent } from '../train/events.js';
 import { OptionError, resolveTrainOptions, TRAIN_DEFAULTS, type TrainSettings } from '../train/options.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { meanSd } from './aggregate.js';
+import { pairedDiff, type PairedDiff } from './paired.js';
 
 export class AblateError extends OptionError {}
 
@@ -357,6 +358,8 @@ export interface GridOptions {
   emit?: (e: AblateEvent) => void;
   /** Class names for the table (default: the data's). */
   classes?: string[];
+  /** The setting the others are compared with, pair by pair (default: the grid's first, every axis off). */
+  baseline?: string;
 }
 
 export interface GridResult {
@@ -417,7 +420,7 @@ export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResul
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, queue.length || 1)) }, worker));
 
   const classes = o.classes ?? classesOf(plan, metrics);
-  const table = ablationTable(plan, metrics, classes);
+  const table = ablationTable(plan, metrics, classes, o.baseline);
   const files = writeTables(plan.out, table);
   const failed = failures.map((x) => x.id);
   emit({ type: 'grid-end', table, interrupted, failed, failures, files });
@@ -463,10 +466,37 @@ export interface SettingResult {
   uar: MeanSd;
   war: MeanSd;
   perClass: MeanSd[];
-  /** Recall by intensity bin, when the data has intensity. */
-  byIntensity?: { lo: number; hi: number; clips: number; recall: MeanSd }[];
+  /** Recall by intensity bin, when the data has intensity; toNeutral: share of the bin's clips predicted neutral. */
+  byIntensity?: { lo: number; hi: number; clips: number; recall: MeanSd; toNeutral?: MeanSd }[];
   /** The finished runs' own numbers. */
   members: { id: string; fold: string; seed: number; uar: number; war: number }[];
+  /** Against the baseline setting, paired by (fold, seed) (src/analysis/paired.ts); absent on the baseline itself. */
+  vsBaseline?: VsBaseline;
+}
+
+export interface VsBaseline {
+  baseline: string;
+  uar: PairedDiff;
+  war: PairedDiff;
+  byIntensity?: ({ lo: number; hi: number } & PairedDiff)[];
+}
+
+/** A setting's runs against the baseline's, pair by pair: the (fold, seed) pairs both have finished. */
+export function compareWithBaseline(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, setting: string, baseline: string): VsBaseline {
+  const key = (r: GridRun) => `${r.fold}/${r.seed}`;
+  const base = new Map(plan.runs.filter((r) => r.setting === baseline && metrics.has(r.id)).map((r) => [key(r), metrics.get(r.id)!]));
+  const pairs = plan.runs.filter((r) => r.setting === setting && metrics.has(r.id) && base.has(key(r))).map((r) => [metrics.get(r.id)!, base.get(key(r))!] as const);
+  const of = (f: (m: Metrics) => number) => pairedDiff(pairs.map(([a]) => f(a)), pairs.map(([, b]) => f(b)));
+  const out: VsBaseline = { baseline, uar: of((m) => m.uar), war: of((m) => m.war) };
+  const bins = pairs[0]?.[0].byIntensity;
+  if (bins?.length) {
+    out.byIntensity = bins.map((b, k) => {
+      // Pairs where both runs' test splits hold clips of this bin.
+      const both = pairs.filter(([a, c]) => (a.byIntensity?.[k]?.clips ?? 0) > 0 && (c.byIntensity?.[k]?.clips ?? 0) > 0);
+      return { lo: b.lo, hi: b.hi, ...pairedDiff(both.map(([a]) => a.byIntensity![k].recall), both.map(([, c]) => c.byIntensity![k].recall)) };
+    });
+  }
+  return out;
 }
 
 export interface AblationTable {
@@ -490,13 +520,24 @@ export function aggregateSetting(ms: readonly Metrics[], classes: number): Pick<
   if (binned.length) {
     byIntensity = binned[0].byIntensity!.map((b0, k) => {
       const bins = binned.map((m) => m.byIntensity![k]).filter((b) => b && b.lo === b0.lo && b.hi === b0.hi);
-      return { lo: b0.lo, hi: b0.hi, clips: bins.reduce((a, b) => a + b.clips, 0), recall: meanSd(bins.filter((b) => b.clips > 0).map((b) => b.recall)) };
+      const filled = bins.filter((b) => b.clips > 0);
+      const drift = filled.filter((b) => b.toNeutral !== undefined);
+      return {
+        lo: b0.lo,
+        hi: b0.hi,
+        clips: bins.reduce((a, b) => a + b.clips, 0),
+        recall: meanSd(filled.map((b) => b.recall)),
+        ...(drift.length ? { toNeutral: meanSd(drift.map((b) => b.toNeutral!)) } : {}),
+      };
     });
   }
   return { uar, war, perClass, ...(byIntensity ? { byIntensity } : {}) };
 }
 
-export function ablationTable(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[]): AblationTable {
+export function ablationTable(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[], baseline = plan.settings[0]?.name): AblationTable {
+  if (baseline !== undefined && !plan.settings.some((x) => x.name === baseline)) {
+    throw new AblateError(`--baseline ${baseline}: not a setting of this grid (${plan.settings.map((x) => x.name).join(', ')})`);
+  }
   const rows = plan.settings.map((setting): SettingResult => {
     const runs = plan.runs.filter((r) => r.setting === setting.name);
     const done = runs.filter((r) => metrics.has(r.id));
@@ -509,6 +550,7 @@ export function ablationTable(plan: GridPlan, metrics: ReadonlyMap<string, Metri
       expected: runs.length,
       ...aggregateSetting(ms, classes.length),
       members: done.map((r) => ({ id: r.id, fold: r.fold, seed: r.seed, uar: metrics.get(r.id)!.uar, war: metrics.get(r.id)!.war })),
+      ...(baseline !== undefined && setting.name !== baseline && plan.settings.length > 1 ? { vsBaseline: compareWithBaseline(plan, metrics, setting.name, baseline) } : {}),
     };
   });
   return { options: settingsToArgs(explicit(plan.base, plan.implicit)), columns: plan.columns, classes, folds: plan.folds, seeds: plan.seeds, rows };
@@ -524,16 +566,34 @@ export function meanSdText(m: MeanSd): string {
 
 const binLabel = (b: { lo: number; hi: number }) => `${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`;
 
+const signedPoints = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}`;
+
+/** "+2.15 [0.31, 4.02]" and "0.031" (points); with one pair "+2.15 (1 pair)" and "-": no interval can be given. */
+export function pairedCells(d: PairedDiff): [string, string] {
+  if (!Number.isFinite(d.diff)) return ['n/a', ''];
+  if (!d.ci) return [`${signedPoints(d.diff)} (${d.pairs} pair: no interval)`, '-'];
+  return [`${signedPoints(d.diff)} [${(100 * d.ci[0]).toFixed(2)}, ${(100 * d.ci[1]).toFixed(2)}]`, d.p! < 0.001 ? '<0.001' : d.p!.toFixed(3)];
+}
+
 /** Header and rows of the table as text cells: setting columns, runs, UAR, WAR, recall per intensity bin. */
 export function tableCells(t: AblationTable): { header: string[]; rows: string[][] } {
   const bins = t.rows.find((r) => r.byIntensity?.length)?.byIntensity ?? [];
-  const header = [...(t.columns.length ? t.columns : ['setting']), 'runs', 'UAR (%)', 'WAR (%)', ...bins.map((b) => `recall I ${binLabel(b)}`)];
+  const compared = t.rows.find((r) => r.vsBaseline);
+  const header = [
+    ...(t.columns.length ? t.columns : ['setting']),
+    'runs',
+    'UAR (%)',
+    'WAR (%)',
+    ...bins.map((b) => `recall I ${binLabel(b)}`),
+    ...(compared ? [`ΔUAR vs ${compared.vsBaseline!.baseline} [95% CI]`, 'p', 'ΔWAR [95% CI]', 'p'] : []),
+  ];
   const rows = t.rows.map((r) => [
     ...(t.columns.length ? t.columns.map((c) => r.values[c] ?? '') : [r.setting]),
     r.runs === r.expected ? String(r.runs) : `${r.runs}/${r.expected}`,
     meanSdText(r.uar),
     meanSdText(r.war),
     ...bins.map((_, k) => (r.byIntensity?.[k] ? meanSdText(r.byIntensity[k].recall) : 'n/a')),
+    ...(compared ? (r.vsBaseline ? [...pairedCells(r.vsBaseline.uar), ...pairedCells(r.vsBaseline.war)] : ['baseline', '', '', '']) : []),
   ]);
   return { header, rows };
 }
@@ -550,7 +610,26 @@ export function ablationMarkdown(t: AblationTable): string {
   const align = header.map((_, i) => (i < (t.columns.length || 1) ? ':---:' : '---:'));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const options = t.options.length ? ['', `Every run: \`dfer train ${t.options.join(' ')}\` with the setting's flags, --fold and --seed.`] : [];
-  return [`Test-split UAR and WAR (%), ${overText(t)}.`, '', line(header), line(align), ...rows.map(line), ...options, ''].join('\n');
+  const compared = t.rows.find((r) => r.vsBaseline);
+  const method = compared
+    ? [
+        '',
+        `Δ: the mean paired difference with ${compared.vsBaseline!.baseline}, in points, over the (fold, seed) pairs both finished; 95% CI: percentile bootstrap over the pairs; p: exact paired sign-flip test (two-sided). One pair gives no interval.`,
+      ]
+    : [];
+  // The neutral drift the paper argues from: the share of expressive clips predicted "neutral", by intensity.
+  const bins = t.rows.find((r) => r.byIntensity?.some((b) => b.toNeutral))?.byIntensity ?? [];
+  const drift = bins.length
+    ? [
+        '',
+        'Predicted "neutral" (% of the expressive clips of each apex-intensity bin; mean ± sd over runs):',
+        '',
+        line([t.columns.length ? t.columns.join(' ') : 'setting', ...bins.map((b) => `I ${binLabel(b)}`)]),
+        line([':---:', ...bins.map(() => '---:')]),
+        ...t.rows.map((r) => line([t.columns.length ? t.columns.map((c) => r.values[c] ?? '').join(' ') : r.setting, ...bins.map((_, k) => (r.byIntensity?.[k]?.toNeutral ? meanSdText(r.byIntensity[k].toNeutral!) : 'n/a'))])),
+      ]
+    : [];
+  return [`Test-split UAR and WAR (%), ${overText(t)}.`, '', line(header), line(align), ...rows.map(line), ...method, ...drift, ...options, ''].join('\n');
 }
 
 const csvCell = (v: string | number) => {
@@ -573,6 +652,7 @@ export function ablationCsv(t: AblationTable): string {
     'war_sd',
     ...t.classes.flatMap((c) => [`recall_${c}_mean`, `recall_${c}_sd`]),
     ...bins.flatMap((b) => [`recall_intensity_${binLabel(b)}_mean`, `recall_intensity_${binLabel(b)}_sd`]),
+    ...['uar', 'war', ...bins.map((b) => `recall_intensity_${binLabel(b)}`)].flatMap((m) => [`${m}_diff`, `${m}_ci_low`, `${m}_ci_high`, `${m}_p`, `${m}_pairs`]),
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const r of t.rows) {
@@ -588,6 +668,7 @@ export function ablationCsv(t: AblationTable): string {
         r.war.sd,
         ...r.perClass.flatMap((m) => [m.mean, m.sd]),
         ...bins.flatMap((_, k) => [r.byIntensity?.[k]?.recall.mean ?? NaN, r.byIntensity?.[k]?.recall.sd ?? NaN]),
+        ...[r.vsBaseline?.uar, r.vsBaseline?.war, ...bins.map((_, k) => r.vsBaseline?.byIntensity?.[k])].flatMap((d) => (d ? [d.diff, d.ci?.[0] ?? NaN, d.ci?.[1] ?? NaN, d.p ?? NaN, d.pairs] : [NaN, NaN, NaN, NaN, NaN])),
       ]
         .map(csvCell)
         .join(','),
@@ -597,6 +678,18 @@ export function ablationCsv(t: AblationTable): string {
 }
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
+
+const pairedJson = (d: PairedDiff) => ({ diff: finite(d.diff), ci: d.ci, p: d.p, pairs: d.pairs });
+
+/** vs_baseline of results.json: {baseline, uar, war: {diff, ci: [low, high] | null, p | null, pairs}, by_intensity}. */
+export function vsBaselineJson(v: VsBaseline): Record<string, unknown> {
+  return {
+    baseline: v.baseline,
+    uar: pairedJson(v.uar),
+    war: pairedJson(v.war),
+    ...(v.byIntensity ? { by_intensity: v.byIntensity.map((b) => ({ lo: b.lo, hi: b.hi, ...pairedJson(b) })) } : {}),
+  };
+}
 
 /** The table as JSON (results.json and `dfer ablate --json`): one entry per setting, with uar and war (fractions). */
 export function ablationJson(t: AblationTable, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -617,8 +710,20 @@ export function ablationJson(t: AblationTable, extra: Record<string, unknown> = 
       uar_sd: finite(r.uar.sd),
       war_sd: finite(r.war.sd),
       per_class: Object.fromEntries(t.classes.map((c, k) => [c, finite(r.perClass[k]?.mean ?? NaN)])),
-      ...(r.byIntensity ? { by_intensity: r.byIntensity.map((b) => ({ lo: b.lo, hi: b.hi, clips: b.clips, recall: finite(b.recall.mean), recall_sd: finite(b.recall.sd) })) } : {}),
+      ...(r.byIntensity
+        ? {
+            by_intensity: r.byIntensity.map((b) => ({
+              lo: b.lo,
+              hi: b.hi,
+              clips: b.clips,
+              recall: finite(b.recall.mean),
+              recall_sd: finite(b.recall.sd),
+              ...(b.toNeutral ? { to_neutral: finite(b.toNeutral.mean), to_neutral_sd: finite(b.toNeutral.sd) } : {}),
+            })),
+          }
+        : {}),
       runs_detail: r.members.map((m) => ({ run: m.id, fold: m.fold, seed: m.seed, uar: m.uar, war: m.war })),
+      ...(r.vsBaseline ? { vs_baseline: vsBaselineJson(r.vsBaseline) } : {}),
     })),
     ...extra,
   };

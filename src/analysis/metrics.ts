@@ -31,18 +31,22 @@ export function metricsFromConfusion(confusion: number[][]): Metrics {
   };
 }
 
-export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number, intensity?: (number | undefined)[]): Metrics {
+export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number, intensity?: (number | undefined)[], neutral?: number): Metrics {
   const m = metricsFromConfusion(confusionMatrix(truth, predicted, classes));
   if (intensity && intensity.some((v) => v !== undefined)) {
+    const drift = neutral !== undefined && neutral >= 0;
     m.byIntensity = INTENSITY_BINS.map(([lo, hi]) => {
       let clips = 0;
       let right = 0;
+      let toNeutral = 0;
       intensity.forEach((v, i) => {
         if (v === undefined || v < lo || (v >= hi && hi < 1) || v > hi) return;
         clips++;
         if (truth[i] === predicted[i]) right++;
+        if (drift && predicted[i] === neutral && truth[i] !== neutral) toNeutral++;
       });
-      return { lo, hi, clips, recall: clips ? right / clips : 0 };
+      // The paper's argument: weak expressions drift to "neutral". The share of the bin's (expressive) clips called so.
+      return { lo, hi, clips, recall: clips ? right / clips : 0, ...(drift ? { toNeutral: clips ? toNeutral / clips : 0 } : {}) };
     });
   }
   return m;

@@ -80,6 +80,6 @@ export async function evaluateSplit(model: Model, set: PreparedSet, ids: string[
   // Recall by intensity leaves neutral clips out: a neutral face has no expression whose intensity could vary.
   const neutral = set.manifest.classes.indexOf('neutral');
   const intensity = out.ids.map((id, i) => (out.labels[i] === neutral ? undefined : set.clip(id).intensity));
-  const metrics = computeMetrics(out.labels, predicted, k, intensity);
+  const metrics = computeMetrics(out.labels, predicted, k, intensity, neutral);
   return { metrics, clips };
 }

@@ -9,7 +9,8 @@ export interface Metrics {
   support: number[]; // clips per true class
   confusion: number[][];
   /** Recall by expression-intensity bin, when the data knows each clip's intensity (the synthetic benchmark). */
-  byIntensity?: { lo: number; hi: number; clips: number; recall: number }[];
+  /** Recall by apex intensity (expressive clips only); toNeutral: the share of them predicted neutral. */
+  byIntensity?: { lo: number; hi: number; clips: number; recall: number; toNeutral?: number }[];
 }
 
 export interface LossParts {

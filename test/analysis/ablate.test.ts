@@ -262,7 +262,8 @@ describe('running the grid (fake runner)', () => {
       ['ial/fold1-seed1', 1, 'spawn failed'],
     ]);
     expect(result.table.rows.every((r) => r.runs === 0 && Number.isNaN(r.uar.mean))).toBe(true);
-    expect(tableCells(result.table).rows[0]).toEqual(['✗', '0/1', 'n/a', 'n/a']);
+    expect(tableCells(result.table).rows[0]).toEqual(['✗', '0/1', 'n/a', 'n/a', 'baseline', '', '', '']);
+    expect(tableCells(result.table).rows[1].slice(4)).toEqual(['n/a', '', 'n/a', '']); // no pairs at all
   });
 });
 
@@ -299,7 +300,29 @@ describe('the table', () => {
     const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => withBins(plan.runs.indexOf(r))).runner, classes: CLASSES });
     const t = result.table;
     const cells = tableCells(t);
-    expect(cells.header).toEqual(['GCA', 'runs', 'UAR (%)', 'WAR (%)', 'recall I 0.00-0.25', 'recall I 0.25-0.50', 'recall I 0.50-0.75', 'recall I 0.75-1.00']);
+    expect(cells.header).toEqual([
+      'GCA',
+      'runs',
+      'UAR (%)',
+      'WAR (%)',
+      'recall I 0.00-0.25',
+      'recall I 0.25-0.50',
+      'recall I 0.50-0.75',
+      'recall I 0.75-1.00',
+      'ΔUAR vs no-gca [95% CI]',
+      'p',
+      'ΔWAR [95% CI]',
+      'p',
+    ]);
+    // Paired by fold: gca's runs 2, 3 against no-gca's runs 0, 1 (fold 1 with fold 1, fold 2 with fold 2).
+    const v = t.rows[1].vsBaseline!;
+    const uars = [0, 1, 2, 3].map((k) => metricsFor(k).uar);
+    expect(v.uar.diff).toBeCloseTo((uars[2] - uars[0] + uars[3] - uars[1]) / 2, 12);
+    expect(v.uar.pairs).toBe(2);
+    // Intensity bin b recalls (b + k) / 10: every pair differs by exactly 0.2, so the interval is [0.2, 0.2].
+    expect(v.byIntensity!.map((b) => [b.diff, b.ci, b.pairs])).toEqual([0, 1, 2, 3].map(() => [expect.closeTo(0.2, 12), [expect.closeTo(0.2, 12), expect.closeTo(0.2, 12)], 2]));
+    expect(cells.rows[0].slice(8)).toEqual(['baseline', '', '', '']);
+    expect(t.rows[0].vsBaseline).toBeUndefined();
     // Runs 0 and 1 are no-gca folds 1 and 2: intensity bin 0 recalls 0.0 and 0.1.
     expect(cells.rows[0][4]).toBe('5.00 ± 7.07');
     const md = ablationMarkdown(t);
@@ -316,6 +339,14 @@ describe('the table', () => {
     expect(json.cells.map((c) => c.setting)).toEqual(['no-gca', 'gca']);
     expect(json.cells[1].war).toBeCloseTo(t.rows[1].war.mean, 12);
     expect(json.cells[0].by_intensity).toHaveLength(4);
+    const vs = (json.cells[1] as unknown as { vs_baseline: { baseline: string; uar: { diff: number; ci: number[]; p: number }; by_intensity: { p: number }[] } }).vs_baseline;
+    expect(vs.baseline).toBe('no-gca');
+    expect(vs.uar.diff).toBeCloseTo(v.uar.diff, 12);
+    expect(vs.uar.ci).toEqual(v.uar.ci);
+    expect(vs.by_intensity[0].p).toBe(0.5); // two pairs, both +0.2: 2 of the 4 sign patterns are as extreme
+    expect('vs_baseline' in json.cells[0]).toBe(false);
+    expect(md).toContain('95% CI: percentile bootstrap over the pairs; p: exact paired sign-flip test');
+    expect(csv[0]).toContain('uar_diff,uar_ci_low,uar_ci_high,uar_p,uar_pairs');
   });
 });
 
