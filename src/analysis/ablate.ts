@@ -19,6 +19,7 @@ import type { Metrics, TrainEvent } from '../train/events.js';
 import { OptionError, resolveTrainOptions, TRAIN_DEFAULTS, type TrainSettings } from '../train/options.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { meanSd } from './aggregate.js';
+import { intensitySvg, writeSvgAndPng } from './plots.js';
 import { pairedDiff, type PairedDiff } from './paired.js';
 
 export class AblateError extends OptionError {}
@@ -421,7 +422,7 @@ export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResul
 
   const classes = o.classes ?? classesOf(plan, metrics);
   const table = ablationTable(plan, metrics, classes, o.baseline);
-  const files = writeTables(plan.out, table);
+  const files = [...writeTables(plan.out, table), ...(await writeIntensityFigure(plan.out, table))];
   const failed = failures.map((x) => x.id);
   emit({ type: 'grid-end', table, interrupted, failed, failures, files });
   return { table, interrupted, failed, failures, files };
@@ -737,6 +738,32 @@ export function writeTables(out: string, t: AblationTable): string[] {
   writeFileAtomic(files.csv, ablationCsv(t));
   writeFileAtomic(files.json, JSON.stringify(ablationJson(t), null, 1) + '\n');
   return [files.md, files.csv, files.json];
+}
+
+/** results-intensity.svg (the PNG is written by writeIntensityFigure): recall and the share predicted neutral by bin. */
+export function intensityFigure(t: AblationTable): string | null {
+  const bins = t.rows.find((r) => r.byIntensity?.length)?.byIntensity;
+  if (!bins) return null;
+  const name = (r: SettingResult) => (t.columns.length ? t.columns.map((c) => `${c} ${r.values[c]}`).join(', ') : r.setting);
+  const panel = (title: string, pick: (b: NonNullable<SettingResult['byIntensity']>[number]) => MeanSd | undefined) => ({
+    title,
+    series: t.rows.map((r) => ({
+      name: name(r),
+      values: bins.map((_, k) => (r.byIntensity?.[k] && pick(r.byIntensity[k]) ? pick(r.byIntensity[k])!.mean : NaN)),
+      spread: bins.map((_, k) => (r.byIntensity?.[k] && pick(r.byIntensity[k]) ? pick(r.byIntensity[k])!.sd : NaN)),
+    })),
+  });
+  const panels = [panel('recall', (b) => b.recall)];
+  if (bins.some((b) => b.toNeutral)) panels.push(panel('predicted "neutral"', (b) => b.toNeutral));
+  return intensitySvg(bins, panels, 'Test split by apex intensity (mean ± sd over runs)');
+}
+
+/** The intensity figure as results-intensity.svg and .png, when the data has intensities. */
+export async function writeIntensityFigure(out: string, t: AblationTable): Promise<string[]> {
+  const svg = intensityFigure(t);
+  if (!svg) return [];
+  const f = await writeSvgAndPng(svg, join(out, 'results-intensity'));
+  return [f.svg, f.png];
 }
 
 export const ABLATE_DEFAULTS = { jobs: 1, folds: TRAIN_DEFAULTS.fold, seeds: String(TRAIN_DEFAULTS.seed) };

@@ -379,6 +379,65 @@ export function timelineSvg(title: string, classes: string[], windows: { start: 
   return svgDoc(width, plotH + stripH, body);
 }
 
+export interface IntensityPanel {
+  title: string;
+  /** One per setting: a value (0..1) and its spread (sd over runs) per intensity bin; NaN where there is none. */
+  series: { name: string; values: number[]; spread: number[] }[];
+}
+
+/**
+ * Recall (or any share) by intensity bin, one line per setting with +-1 sd bars, one panel beside the other: the
+ * figure of `dfer ablate` on data with intensities (recall, and the share predicted neutral).
+ */
+export function intensitySvg(bins: { lo: number; hi: number }[], panels: IntensityPanel[], title: string): string {
+  const pw = 380;
+  const ph = 260;
+  const margin = { top: 64, left: 60, gap: 70, bottom: 56 };
+  const width = Math.max(760, margin.left + panels.length * pw + (panels.length - 1) * margin.gap + 24);
+  const names = panels[0]?.series.map((s) => s.name) ?? [];
+  // Legend entries in columns wide enough for the longest name.
+  const colW = Math.max(...names.map((n) => textWidth(n, 12)), 60) + 48;
+  const perRow = Math.max(1, Math.floor((width - 80) / colW));
+  const legendRows = Math.ceil(names.length / perRow);
+  const top = margin.top + legendRows * 18;
+  const height = top + ph + margin.bottom;
+  const body: string[] = [text(width / 2, 24, title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK })];
+  names.forEach((n, i) => {
+    const x = 60 + (i % perRow) * colW;
+    const y = 46 + Math.floor(i / perRow) * 18;
+    body.push(`<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2.5"/>`);
+    body.push(text(x + 30, y + 4, n, { 'font-size': 12, fill: INK }));
+  });
+  panels.forEach((panel, p) => {
+    const x0 = margin.left + p * (pw + margin.gap);
+    const sx = (k: number) => x0 + ((k + 0.5) / bins.length) * pw;
+    const sy = (v: number) => top + ph - v * ph;
+    body.push(text(x0 + pw / 2, top - 8, panel.title, { 'text-anchor': 'middle', 'font-size': 13, fill: INK }));
+    for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+      body.push(`<line x1="${x0}" y1="${r1(sy(t))}" x2="${x0 + pw}" y2="${r1(sy(t))}" stroke="#e6e6e6" stroke-width="1"/>`);
+      body.push(text(x0 - 8, sy(t) + 4, `${100 * t}%`, { 'text-anchor': 'end', 'font-size': 11, fill: MUTED }));
+    }
+    bins.forEach((b, k) => body.push(text(sx(k), top + ph + 18, `${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED })));
+    body.push(text(x0 + pw / 2, top + ph + 40, 'apex intensity', { 'text-anchor': 'middle', 'font-size': 12, fill: INK }));
+    body.push(`<line x1="${x0}" y1="${top + ph}" x2="${x0 + pw}" y2="${top + ph}" stroke="${MUTED}"/>`);
+    panel.series.forEach((s, i) => {
+      const colour = PALETTE[i % PALETTE.length];
+      // Settings side by side within a bin, so their bars do not hide each other.
+      const dx = (i - (panel.series.length - 1) / 2) * 6;
+      const pts = s.values.map((v, k) => [sx(k) + dx, v] as const).filter(([, v]) => Number.isFinite(v));
+      if (pts.length > 1) body.push(`<path d="${pts.map(([x, v], j) => `${j ? 'L' : 'M'}${r1(x)},${r1(sy(v))}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+      s.values.forEach((v, k) => {
+        if (!Number.isFinite(v)) return;
+        const x = sx(k) + dx;
+        const e = s.spread[k];
+        if (Number.isFinite(e) && e > 0) body.push(`<line x1="${r1(x)}" y1="${r1(sy(Math.min(1, v + e)))}" x2="${r1(x)}" y2="${r1(sy(Math.max(0, v - e)))}" stroke="${colour}" stroke-width="1.5"/>`);
+        body.push(`<circle cx="${r1(x)}" cy="${r1(sy(v))}" r="3.5" fill="${colour}" stroke="#ffffff" stroke-width="1"/>`);
+      });
+    });
+  });
+  return svgDoc(width, height, body);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Files
 

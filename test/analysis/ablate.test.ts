@@ -4,12 +4,13 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   ablationCsv,
   ablationJson,
   ablationMarkdown,
   aggregateSetting,
+  intensityFigure,
   expandGrid,
   meanSdText,
   parseIntList,
@@ -347,6 +348,11 @@ describe('the table', () => {
     expect('vs_baseline' in json.cells[0]).toBe(false);
     expect(md).toContain('95% CI: percentile bootstrap over the pairs; p: exact paired sign-flip test');
     expect(csv[0]).toContain('uar_diff,uar_ci_low,uar_ci_high,uar_p,uar_pairs');
+    // The intensity figure: one line per setting in the recall panel.
+    expect(result.files.map((f) => basename(f))).toEqual(['results.md', 'results.csv', 'results.json', 'results-intensity.svg', 'results-intensity.png']);
+    const svg = intensityFigure(t)!;
+    expect(svg).toContain('>recall<');
+    expect(svg.match(/<path d=/g)).toHaveLength(2);
   });
 });
 
