@@ -32,7 +32,8 @@ export default class Demo extends BaseCommand<typeof Demo> {
     process.on('SIGINT', onSigint);
     try {
       const r = await runDemo({ dir: f.dir, workspace: f.workspace, seed: f.seed, backend: f.backend, clips: f.clips, epochs: f.epochs }, (e) => {
-        if (e.type === 'workspace') {
+        if (e.type === 'engine') progress.log(`engine: ${e.backend}${e.hint ? ` (${e.hint})` : ''}`);
+        else if (e.type === 'workspace') {
           const line = workspaceChangeLine(e.change);
           if (line) progress.log(line);
         } else if (e.type === 'stage') {

@@ -14,6 +14,9 @@ test('dfer demo runs synth, prepare, train and eval, makes a workspace and says 
     expect(existsSync(join(dir, f))).toBe(true);
   }
   expect(r.stderr).toMatch(/created the workspace .*dfer\.json: data: data\/synth, train\.preset: "small"/);
+  // The engine is said first, with how to get the fast one when it is not in use.
+  const engine = r.stderr.split('\n').find((l) => l.includes('engine:'))!;
+  expect(engine).toMatch(new RegExp(`^dfer demo: engine: ${TEST_BACKEND === 'native' ? 'native$' : `${TEST_BACKEND} \\(the native CPU engine is .*; it trains about ten times faster here\\)$`}`));
   expect(JSON.parse(readFileSync(join(dir, 'dfer.json'), 'utf8'))).toMatchObject({ version: 1, data: 'data/synth', train: { preset: 'small', u: 8, epochs: 1 } });
   expect(r.stdout).toMatch(/next \(in .*\): dfer eval --fold 1/);
   // Running it again skips the finished stages, finds the finished run and changes nothing in the workspace.
