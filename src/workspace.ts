@@ -87,8 +87,8 @@ export function readWorkspace(file: string): Workspace {
   };
 }
 
-/** A path as the workspace stores it: relative to its folder when inside it, absolute otherwise. */
-function stored(root: string, path: string): string {
+/** `path` relative to `root` when it lies below it (as the workspace stores and shows paths), else absolute. */
+export function pathBelow(root: string, path: string): string {
   const rel = relative(root, resolve(path));
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(path);
 }
@@ -121,7 +121,7 @@ export function writeWorkspace(ws: Workspace | null, root: string, update: Works
   for (const key of ['data', 'runs'] as const) {
     const value = update[key];
     if (value === undefined) continue;
-    const s = stored(base, value);
+    const s = pathBelow(base, value);
     if (next[key] !== s) changes.push(`${key}: ${s}${next[key] ? ` (was ${next[key]})` : ''}`);
     next[key] = s;
   }

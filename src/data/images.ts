@@ -139,15 +139,11 @@ async function toRgb(img: sharp.Sharp): Promise<Frame> {
  * (lanczos3) and the longer one centre-cropped, alpha dropped (not blended), grey expanded to three channels.
  * A missing, truncated or otherwise undecodable image throws FrameSourceError naming the file.
  */
-export async function readImage(file: string, size: number): Promise<Frame> {
+export async function readImage(file: string, size: number, fit: 'cover' | 'contain' = 'cover'): Promise<Frame> {
   checkSize(size);
-  return readVia(file, (img) => img.resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' }));
-}
-
-/** Reads an image whole (EXIF orientation applied), scaled down only so that its longer side is at most `side`. */
-export async function readImageWhole(file: string, side: number): Promise<Frame> {
-  checkSize(side);
-  return readVia(file, (img) => img.resize(side, side, { fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' }));
+  // contain: the whole picture, scaled down only, its longer side at most `size` (to find faces in), as decodeVideoFrames.
+  const resize = fit === 'cover' ? ({ fit: 'cover', position: 'centre' } as const) : ({ fit: 'inside', withoutEnlargement: true } as const);
+  return readVia(file, (img) => img.resize(size, size, { ...resize, kernel: 'lanczos3' }));
 }
 
 /** An image file through sharp (orientation applied, then `shape`) as RGB; FrameSourceError naming the file. */

@@ -11,7 +11,7 @@ import { decodeVideoFrames } from '../video/decode.js';
 import { readAnnotationsAsync, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
 import { FaceDetector } from '../faces/client.js';
 import { cropFaces, detectionFrames, FACE_SOURCE_SIDE, type FaceStats } from '../faces/crop.js';
-import { encodeJpeg, listFrameFiles, readImage, readImageWhole, type Frame } from './images.js';
+import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
 import { detectDamagedFrames } from './quality.js';
 import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from './store.js';
 
@@ -89,7 +89,7 @@ async function loadFrames(clip: AnnotatedClip, o: PrepareOptions, issues: Prepar
   }
   const { frames: files, ignored } = listFrameFiles(clip.source.dir);
   if (ignored.length) issues.push({ file: clip.source.dir, clip: clip.id, reason: `${ignored.length} non-image file(s) ignored, e.g. ${ignored[0]}` });
-  return Promise.all(files.map((f) => (whole ? readImageWhole(f, size) : readImage(f, size))));
+  return Promise.all(files.map((f) => readImage(f, size, whole ? 'contain' : 'cover')));
 }
 
 /** The clip's frames as aligned face crops; a clip whose face coverage is too low is skipped with its numbers. */

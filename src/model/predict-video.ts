@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { timelineSvg, writeSvgAndPng } from '../analysis/plots.js';
 import { useBackend, type BackendChoice } from '../backend.js';
-import { listFrameFiles, readImage, readImageWhole, type Frame } from '../data/images.js';
+import { listFrameFiles, readImage, type Frame } from '../data/images.js';
 import { sampleFrameIndices, type SamplingSpec } from '../data/sampling.js';
 import { alignFace } from '../faces/align.js';
 import { FaceDetector } from '../faces/client.js';
@@ -83,7 +83,7 @@ const isFolder = (p: string) => existsSync(p) && statSync(p).isDirectory();
 async function* framesOf(input: string, size: number, whole: boolean, o: VideoPredictOptions): AsyncGenerator<Frame> {
   if (isFolder(input)) {
     const { frames } = listFrameFiles(input);
-    for (const f of frames) yield whole ? await readImageWhole(f, size) : await readImage(f, size);
+    for (const f of frames) yield await readImage(f, size, whole ? 'contain' : 'cover');
     return;
   }
   yield* decodeVideoFrames(input, { size, fit: whole ? 'contain' : 'cover', ffmpeg: o.ffmpeg });

@@ -2,14 +2,14 @@
 // the dataset's protocol (protocols.ts: FERV39k samples U=8 x V=2 for 100 epochs), the workspace (dfer.json),
 // DFER_* environment variables, a --config JSON file, then flags. Validation names the option and its source.
 import { readFileSync } from 'node:fs';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { ATTENTION_TYPES, createConfig, PRESETS, type AttentionType } from '../config.js';
 import { SAMPLING_RULES, type SamplingRule } from '../data/sampling.js';
 import { SCHEDULES, type ScheduleName } from './optim.js';
 import { PreparedSet, type DatasetKind } from '../data/store.js';
 import { RunDir, type RunConfig } from '../run-dir.js';
-import type { Workspace } from '../workspace.js';
+import { pathBelow, type Workspace } from '../workspace.js';
 import { PROTOCOLS, type DatasetProtocol } from './protocols.js';
 import type { TrainOptions } from './trainer.js';
 
@@ -282,11 +282,8 @@ export function envSettings(env: NodeJS.ProcessEnv): { settings: TrainSettings; 
   return { settings: settings as TrainSettings, names };
 }
 
-/** A workspace path as it is shown and recorded: relative to the current directory when below it (runs/dfew), else absolute. */
-function belowHere(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
+/** A workspace path as it is shown and recorded: relative to the current directory when below it (runs/dfew). */
+const belowHere = (path: string) => pathBelow(process.cwd(), path);
 
 /** The runs folder: DFER_RUNS, else the workspace's, else ./runs. */
 export function runsRoot(env: NodeJS.ProcessEnv, workspace: Workspace | null): { path: string; from: string } {
