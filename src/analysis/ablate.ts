@@ -195,10 +195,13 @@ export function expandGrid(spec: AblateSpec): GridPlan {
     settings.push({ name, values, settings: s });
   }
 
+  // Pair-major order (seed, then fold, then setting): the runs the paired statistics compare finish together, so a
+  // grid stopped halfway (or still running) already has complete (fold, seed) pairs to compare, not all of one
+  // setting and none of another.
   const runs: GridRun[] = [];
-  for (const setting of settings) {
+  for (const seed of spec.seeds) {
     for (const fold of spec.folds) {
-      for (const seed of spec.seeds) {
+      for (const setting of settings) {
         const id = `${setting.name}/fold${fold}-seed${seed}`;
         const dir = join(spec.out, setting.name, `fold${fold}-seed${seed}`);
         const full: TrainSettings = { ...spec.base, ...setting.settings, fold, seed, out: dir };

@@ -105,6 +105,8 @@ describe('grid expansion', () => {
     expect(plan.settings.map((x) => x.name)).toEqual(['no-gca-no-ial', 'no-gca-ial', 'gca-no-ial', 'gca-ial']);
     expect(plan.settings.map((x) => Object.values(x.values).join(''))).toEqual(['✗✗', '✗✓', '✓✗', '✓✓']);
     expect(plan.runs).toHaveLength(16);
+    // Pair-major: the four settings of (fold 1, seed 1) first, so a stopped grid leaves complete pairs.
+    expect(plan.runs.slice(0, 5).map((r) => r.id)).toEqual(['no-gca-no-ial/fold1-seed1', 'no-gca-ial/fold1-seed1', 'gca-no-ial/fold1-seed1', 'gca-ial/fold1-seed1', 'no-gca-no-ial/fold2-seed1']);
     const run = plan.runs.find((r) => r.id === 'gca-no-ial/fold2-seed1')!;
     expect(run.dir).toBe(join(s.out, 'gca-no-ial', 'fold2-seed1'));
     expect(run.args).toEqual(['train', '--data', 'data/synth', '--preset', 'small', '--epochs', '3', '--gca', '--no-ial', '--fold', '2', '--seed', '1', '--out', run.dir]);
@@ -298,7 +300,9 @@ describe('the table', () => {
   test('text, Markdown, CSV and JSON forms, with per-intensity recall columns when the data has intensity', async () => {
     const plan = expandGrid(spec({ gca: true }, { folds: ['1', '2'] }));
     const withBins = (k: number): Metrics => ({ ...metricsFor(k), byIntensity: [0, 1, 2, 3].map((b) => ({ lo: b / 4, hi: (b + 1) / 4, clips: 4, recall: (b + k) / 10 })) });
-    const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => withBins(plan.runs.indexOf(r))).runner, classes: CLASSES });
+    // k numbers the runs setting-major (no-gca fold 1, no-gca fold 2, gca fold 1, gca fold 2), whatever order they run in.
+    const k = (r: GridRun) => plan.settings.findIndex((s) => s.name === r.setting) * 2 + (r.fold - 1);
+    const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => withBins(k(r))).runner, classes: CLASSES });
     const t = result.table;
     const cells = tableCells(t);
     expect(cells.header).toEqual([
@@ -407,7 +411,7 @@ describe('reporting', () => {
     let frameWhileRunning = '';
     const fake = fakeRunner((r) => metricsFor(plan.runs.indexOf(r)), { delayMs: 10 });
     const runner: RunRunner = async (run, hooks) => {
-      if (run.id === 'gca/fold1-seed1') {
+      if (run.id === 'gca/fold1-seed2') {
         hooks.onEvent(startEvent());
         hooks.onEvent({ type: 'epoch-end', epoch: 1, epochs: 3, trainLoss: { total: 1, ce: 1, ial: 0, aux: 0 }, val: metricsFor(9), best: true, bestEpoch: 1, seconds: 1 });
         frameWhileRunning = tty.frames.at(-1)!;
@@ -418,9 +422,10 @@ describe('reporting', () => {
     reporter.finish();
     expect(frameWhileRunning).toMatch(/setting +1\/1 1\/2 \(fold\/seed\)/);
     expect(frameWhileRunning).toMatch(/no-gca +✓ +✓ +\d+\.\d\d ± \d+\.\d\d/);
-    expect(frameWhileRunning).toMatch(/gca +▶ +·/);
-    expect(frameWhileRunning).toMatch(/▶ gca\/fold1-seed1 .*epoch 2\/3 val UAR \d+\.\d\d/);
-    expect(frameWhileRunning).toMatch(/2 done · 1 running · 1 queued · 1 at a time/);
+    // Pair-major order: both settings of seed 1 ran before seed 2's.
+    expect(frameWhileRunning).toMatch(/gca +✓ +▶ /);
+    expect(frameWhileRunning).toMatch(/▶ gca\/fold1-seed2 .*epoch 2\/3 val UAR \d+\.\d\d/);
+    expect(frameWhileRunning).toMatch(/3 done · 1 running · 0 queued · 1 at a time/);
     expect(frameWhileRunning).toMatch(/✓ done no-gca\/fold1-seed1: test UAR/);
     expect([...tty.frames].reverse().find((f) => f.includes(' at a time'))).toMatch(/4 done · 0 running · 0 queued/);
   });
