@@ -44,6 +44,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.out = new Output(this.prefix, selectOutputMode(this.flags.json));
   }
 
+  /**
+   * Ctrl-C (SIGINT) or a scheduler's SIGTERM (Slurm's scancel and time limit, docker stop, systemd) asks the job to
+   * stop: the signal aborts, the job finishes its step, saves and exits 130. A second Ctrl-C quits at once; a repeated
+   * SIGTERM is ignored (Slurm follows its SIGTERM with SIGKILL after KillWait anyway, and a quick exit here would lose
+   * the checkpoint being written). `release` removes the handlers.
+   */
+  protected stopOnSignals(): { signal: AbortSignal; release(): void } {
+    const controller = new AbortController();
+    const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
+    const onSigterm = () => controller.abort();
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+    return {
+      signal: controller.signal,
+      release: () => {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
+      },
+    };
+  }
+
   /** Bad input: one line, exit 3. Usage errors: oclif's message, exit 2. Anything else: exit 1. */
   protected async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     const out = this.out ?? new Output(this.prefix, this.argv.includes('--json') ? 'json' : 'plain');

@@ -1,13 +1,15 @@
 import { basename, join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { ABLATE_DEFAULTS, checkData, expandGrid, parseIntList, parseNumberList, runGrid, spawnTrainRunner, AblateError, type AblateAxes } from '../src/analysis/ablate.js';
+import { ABLATE_DEFAULTS, checkData, expandGrid, finishGrid, parseIntList, parseNumberList, runGrid, spawnTrainRunner, AblateError, type AblateAxes, type AblateEvent } from '../src/analysis/ablate.js';
+import { runOnSlurm, type SlurmOutcome } from '../src/cluster/slurm.js';
 import { ATTENTION_TYPES, type AttentionType } from '../src/config.js';
 import { parseFolds } from '../src/train/eval-run.js';
-import { readConfigFile, resolveTrainSettings, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
+import { launchSettings, readConfigFile, resolveTrainSettings, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
 import { findWorkspace } from '../src/workspace.js';
 import { ablateView, createAblateReporter } from '../src/ui/ablate.js';
 import { EXIT } from '../src/ui/errors.js';
 import { BaseCommand } from './_base.js';
+import { EXECUTOR_FLAGS, slurmOptionsFromFlags } from './_executor.js';
 import Train from './train.js';
 
 // Every train flag passes through, except those the grid owns (its axes, fold, seed, out) and --resume.
@@ -24,6 +26,12 @@ const {
   resume: _resume,
   data: _data,
   folds: _folds,
+  executor: _executor,
+  'slurm-opt': _slurmOpt,
+  'slurm-header': _slurmHeader,
+  wait: _wait,
+  collect: _collect,
+  retry: _retry,
   ...TRAIN_PASS_THROUGH
 } = Train.flags;
 
@@ -65,6 +73,7 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     lambda: Flags.string({ description: 'Axis: IAL weights, e.g. 0.1,0.15,0.3.' }),
     r: Flags.string({ description: 'Axis: reduction ratios of the attention MLP, e.g. 8,16.' }),
     ...TRAIN_PASS_THROUGH,
+    ...EXECUTOR_FLAGS,
   };
 
   async run(): Promise<void> {
@@ -101,16 +110,12 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     // Every run shares what the flags, --config, DFER_*, the workspace and the dataset's protocol say: what is not a
     // built-in default goes on every run's command line, so each run resolves exactly as here.
     const resolved = resolveTrainSettings({ flags: passed, config: f.config ? { file: f.config, settings: readConfigFile(f.config) } : undefined, env: process.env, workspace: findWorkspace() });
-    const base: TrainSettings = Object.fromEntries(
-      Object.entries(resolved.settings).filter(([k, v]) => v !== undefined && resolved.sources[k] !== 'default' && !['fold', 'seed', 'out', 'classes'].includes(k)),
-    );
+    const { base, implicit } = launchSettings(resolved);
     const foldSpec = f.folds ?? f.fold;
     const folds = foldSpec ? parseFolds(foldSpec) : [String(resolved.settings.fold)];
     const seeds = f.seeds ? parseIntList('seeds', f.seeds) : [resolved.settings.seed];
     const axisNames = Object.keys(axes);
     const out = f.out ?? join(resolved.runs.path, basename(resolve(String(base.data))), axisNames.length ? `ablate-${axisNames.join('-')}` : 'ablate');
-    // The dataset protocol's values stay off the runs' command lines: each run takes them from the same set itself.
-    const implicit = Object.keys(base).filter((k) => resolved.sources[k] === `${resolved.dataset} protocol`);
     const spec = { axes, folds, seeds, base, implicit, out };
     const plan = expandGrid(spec);
     if (f.baseline && !plan.settings.some((x) => x.name === f.baseline)) {
@@ -118,30 +123,31 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     }
     const classes = checkData(spec);
 
+    const bin = join(this.config.root, 'bin', 'run.js');
+    const slurm = slurmOptionsFromFlags(f, this.argv, { dir: join(plan.out, 'slurm'), jobName: `dfer-${basename(plan.out)}`, bin });
+
     const reporter = createAblateReporter(this.out.mode, `dfer ${this.id}`);
-    const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
+    const stop = this.stopOnSignals();
+    const emit = (e: AblateEvent) => reporter.onEvent(e);
+    const tableOptions = { emit, classes, ...(f.baseline ? { baseline: f.baseline } : {}) };
     let result;
+    let submitted: SlurmOutcome['submitted'];
     try {
-      result = await runGrid(plan, {
-        jobs: f.jobs,
-        runner: spawnTrainRunner(join(this.config.root, 'bin', 'run.js')),
-        signal: controller.signal,
-        emit: (e) => reporter.onEvent(e),
-        classes,
-        ...(f.baseline ? { baseline: f.baseline } : {}),
-      });
+      if (slurm) {
+        const outcome = await runOnSlurm(plan, { ...slurm, signal: stop.signal, emit });
+        submitted = outcome.submitted;
+        result = await finishGrid(plan, outcome.metrics, { interrupted: outcome.interrupted, failures: outcome.failures, inFlight: [...outcome.inFlight, ...outcome.notSubmitted] }, tableOptions);
+      } else {
+        result = await runGrid(plan, { jobs: f.jobs, runner: spawnTrainRunner(bin), signal: stop.signal, ...tableOptions });
+      }
     } finally {
-      process.off('SIGINT', onSigint);
+      stop.release();
       reporter.finish();
     }
-    this.out.result(ablateView({ type: 'grid-end', ...result }, plan.out));
+    this.out.result(ablateView({ type: 'grid-end', ...result }, plan.out, slurm ? { submitted } : undefined));
     const done = result.table.rows.reduce((a, r) => a + r.runs, 0);
     if (result.interrupted) process.exitCode = 130;
-    else if (result.failures.length) process.exitCode = done > 0 ? EXIT.partial : result.failures.every((x) => x.code === EXIT.badInput) ? EXIT.badInput : EXIT.unexpected;
+    else if (result.failures.length) process.exitCode = done > 0 || result.inFlight.length ? EXIT.partial : result.failures.every((x) => x.code === EXIT.badInput) ? EXIT.badInput : EXIT.unexpected;
+    else if (result.inFlight.length && !submitted) process.exitCode = EXIT.pending;
   }
 }

@@ -27,9 +27,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     const prefix = `dfer ${this.id}`;
     const progress = createProgress(this.out.mode, prefix);
     const reporter = createTrainReporter(this.out.mode, prefix);
-    const controller = new AbortController();
-    const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
-    process.on('SIGINT', onSigint);
+    const stop = this.stopOnSignals();
     try {
       const r = await runDemo({ dir: f.dir, workspace: f.workspace, seed: f.seed, backend: f.backend, clips: f.clips, epochs: f.epochs }, (e) => {
         if (e.type === 'engine') progress.log(`engine: ${e.backend}${e.hint ? ` (${e.hint})` : ''}`);
@@ -44,7 +42,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
         else if (e.type === 'prepare' && e.event.type === 'start') progress.start('prepare', e.event.total, 'clips');
         else if (e.type === 'prepare' && e.event.type === 'clip') progress.update(e.event.done);
         else if (e.type === 'train') reporter.onEvent(e.event);
-      }, controller.signal);
+      }, stop.signal);
       reporter.finish();
       if (r.summary.interrupted) {
         process.exitCode = 130;
@@ -59,7 +57,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
       ];
       this.out.result({ json: { synth: r.synthDir, data: r.dataDir, run: r.runDir, test: r.summary.test, workspace: r.workspace }, text: next });
     } finally {
-      process.off('SIGINT', onSigint);
+      stop.release();
       progress.finish();
       reporter.finish();
     }

@@ -1,14 +1,19 @@
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ATTENTION_TYPES } from '../src/config.js';
 import { SCHEDULES } from '../src/train/optim.js';
 import { aggregateRuns, parseFolds } from '../src/train/eval-run.js';
-import { readConfigFile, resolveTrainSettings, resumeOptions, trainOptionsFor, trainSettingsFromFlags, TRAIN_DEFAULTS as D } from '../src/train/options.js';
+import { foldsGrid } from '../src/analysis/ablate.js';
+import { runOnSlurm } from '../src/cluster/slurm.js';
+import { launchSettings, readConfigFile, resolveTrainSettings, resumeOptions, trainOptionsFor, trainSettingsFromFlags, TRAIN_DEFAULTS as D, type ResolvedTrainSettings } from '../src/train/options.js';
 import { train, type TrainOptions } from '../src/train/trainer.js';
 import { crossValView } from '../src/ui/eval.js';
 import { findWorkspace } from '../src/workspace.js';
 import { createTrainReporter } from '../src/ui/train.js';
+import { createAblateReporter } from '../src/ui/ablate.js';
+import { EXIT } from '../src/ui/errors.js';
 import { BaseCommand } from './_base.js';
+import { EXECUTOR_FLAGS, slurmOptionsFromFlags } from './_executor.js';
 
 export default class Train extends BaseCommand<typeof Train> {
   static summary = 'Train the GCA + IAL network on a fold of a prepared set, with a live dashboard.';
@@ -64,6 +69,7 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
     'save-every': Flags.integer({ min: 0, description: 'Also save the last checkpoint every N steps (default 0: at epoch ends).' }),
     'eval-batch': Flags.integer({ min: 1, description: 'Clips per evaluation batch (default: --batch).' }),
     workers: Flags.integer({ min: 0, description: 'Loader worker threads (default: the cores; 0 renders in the main thread).' }),
+    ...EXECUTOR_FLAGS,
   };
 
   async run(): Promise<void> {
@@ -71,11 +77,12 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
     // --backend has a default (auto); only an explicit one overrides a --config file, the workspace or a resumed run's.
     const backendGiven = this.argv.some((a) => a === '--backend' || a.startsWith('--backend=')) || Boolean(process.env.DFER_BACKEND);
     let plans: TrainOptions[];
+    let resolved: ResolvedTrainSettings | undefined;
     if (f.resume) {
       plans = [resumeOptions(f.out ?? this.error('--resume needs --out <run directory>', { exit: 2 }), { backend: backendGiven ? f.backend : undefined, workers: f.workers, epochs: f.epochs })];
     } else {
       const { folds: _folds, ...flags } = f;
-      const resolved = resolveTrainSettings({
+      resolved = resolveTrainSettings({
         flags: trainSettingsFromFlags({ ...flags, backend: backendGiven ? f.backend : undefined }),
         config: f.config ? { file: f.config, settings: readConfigFile(f.config) } : undefined,
         env: process.env,
@@ -83,23 +90,22 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
       });
       // Every fold is checked before the first one trains.
       // With --folds, --out is the folder of the runs: <out>/fold<k> (the layout dfer eval --runs-dir reads).
+      const r = resolved;
       plans = (f.folds ? parseFolds(f.folds) : [undefined]).map((k) => {
-        const o = trainOptionsFor(resolved, k);
+        const o = trainOptionsFor(r, k);
         return f.folds && f.out ? { ...o, out: join(f.out, `fold${k}`) } : o;
       });
     }
-    // Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C quits at once.
-    const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
+    // On a cluster: the folds as a Slurm job array, each task this same command for one fold.
+    if (f.executor === 'slurm' && resolved) return this.onSlurm(resolved, plans);
+    slurmOptionsFromFlags(f, this.argv, { dir: '', jobName: '', bin: '' }); // a Slurm-only flag without --executor slurm
+    // Ctrl-C or SIGTERM: finish the current step, save, exit 130; a second Ctrl-C quits at once.
+    const stop = this.stopOnSignals();
     try {
       for (const options of plans) {
         const reporter = createTrainReporter(this.out.mode, `dfer ${this.id}`);
         try {
-          const summary = await train(options, (e) => reporter.onEvent(e), controller.signal);
+          const summary = await train(options, (e) => reporter.onEvent(e), stop.signal);
           if (summary.interrupted) {
             process.exitCode = 130;
             return;
@@ -109,9 +115,46 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
         }
       }
     } finally {
-      process.off('SIGINT', onSigint);
+      stop.release();
     }
     // Several folds: the cross-validation summary (the paper's Table 4 row) after the last.
     if (plans.length > 1) this.out.result(crossValView(aggregateRuns(plans.map((p) => p.out))));
+  }
+
+  /** The folds' runs on Slurm (src/cluster/slurm.ts), shown in dfer ablate's live grid; then the same summary. */
+  private async onSlurm(resolved: ResolvedTrainSettings, plans: TrainOptions[]): Promise<void> {
+    const f = this.flags;
+    if (f.resume) this.error('--resume with --executor slurm: run the same command again instead (finished folds are skipped, the others resume)', { exit: 2 });
+    const set = basename(resolve(String(resolved.settings.data)));
+    const dir = f.out && f.folds ? join(f.out, 'slurm') : join(resolved.runs.path, set, 'slurm');
+    const slurm = slurmOptionsFromFlags(f, this.argv, { dir, jobName: `dfer-train-${set}`, bin: join(this.config.root, 'bin', 'run.js') })!;
+    const { base, implicit } = launchSettings(resolved);
+    const plan = foldsGrid({ out: dirname(dir), base, implicit, seed: resolved.settings.seed, runs: plans.map((p) => ({ fold: String(p.fold), dir: p.out })) });
+    const reporter = createAblateReporter(this.out.mode, `dfer ${this.id}`);
+    const stop = this.stopOnSignals();
+    let outcome;
+    try {
+      outcome = await runOnSlurm(plan, { ...slurm, signal: stop.signal, emit: (e) => reporter.onEvent(e) });
+    } finally {
+      stop.release();
+      reporter.finish();
+    }
+    // The cross-validation row of the folds that finished (every fold, once the array is done), and where the rest are.
+    const finished = plans.filter((p) => outcome.metrics.has(p.out)).map((p) => p.out);
+    const cv = finished.length && (finished.length > 1 || plans.length === 1) ? crossValView(aggregateRuns(finished)) : undefined;
+    const unfinished = [...outcome.inFlight, ...outcome.notSubmitted];
+    const failed = outcome.failures.map((x) => x.id);
+    const notes = [
+      ...(outcome.submitted ? [`submitted Slurm job array ${outcome.submitted.job}: ${outcome.submitted.runs.length} task(s) (${outcome.submitted.script})`] : []),
+      ...(failed.length ? [`failed: ${failed.join(', ')} (task logs in ${join(dir, 'logs')}; --retry submits them again)`] : []),
+      ...(unfinished.length ? [`not finished: ${unfinished.join(', ')}; the same command (or --collect) aggregates them once finished`] : []),
+    ];
+    this.out.result({
+      json: { ...((cv?.json as object) ?? {}), slurm: { ...(outcome.submitted ? { job: outcome.submitted.job } : {}), failed, in_flight: unfinished } },
+      text: [...(cv?.text ?? []), ...(notes.length && cv ? [''] : []), ...notes],
+    });
+    if (outcome.interrupted) process.exitCode = 130;
+    else if (outcome.failures.length) process.exitCode = finished.length ? EXIT.partial : EXIT.unexpected;
+    else if (unfinished.length && !outcome.submitted) process.exitCode = EXIT.pending;
   }
 }

@@ -206,7 +206,7 @@ export function expandGrid(spec: AblateSpec): GridPlan {
         const dir = join(spec.out, setting.name, `fold${fold}-seed${seed}`);
         const full: TrainSettings = { ...spec.base, ...setting.settings, fold, seed, out: dir };
         resolveTrainOptions({}, full); // every run's options are valid before any starts
-        runs.push({ id, setting: setting.name, fold, seed, dir, settings: full, args: ['train', ...settingsToArgs(explicit(full, (spec.implicit ?? []).filter((k) => !(k in setting.settings))))] });
+        runs.push({ id, setting: setting.name, fold, seed, dir, settings: full, args: trainArgs(full, (spec.implicit ?? []).filter((k) => !(k in setting.settings))) });
       }
     }
   }
@@ -214,7 +214,22 @@ export function expandGrid(spec: AblateSpec): GridPlan {
 }
 
 /** The settings without those left to each run (see AblateSpec.implicit). */
-const explicit = (s: TrainSettings, implicit: string[]): TrainSettings => Object.fromEntries(Object.entries(s).filter(([k]) => !implicit.includes(k)));
+const explicit = (s: TrainSettings, implicit: readonly string[]): TrainSettings => Object.fromEntries(Object.entries(s).filter(([k]) => !implicit.includes(k)));
+
+/** The `dfer train` arguments of a run: its settings without those it resolves by itself. */
+const trainArgs = (s: TrainSettings, implicit: readonly string[]): string[] => ['train', ...settingsToArgs(explicit(s, implicit))];
+
+/**
+ * `dfer train --folds` as a grid of one setting ("train"), for an executor: a run per fold into the run directory
+ * dfer train chose for it, each run id that directory as shown.
+ */
+export function foldsGrid(o: { out: string; base: TrainSettings; implicit: string[]; seed: number; runs: { fold: string; dir: string }[] }): GridPlan {
+  const runs: GridRun[] = o.runs.map(({ fold, dir }) => {
+    const full: TrainSettings = { ...o.base, fold, seed: o.seed, out: dir };
+    return { id: dir, setting: 'train', fold, seed: o.seed, dir, settings: full, args: trainArgs(full, o.implicit) };
+  });
+  return { out: o.out, base: { ...o.base }, implicit: [...o.implicit], columns: [], settings: [{ name: 'train', values: {}, settings: {} }], folds: o.runs.map((r) => r.fold), seeds: [o.seed], runs };
+}
 
 /** "1,2,3", "1-3" -> [1, 2, 3]. */
 export function parseIntList(name: string, spec: string): number[] {
@@ -279,15 +294,19 @@ export function readRunMetrics(dir: string): Metrics {
 // ---------------------------------------------------------------------------------------------------------------
 // Running the grid
 
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
+/** queued: not started (locally) or not submitted (Slurm); pending: submitted to Slurm, waiting for a node. */
+export type RunStatus = 'queued' | 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 
 export type AblateEvent =
-  | { type: 'grid-start'; plan: GridPlan; jobs: number; finished: { id: string; uar: number; war: number }[] }
+  | { type: 'grid-start'; plan: GridPlan; jobs: number; finished: { id: string; uar: number; war: number }[]; executor?: 'local' | 'slurm' }
   | { type: 'run-start'; id: string }
   /** A training event of a running run (its epoch progress and validation, from `dfer train --json`). */
   | { type: 'run-event'; id: string; event: TrainEvent }
   | { type: 'run-end'; id: string; status: 'done' | 'failed' | 'interrupted'; code: number; error?: string; test?: { uar: number; war: number }; seconds: number }
-  | { type: 'grid-end'; table: AblationTable; interrupted: boolean; failed: string[]; failures: RunFailure[]; files: string[] };
+  | { type: 'grid-end'; table: AblationTable; interrupted: boolean; failed: string[]; failures: RunFailure[]; inFlight: string[]; files: string[] }
+  // The Slurm executor's (src/cluster/slurm.ts): runs handed to Slurm and waiting for a node, and the submission.
+  | { type: 'run-pending'; id: string; job: string }
+  | { type: 'submitted'; job: string; runs: string[]; script: string };
 
 export interface RunFailure {
   id: string;
@@ -372,19 +391,29 @@ export interface GridResult {
   /** Ids of the runs that failed, and why. */
   failed: string[];
   failures: RunFailure[];
+  /** Runs still in flight elsewhere when the table was made (a Slurm array not waited for): neither done nor failed. */
+  inFlight: string[];
   files: string[];
+}
+
+/**
+ * The grid's runs sorted out before any starts: the finished ones (with their test metrics) and the ones to run (new
+ * or stopped midway). A run directory that holds a run of other options stops the grid.
+ */
+export function gridStates(plan: GridPlan): { metrics: Map<string, Metrics>; todo: GridRun[] } {
+  const states = plan.runs.map((run) => ({ run, s: runState(run) }));
+  const conflict = states.find((x) => x.s.state === 'conflict');
+  if (conflict && conflict.s.state === 'conflict') throw new AblateError(conflict.s.message);
+  const metrics = new Map<string, Metrics>();
+  for (const { run, s } of states) if (s.state === 'done') metrics.set(run.id, readRunMetrics(run.dir));
+  return { metrics, todo: states.filter((x) => x.s.state === 'todo').map((x) => x.run) };
 }
 
 /** Runs the grid: finished runs skipped, the others (new or stopped midway) run by `runner`, `jobs` at a time. */
 export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResult> {
   const emit = o.emit ?? (() => {});
   const signal = o.signal ?? new AbortController().signal;
-  const states = plan.runs.map((run) => ({ run, s: runState(run) }));
-  const conflict = states.find((x) => x.s.state === 'conflict');
-  if (conflict && conflict.s.state === 'conflict') throw new AblateError(conflict.s.message);
-  const metrics = new Map<string, Metrics>();
-  for (const { run, s } of states) if (s.state === 'done') metrics.set(run.id, readRunMetrics(run.dir));
-  const queue = states.filter((x) => x.s.state === 'todo').map((x) => x.run);
+  const { metrics, todo: queue } = gridStates(plan);
   emit({ type: 'grid-start', plan, jobs: o.jobs, finished: [...metrics].map(([id, m]) => ({ id, uar: m.uar, war: m.war })) });
 
   const failures: RunFailure[] = [];
@@ -422,16 +451,29 @@ export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResul
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, queue.length || 1)) }, worker));
+  return finishGrid(plan, metrics, { interrupted, failures, inFlight: [] }, o);
+}
 
+/**
+ * The end of a grid, whichever executor ran it: the table of the finished runs, written to <out>/results.* with the
+ * intensity figure, and the grid-end event. `inFlight`: runs still running elsewhere (a Slurm array not waited for).
+ */
+export async function finishGrid(
+  plan: GridPlan,
+  metrics: ReadonlyMap<string, Metrics>,
+  r: { interrupted: boolean; failures: RunFailure[]; inFlight: string[] },
+  o: Pick<GridOptions, 'emit' | 'classes' | 'baseline'>,
+): Promise<GridResult> {
   const classes = o.classes ?? classesOf(plan, metrics);
   const table = ablationTable(plan, metrics, classes, o.baseline);
   const files = [...writeTables(plan.out, table), ...(await writeIntensityFigure(plan.out, table))];
-  const failed = failures.map((x) => x.id);
-  emit({ type: 'grid-end', table, interrupted, failed, failures, files });
-  return { table, interrupted, failed, failures, files };
+  const failed = r.failures.map((x) => x.id);
+  const result = { table, interrupted: r.interrupted, failed, failures: r.failures, inFlight: r.inFlight, files };
+  o.emit?.({ type: 'grid-end', ...result });
+  return result;
 }
 
-function classesOf(plan: GridPlan, metrics: Map<string, Metrics>): string[] {
+function classesOf(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>): string[] {
   for (const run of plan.runs) {
     if (!metrics.has(run.id)) continue;
     try {

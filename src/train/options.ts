@@ -93,7 +93,8 @@ const kebabOf = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 /** Train options whose command-line values are numbers written as text (so 1e-3 and 0.001 both work). */
 const NUMERIC_TEXT = new Set(['lr', 'momentum', 'weightDecay', 'gamma', 'lambda', 'valFraction']);
 /** Flags of the commands that are not train settings. */
-const NOT_SETTINGS = new Set(['config', 'resume', 'json']);
+// Flags of dfer train that are not train settings: input and output, and the executor's (commands/_executor.ts).
+const NOT_SETTINGS = new Set(['config', 'resume', 'json', 'executor', 'slurm-opt', 'slurm-header', 'wait', 'collect', 'retry']);
 
 /**
  * Parsed command-line flags (kebab-case, numbers as text) -> TrainSettings (camelCase, numbers). Flags left
@@ -317,6 +318,20 @@ export interface ResolvedTrainSettings {
   runs: { path: string; from: string };
   /** The set's folds, in order. */
   folds: string[];
+}
+
+/**
+ * What a run started as its own `dfer train` process (dfer ablate, an executor) must be told to resolve exactly as
+ * here: every setting not at its built-in default, except those each run has its own of (fold, seed, out, classes).
+ * `implicit`: of those, the ones the dataset's protocol sets; the run resolves them from the same set by itself, so
+ * they stay off its command line and it records them as the protocol's.
+ */
+export function launchSettings(resolved: ResolvedTrainSettings): { base: TrainSettings; implicit: string[] } {
+  const base: TrainSettings = Object.fromEntries(
+    Object.entries(resolved.settings).filter(([k, v]) => v !== undefined && resolved.sources[k] !== 'default' && !['fold', 'seed', 'out', 'classes'].includes(k)),
+  );
+  const implicit = Object.keys(base).filter((k) => resolved.sources[k] === `${resolved.dataset} protocol`);
+  return { base, implicit };
 }
 
 /** Resolves every train setting through the layers, recording where each came from. */

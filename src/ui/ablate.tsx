@@ -1,6 +1,7 @@
 // `dfer ablate`'s renderer: the grid's events in the three output modes, and the results table.
 //   tty:   an Ink view on stderr: finished runs printed once above (<Static>), and a live grid: one row per setting,
-//          a glyph per fold and seed (✓ done, ▶ running, · queued, ✗ failed, ‖ stopped), the setting's UAR so far;
+//          a glyph per fold and seed (✓ done, ▶ running, · queued, ○ pending in Slurm, ✗ failed, ‖ stopped), the
+//          setting's UAR so far;
 //          below it each running run with its epoch bar and latest validation UAR.
 //   plain: stable lines on stderr: the grid, each run's start, epochs (with validation UAR/WAR) and end.
 //   json:  one JSON line per run start, epoch and end on stderr (progress); the result is the table on stdout.
@@ -29,6 +30,8 @@ export interface RunView {
   epochs?: number;
   step?: number;
   stepsPerEpoch?: number;
+  /** Its Slurm task ("12_3"), once submitted. */
+  job?: string;
   resumedFrom?: { epoch: number; step: number };
   val?: { uar: number; war: number };
   test?: { uar: number; war: number };
@@ -47,13 +50,16 @@ export interface LogEntry {
 export interface AblateState {
   plan?: GridPlan;
   jobs: number;
+  executor: 'local' | 'slurm';
+  /** Slurm job arrays submitted by this invocation. */
+  submitted: string[];
   runs: RunView[];
   log: LogEntry[];
   startedAt: number;
   end?: Extract<AblateEvent, { type: 'grid-end' }>;
 }
 
-export const initialAblateState = (now = Date.now()): AblateState => ({ jobs: 1, runs: [], log: [], startedAt: now });
+export const initialAblateState = (now = Date.now()): AblateState => ({ jobs: 1, executor: 'local', submitted: [], runs: [], log: [], startedAt: now });
 
 export function runEndLine(r: RunView): string {
   const t = r.seconds !== undefined ? ` (${duration(r.seconds)})` : '';
@@ -72,6 +78,7 @@ export function reduceAblate(s: AblateState, e: AblateEvent, now = Date.now()): 
         ...s,
         plan: e.plan,
         jobs: e.jobs,
+        executor: e.executor ?? 'local',
         startedAt: now,
         runs: e.plan.runs.map((r) => {
           const f = finished.get(r.id);
@@ -81,6 +88,10 @@ export function reduceAblate(s: AblateState, e: AblateEvent, now = Date.now()): 
     }
     case 'run-start':
       return update(e.id, (r) => ({ ...r, status: 'running', startedAt: now, epoch: 0, error: undefined }));
+    case 'run-pending':
+      return update(e.id, (r) => ({ ...r, status: 'pending', job: e.job, error: undefined }));
+    case 'submitted':
+      return { ...s, submitted: [...s.submitted, e.job] };
     case 'run-event': {
       const t = e.event;
       switch (t.type) {
@@ -105,7 +116,7 @@ export function reduceAblate(s: AblateState, e: AblateEvent, now = Date.now()): 
 }
 
 export function counts(s: AblateState): Record<RunStatus, number> & { before: number } {
-  const c = { queued: 0, running: 0, done: 0, failed: 0, interrupted: 0, before: 0 };
+  const c = { queued: 0, pending: 0, running: 0, done: 0, failed: 0, interrupted: 0, before: 0 };
   for (const r of s.runs) {
     c[r.status]++;
     if (r.before) c.before++;
@@ -113,9 +124,9 @@ export function counts(s: AblateState): Record<RunStatus, number> & { before: nu
   return c;
 }
 
-export function gridLine(plan: GridPlan, jobs: number, before: number): string {
+export function gridLine(plan: GridPlan, jobs: number, before: number, executor: 'local' | 'slurm' = 'local'): string {
   const per = `${plan.folds.length} fold${plan.folds.length > 1 ? 's' : ''} x ${plan.seeds.length} seed${plan.seeds.length > 1 ? 's' : ''}`;
-  return `grid ${plan.out}: ${plan.settings.length} setting${plan.settings.length > 1 ? 's' : ''} x ${per} = ${plan.runs.length} runs; ${before} finished before, ${plan.runs.length - before} to run, ${jobs} at a time`;
+  return `grid ${plan.out}: ${plan.settings.length} setting${plan.settings.length > 1 ? 's' : ''} x ${per} = ${plan.runs.length} runs; ${before} finished before, ${plan.runs.length - before} to run, ${executor === 'slurm' ? 'on Slurm' : `${jobs} at a time`}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -136,15 +147,19 @@ export function tableText(t: AblationTable): string[] {
   return [`test-split UAR and WAR (%), ${overText(t)}`, ...alignTable(header, rows, t.columns.length || 1), ...(t.options.length ? [`every run: dfer train ${t.options.join(' ')}`] : [])];
 }
 
-/** The result of `dfer ablate`: the table, the files, and what did not finish. */
-export function ablateView(end: Extract<AblateEvent, { type: 'grid-end' }>, out: string): View {
+/** The result of `dfer ablate`: the table, the files, and what did not finish (or is still running in Slurm). */
+export function ablateView(end: Extract<AblateEvent, { type: 'grid-end' }>, out: string, slurm?: { submitted?: { job: string; runs: string[]; script: string } }): View {
   const text = ['', ...tableText(end.table), ''];
   const missing = end.table.rows.filter((r) => r.runs < r.expected);
-  if (end.failed.length) text.push(`failed: ${end.failed.join(', ')} (see the lines above; their run directories hold what they wrote)`);
-  if (end.interrupted) text.push('stopped: run the same command again to continue (finished runs are skipped, stopped ones resume)');
+  if (end.failed.length) text.push(`failed: ${end.failed.join(', ')} (see the lines above; their run directories hold what they wrote${slurm ? ', the task logs are in slurm/logs; --retry submits them again' : ''})`);
+  if (slurm?.submitted) text.push(`submitted Slurm job array ${slurm.submitted.job}: ${slurm.submitted.runs.length} task${slurm.submitted.runs.length > 1 ? 's' : ''} (${slurm.submitted.script})`);
+  if (end.inFlight.length) text.push(`not finished: ${end.inFlight.length} run${end.inFlight.length > 1 ? 's' : ''} still in Slurm or not submitted; the same command (or --collect) aggregates them once finished (scancel stops them)`);
+  else if (end.interrupted) text.push('stopped: run the same command again to continue (finished runs are skipped, stopped ones resume)');
   else if (missing.length && !end.failed.length) text.push(`incomplete: ${missing.map((r) => r.setting).join(', ')}`);
   text.push('files:', ...end.files.map((f) => `  ${f}`), `runs: ${out}/<setting>/fold<k>-seed<s>`);
-  return { json: ablationJson(end.table, { out, files: end.files, complete: !end.interrupted && !end.failed.length, failed: end.failed, interrupted: end.interrupted }), text };
+  const complete = !end.interrupted && !end.failed.length && !end.inFlight.length;
+  const json = ablationJson(end.table, { out, files: end.files, complete, failed: end.failed, interrupted: end.interrupted, ...(slurm ? { in_flight: end.inFlight, ...(slurm.submitted ? { slurm_job: slurm.submitted.job } : {}) } : {}) });
+  return { json, text };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -154,6 +169,7 @@ const GLYPH: Record<RunStatus, { ch: string; color?: string; dim?: boolean }> = 
   done: { ch: '✓', color: 'green' },
   running: { ch: '▶', color: 'cyan' },
   queued: { ch: '·', dim: true },
+  pending: { ch: '○', color: 'yellow' },
   failed: { ch: '✗', color: 'red' },
   interrupted: { ch: '‖', color: 'yellow' },
 };
@@ -222,8 +238,10 @@ export function AblateGrid({ state, width }: { state: AblateState; width: number
         );
       })}
       <Text dimColor>
-        {c.done} done{c.before ? ` (${c.before} before)` : ''} · {c.running} running · {c.queued} queued{c.failed ? ` · ${c.failed} failed` : ''}
-        {c.interrupted ? ` · ${c.interrupted} stopped` : ''} · {state.jobs} at a time · {duration(elapsed)}
+        {c.done} done{c.before ? ` (${c.before} before)` : ''} · {c.running} running ·{' '}
+        {state.executor === 'slurm' ? `${c.pending} pending in Slurm${state.submitted.length ? ` (job ${state.submitted.join(', ')})` : ''}${c.queued ? ` · ${c.queued} not submitted` : ''}` : `${c.queued} queued`}
+        {c.failed ? ` · ${c.failed} failed` : ''}
+        {c.interrupted ? ` · ${c.interrupted} stopped` : ''} · {state.executor === 'slurm' ? 'on Slurm' : `${state.jobs} at a time`} · {duration(elapsed)}
       </Text>
     </Box>
   );
@@ -285,9 +303,15 @@ class LineAblateReporter implements AblateReporter {
     switch (e.type) {
       case 'grid-start': {
         const before = e.finished.length;
-        this.emit({ type: 'grid', out: e.plan.out, settings: e.plan.settings.map((s) => s.name), runs: e.plan.runs.length, finished: before, jobs: e.jobs }, gridLine(e.plan, e.jobs, before));
+        this.emit({ type: 'grid', out: e.plan.out, settings: e.plan.settings.map((s) => s.name), runs: e.plan.runs.length, finished: before, jobs: e.jobs, executor: e.executor ?? 'local' }, gridLine(e.plan, e.jobs, before, e.executor));
         break;
       }
+      case 'submitted':
+        this.emit({ type: 'submitted', job: e.job, runs: e.runs, script: e.script }, `submitted Slurm job array ${e.job}: ${e.runs.length} task${e.runs.length > 1 ? 's' : ''} (${e.script})`);
+        break;
+      case 'run-pending':
+        this.emit({ type: 'run-pending', run: e.id, job: e.job }, `pending ${e.id} (Slurm task ${e.job})`);
+        break;
       case 'run-start':
         this.emit({ type: 'run-start', run: e.id }, `start ${e.id}`);
         break;

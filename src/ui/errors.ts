@@ -19,6 +19,7 @@ import { WorkspaceError } from '../workspace.js';
 import { RunDirError } from '../run-dir.js';
 import { TrainError } from '../train/trainer.js';
 import { SynthError } from '../synth/generate.js';
+import { SlurmError } from '../cluster/slurm.js';
 
 export const EXIT = {
   ok: 0,
@@ -36,6 +37,8 @@ export const EXIT = {
   diskFull: 6,
   /** Nothing to classify: no face in any of the videos given. */
   nothing: 7,
+  /** Runs are still pending or running on the cluster (dfer ablate --collect): the table covers those that finished. */
+  pending: 8,
 } as const;
 
 /** Errors the core throws for bad input; their message already names the file, tensor or field. */
@@ -59,6 +62,7 @@ const INPUT_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   TrainError,
   EvalError,
   SynthError,
+  SlurmError,
 ];
 
 /** System errors about a path the user gave (an --out under a file, a read-only directory): bad input too. */

@@ -12,7 +12,8 @@ export function flatFrame(size: number, level: number): Frame {
   return { width: size, height: size, data: new Uint8Array(size * size * 3).fill(level) };
 }
 
-export async function makeTinySet(opts: { clips: number; frames: number; size?: number; dir?: string }): Promise<string> {
+/** `folds` (default 1): fold k tests on the k-th block of clips and trains on the rest. */
+export async function makeTinySet(opts: { clips: number; frames: number; size?: number; dir?: string; folds?: number }): Promise<string> {
   const size = opts.size ?? 16;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'dfer-set-'));
   const clips: PreparedClip[] = [];
@@ -29,9 +30,19 @@ export async function makeTinySet(opts: { clips: number; frames: number; size?: 
     classes: [...DFEW_CLASSES],
     settings: { size, quality: 95, frames: 16, minFrames: 0 },
     clips,
-    folds: { '1': { train: ids.slice(0, half), test: ids.slice(half) } },
+    folds: opts.folds && opts.folds > 1 ? kFolds(ids, opts.folds) : { '1': { train: ids.slice(0, half), test: ids.slice(half) } },
     skipped: [],
   });
   writeManifest(dir, m);
   return dir;
+}
+
+function kFolds(ids: string[], k: number): Record<string, { train: string[]; test: string[] }> {
+  const per = Math.ceil(ids.length / k);
+  return Object.fromEntries(
+    Array.from({ length: k }, (_, i) => {
+      const test = ids.slice(i * per, (i + 1) * per);
+      return [String(i + 1), { train: ids.filter((id) => !test.includes(id)), test }];
+    }),
+  );
 }
