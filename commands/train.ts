@@ -23,7 +23,7 @@ Every option is taken, highest first, from: the flags, a --config file, DFER_* e
 
 Protocol: a stratified ${100 * D.valFraction}% validation slice of the training fold (seeded) selects the checkpoint; the fold's test split is evaluated once at the end with the selected weights. --select-on test reproduces the DFER repos' best-on-test habit, and every output of such a run says so.
 
-The run directory (--out) gets config.json (resolved options, backend, versions, data fingerprint), metrics.jsonl, last/best checkpoints (atomic, every epoch and every --save-every steps), summary.json, results.json, test-predictions.csv, curves-*.svg/png and confusion.svg/png. Ctrl-C stops after the current step and saves; running the same command again (or --resume --out DIR) continues exactly where it stopped.
+The run directory (--out) gets config.json (resolved options, backend, versions, data fingerprint), metrics.jsonl, last/best checkpoints (atomic, every epoch and every --save-every steps), summary.json, results.json, test-predictions.csv, curves-*.svg/png and confusion.svg/png. Ctrl-C (or SIGTERM, as Slurm sends before it kills a task) stops after the current step and saves; running the same command again (or --resume --out DIR) continues exactly where it stopped.
 
 Output: a dashboard on a terminal; plain progress lines when piped or with CI set; --json prints one JSON object per event on stdout.
 Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named anywhere (no --data, DFER_DATA or workspace), or a flag the parser rejects; 3 bad input (a value out of range, a fold the set lacks, a damaged file) or a non-finite loss; 1 unexpected error.`;

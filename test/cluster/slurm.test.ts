@@ -25,7 +25,7 @@ let work: string;
 // that the two executors compute the same numbers.
 const env = () => ({ ...cluster!.env, OMP_NUM_THREADS: '1', DFER_SLURM_POLL_MS: '300' });
 const SLURM = ['--executor', 'slurm', '--slurm-opt', 'cpus-per-task=1'];
-const train = () => ['--data', data, '--preset', 'small', '--u', '4', '--batch', '2', '--lr', '0.01', '--val-fraction', '0.25', '--backend', TEST_BACKEND, '--workers', '0', '--epochs', '1'];
+const train = (epochs = 1) => ['--data', data, '--preset', 'small', '--u', '4', '--batch', '2', '--lr', '0.01', '--val-fraction', '0.25', '--backend', TEST_BACKEND, '--workers', '0', '--epochs', String(epochs)];
 const grid = (out: string, ...more: string[]) => ['ablate', ...train(), '--gca', '--folds', '1,2', '--out', join(work, out), ...more];
 
 interface Table {
@@ -113,15 +113,41 @@ suite('the Slurm executor on a real one-node cluster', () => {
     expect(tables(json<Table>(again))).toEqual(tables(expected));
   }, 600_000);
 
-  test('dfer train --folds 1-2 --executor slurm: a task per fold, then the cross-validation row', async () => {
+  test('dfer train --folds 1-2 --executor slurm: a task per fold; a running task cancelled mid-run resumes from its checkpoint with --retry', async () => {
     const out = join(work, 'folds');
-    const r = await dfer(['train', ...train(), '--folds', '1-2', '--out', out, ...SLURM, '--json'], env());
-    expect(r.code).toBe(0);
-    const sub = progress(r).find((p) => p.type === 'submitted')!;
+    const args = ['train', ...train(3), '--folds', '1-2', '--out', out, ...SLURM];
+    const submit = await dfer([...args, '--no-wait', '--json'], env());
+    expect(submit.code).toBe(0);
+    const sub = progress(submit).find((p) => p.type === 'submitted')!;
     expect(sub.runs).toEqual([join(out, 'fold1'), join(out, 'fold2')]);
-    const cv = json<{ folds: { fold: string }[]; mean: { uar: number } }>(r);
+    const job = String(sub.job);
+
+    // Once fold 1 has finished an epoch, cancel its task: Slurm sends SIGTERM, dfer train saves and stops.
+    const epochs = () => {
+      try {
+        return readFileSync(join(out, 'fold1', 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).length;
+      } catch {
+        return 0;
+      }
+    };
+    for (let i = 0; i < 600 && epochs() < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(epochs()).toBeGreaterThanOrEqual(1);
+    expect(epochs()).toBeLessThan(3);
+    expect(cluster!.run('scancel', [`${job}_0`]).code).toBe(0);
+
+    const follow = await dfer([...args, '--json'], env());
+    expect(follow.code).toBe(4);
+    expect(json<{ slurm: { failed: string[] } }>(follow).slurm.failed).toEqual([join(out, 'fold1')]);
+
+    const retry = await dfer([...args, '--retry', '--json'], env());
+    expect(retry.code).toBe(0);
+    const log = readFileSync(join(out, 'slurm', 'logs', `${String(progress(retry).find((p) => p.type === 'submitted')!.job)}_0.out`), 'utf8');
+    expect(log).toMatch(/resumed from epoch [12] step \d+/);
+    const cv = json<{ folds: { fold: string }[]; mean: { uar: number }; slurm: { in_flight: string[] } }>(retry);
     expect(cv.folds.map((f) => String(f.fold))).toEqual(['1', '2']);
     expect(Number.isFinite(cv.mean.uar)).toBe(true);
+    expect(cv.slurm.in_flight).toEqual([]);
+    expect(epochs()).toBe(3); // each epoch logged once: the resumed run redid nothing twice
   }, 300_000);
 
   test('bad cluster options: one line naming the flag, exit 3, nothing submitted', async () => {
