@@ -429,4 +429,39 @@ describe('reporting', () => {
     expect(frameWhileRunning).toMatch(/✓ done no-gca\/fold1-seed1: test UAR/);
     expect([...tty.frames].reverse().find((f) => f.includes(' at a time'))).toMatch(/4 done · 0 running · 0 queued/);
   });
+
+  test('tty with the Slurm executor: pending cells (○), the job, "on Slurm" instead of a job count; lines for submission and pending', () => {
+    class FakeTty extends EventEmitter {
+      frames: string[] = [];
+      isTTY = true;
+      columns = 100;
+      write(chunk: string): boolean {
+        this.frames.push(chunk.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''));
+        return true;
+      }
+    }
+    const plan = expandGrid(spec({ gca: true }));
+    const events: AblateEvent[] = [
+      { type: 'grid-start', plan, jobs: 0, executor: 'slurm', finished: [] },
+      { type: 'submitted', job: '40', runs: plan.runs.map((r) => r.id), script: '/g/slurm/array-1.sbatch' },
+      { type: 'run-pending', id: 'no-gca/fold1-seed1', job: '40_0' },
+      { type: 'run-pending', id: 'gca/fold1-seed1', job: '40_1' },
+      { type: 'run-start', id: 'no-gca/fold1-seed1' },
+    ];
+    const tty = new FakeTty();
+    const reporter = createAblateReporter('tty', 'dfer ablate', { stderr: tty, debug: true, redrawMs: 0 });
+    for (const e of events) reporter.onEvent(e);
+    const frame = tty.frames.at(-1)!;
+    reporter.finish();
+    expect(frame).toMatch(/no-gca +▶/);
+    expect(frame).toMatch(/gca +○/);
+    expect(frame).toMatch(/0 done · 1 running · 1 pending in Slurm \(job 40\) · on Slurm/);
+
+    const lines: string[] = [];
+    const plain = createAblateReporter('plain', 'dfer ablate', { stderr: { write: (c: string) => (lines.push(c), true) } });
+    for (const e of events) plain.onEvent(e);
+    expect(lines.join('')).toContain('2 to run, on Slurm\n');
+    expect(lines.join('')).toContain('dfer ablate: submitted Slurm job array 40: 2 tasks (/g/slurm/array-1.sbatch)\n');
+    expect(lines.join('')).toContain('dfer ablate: pending gca/fold1-seed1 (Slurm task 40_1)\n');
+  });
 });
