@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
-import { aggregateRuns, evaluateCheckpoint, finishedRunsOfFolds, parseFolds, runOfFold } from '../src/train/eval-run.js';
+import { aggregateRuns, compareRunSets, evaluateCheckpoint, finishedRunsOfFolds, parseFolds, runOfFold } from '../src/train/eval-run.js';
 import { resolveTrainSettings } from '../src/train/options.js';
 import { findWorkspace } from '../src/workspace.js';
 import { expandStdin } from './_input.js';
-import { crossValView, evalView } from '../src/ui/eval.js';
+import { vsBaselineView, crossValView, evalView } from '../src/ui/eval.js';
 import { BaseCommand } from './_base.js';
 
 export default class Eval extends BaseCommand<typeof Eval> {
@@ -12,7 +12,7 @@ export default class Eval extends BaseCommand<typeof Eval> {
 
 Without --checkpoint, the workspace's runs (dfer init; or those of --data): --fold k evaluates the run dfer train --fold k wrote (<runs>/<set>/<preset>-fold<k>); no --fold aggregates every fold that has a finished run and names those that have none.
 
-Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold summary from each run's results.json: per-fold rows and the mean and sample sd of UAR, WAR and per-class recall.
+Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold summary from each run's results.json: per-fold rows and the mean and sample sd of UAR, WAR and per-class recall. With --baseline (or --baseline-dir): each run against the baseline run of the same fold and seed: the mean paired difference in UAR, WAR and recall by intensity, a 95% percentile-bootstrap interval over the pairs and an exact sign-flip p-value (as dfer ablate's tables).
 
 --json prints the results object (uar, war, per_class, confusion, ...).`;
 
@@ -24,6 +24,7 @@ Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold su
     { description: 'A checkpoint on fold 3 of a prepared set', command: '<%= config.bin %> <%= command.id %> --checkpoint ckpt/paper --data data/dfew --fold 3' },
     { description: '5-fold cross-validation', command: '<%= config.bin %> <%= command.id %> --runs runs/fold1 runs/fold2 runs/fold3 runs/fold4 runs/fold5' },
     { description: 'The same over a layout runs/dfew/fold<k>', command: '<%= config.bin %> <%= command.id %> --runs-dir runs/dfew --folds 1-5' },
+    { description: 'Those runs against baseline runs, pair by pair (fold and seed)', command: '<%= config.bin %> <%= command.id %> --runs-dir runs/ours --baseline-dir runs/base --folds 1-5' },
   ];
 
   static flags = {
@@ -36,6 +37,12 @@ Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold su
     runs: Flags.string({ multiple: true, description: 'Finished run directories, one per fold, to aggregate; - reads them from standard input, one a line.' }),
     'runs-dir': Flags.string({ description: 'Directory holding fold<k>/ runs (with --folds).', dependsOn: ['folds'] }),
     folds: Flags.string({ description: 'Folds of --runs-dir, e.g. 1-5.' }),
+    baseline: Flags.string({
+      multiple: true,
+      description: 'With --runs/--runs-dir: baseline runs to compare them with, paired by fold and seed (mean difference, 95% bootstrap interval, sign-flip p); - reads them from standard input.',
+      exclusive: ['baseline-dir'],
+    }),
+    'baseline-dir': Flags.string({ description: 'With --runs-dir: the baseline runs as <dir>/fold<k> (with --folds).', dependsOn: ['folds'] }),
     workers: Flags.integer({ min: 0, description: 'Loader worker threads.' }),
     'allow-overlap': Flags.boolean({ description: 'Score a run on clips it trained or selected on (refused otherwise: its scores would be inflated); recorded in results.json.' }),
   };
@@ -44,9 +51,12 @@ Several runs (--runs, or --runs-dir with --folds): the DFER protocol's k-fold su
     const f = this.flags;
     if (f.runs || f['runs-dir']) {
       const dirs = f.runs ? expandStdin(f.runs, '--runs') : parseFolds(f.folds!).map((k) => `${f['runs-dir']}/fold${k}`);
-      this.out.result(crossValView(aggregateRuns(dirs)));
+      const cv = crossValView(aggregateRuns(dirs));
+      const baseline = f.baseline ? expandStdin(f.baseline, '--baseline') : f['baseline-dir'] ? parseFolds(f.folds!).map((k) => `${f['baseline-dir']}/fold${k}`) : undefined;
+      this.out.result(baseline ? vsBaselineView(cv, compareRunSets(dirs, baseline)) : cv);
       return;
     }
+    if (f.baseline || f['baseline-dir']) this.error('--baseline compares finished runs: give them with --runs (or --runs-dir)', { exit: 2 });
     let checkpoint = f.checkpoint;
     if (!checkpoint) {
       // The workspace's runs (or those of --data): the fold's run, or every finished fold aggregated.

@@ -20,7 +20,7 @@ import { OptionError, resolveTrainOptions, TRAIN_DEFAULTS, type TrainSettings } 
 import type { TrainOptions } from '../train/trainer.js';
 import { meanSd } from './aggregate.js';
 import { intensitySvg, writeSvgAndPng } from './plots.js';
-import { pairedDiff, type PairedDiff } from './paired.js';
+import { compareMetricPairs, pairedCells, vsBaselineJson, type VsBaseline } from './paired.js';
 
 export class AblateError extends OptionError {}
 
@@ -520,29 +520,13 @@ export interface SettingResult {
   vsBaseline?: VsBaseline;
 }
 
-export interface VsBaseline {
-  baseline: string;
-  uar: PairedDiff;
-  war: PairedDiff;
-  byIntensity?: ({ lo: number; hi: number } & PairedDiff)[];
-}
 
 /** A setting's runs against the baseline's, pair by pair: the (fold, seed) pairs both have finished. */
 export function compareWithBaseline(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, setting: string, baseline: string): VsBaseline {
   const key = (r: GridRun) => `${r.fold}/${r.seed}`;
   const base = new Map(plan.runs.filter((r) => r.setting === baseline && metrics.has(r.id)).map((r) => [key(r), metrics.get(r.id)!]));
   const pairs = plan.runs.filter((r) => r.setting === setting && metrics.has(r.id) && base.has(key(r))).map((r) => [metrics.get(r.id)!, base.get(key(r))!] as const);
-  const of = (f: (m: Metrics) => number) => pairedDiff(pairs.map(([a]) => f(a)), pairs.map(([, b]) => f(b)));
-  const out: VsBaseline = { baseline, uar: of((m) => m.uar), war: of((m) => m.war) };
-  const bins = pairs[0]?.[0].byIntensity;
-  if (bins?.length) {
-    out.byIntensity = bins.map((b, k) => {
-      // Pairs where both runs' test splits hold clips of this bin.
-      const both = pairs.filter(([a, c]) => (a.byIntensity?.[k]?.clips ?? 0) > 0 && (c.byIntensity?.[k]?.clips ?? 0) > 0);
-      return { lo: b.lo, hi: b.hi, ...pairedDiff(both.map(([a]) => a.byIntensity![k].recall), both.map(([, c]) => c.byIntensity![k].recall)) };
-    });
-  }
-  return out;
+  return compareMetricPairs(pairs, baseline);
 }
 
 export interface AblationTable {
@@ -612,14 +596,6 @@ export function meanSdText(m: MeanSd): string {
 
 const binLabel = (b: { lo: number; hi: number }) => `${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`;
 
-const signedPoints = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}`;
-
-/** "+2.15 [0.31, 4.02]" and "0.031" (points); with one pair "+2.15 (1 pair)" and "-": no interval can be given. */
-export function pairedCells(d: PairedDiff): [string, string] {
-  if (!Number.isFinite(d.diff)) return ['n/a', ''];
-  if (!d.ci) return [`${signedPoints(d.diff)} (${d.pairs} pair: no interval)`, '-'];
-  return [`${signedPoints(d.diff)} [${(100 * d.ci[0]).toFixed(2)}, ${(100 * d.ci[1]).toFixed(2)}]`, d.p! < 0.001 ? '<0.001' : d.p!.toFixed(3)];
-}
 
 /** Header and rows of the table as text cells: setting columns, runs, UAR, WAR, recall per intensity bin. */
 export function tableCells(t: AblationTable): { header: string[]; rows: string[][] } {
@@ -725,17 +701,6 @@ export function ablationCsv(t: AblationTable): string {
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
-const pairedJson = (d: PairedDiff) => ({ diff: finite(d.diff), ci: d.ci, p: d.p, pairs: d.pairs });
-
-/** vs_baseline of results.json: {baseline, uar, war: {diff, ci: [low, high] | null, p | null, pairs}, by_intensity}. */
-export function vsBaselineJson(v: VsBaseline): Record<string, unknown> {
-  return {
-    baseline: v.baseline,
-    uar: pairedJson(v.uar),
-    war: pairedJson(v.war),
-    ...(v.byIntensity ? { by_intensity: v.byIntensity.map((b) => ({ lo: b.lo, hi: b.hi, ...pairedJson(b) })) } : {}),
-  };
-}
 
 /** The table as JSON (results.json and `dfer ablate --json`): one entry per setting, with uar and war (fractions). */
 export function ablationJson(t: AblationTable, extra: Record<string, unknown> = {}): Record<string, unknown> {

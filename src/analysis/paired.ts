@@ -7,6 +7,7 @@
 //     ones above): no normality assumption for a handful of pairs, and exact where it matters.
 // With a single pair no interval or p-value can be given (both null).
 import { Rng } from '../random.js';
+import type { Metrics } from '../train/events.js';
 
 export interface PairedDiff {
   /** Mean of the paired differences (setting - baseline). */
@@ -78,4 +79,50 @@ export function pairedDiff(setting: readonly number[], baseline: readonly number
     total++;
   }
   return { diff, ci, p: extreme / total, pairs: n };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A setting's test metrics against the baseline's, pair by pair (dfer ablate's cells, dfer eval --baseline)
+
+export interface VsBaseline {
+  baseline: string;
+  uar: PairedDiff;
+  war: PairedDiff;
+  byIntensity?: ({ lo: number; hi: number } & PairedDiff)[];
+}
+
+/** Pairs of [setting's, baseline's] test metrics of the same fold and seed -> the paired differences. */
+export function compareMetricPairs(pairs: readonly (readonly [Metrics, Metrics])[], baseline: string): VsBaseline {
+  const of = (f: (m: Metrics) => number) => pairedDiff(pairs.map(([a]) => f(a)), pairs.map(([, b]) => f(b)));
+  const out: VsBaseline = { baseline, uar: of((m) => m.uar), war: of((m) => m.war) };
+  const bins = pairs[0]?.[0].byIntensity;
+  if (bins?.length) {
+    out.byIntensity = bins.map((b, k) => {
+      // Pairs where both runs' test splits hold clips of this bin.
+      const both = pairs.filter(([a, c]) => (a.byIntensity?.[k]?.clips ?? 0) > 0 && (c.byIntensity?.[k]?.clips ?? 0) > 0);
+      return { lo: b.lo, hi: b.hi, ...pairedDiff(both.map(([a]) => a.byIntensity![k].recall), both.map(([, c]) => c.byIntensity![k].recall)) };
+    });
+  }
+  return out;
+}
+
+const signedPoints = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}`;
+
+/** "+2.15 [0.31, 4.02]" and "0.031" (points); with one pair "+2.15 (1 pair)" and "-": no interval can be given. */
+export function pairedCells(d: PairedDiff): [string, string] {
+  if (!Number.isFinite(d.diff)) return ['n/a', ''];
+  if (!d.ci) return [`${signedPoints(d.diff)} (${d.pairs} pair: no interval)`, '-'];
+  return [`${signedPoints(d.diff)} [${(100 * d.ci[0]).toFixed(2)}, ${(100 * d.ci[1]).toFixed(2)}]`, d.p! < 0.001 ? '<0.001' : d.p!.toFixed(3)];
+}
+
+const pairedJson = (d: PairedDiff) => ({ diff: Number.isFinite(d.diff) ? d.diff : null, ci: d.ci, p: d.p, pairs: d.pairs });
+
+/** vs_baseline of results.json: {baseline, uar, war: {diff, ci: [low, high] | null, p | null, pairs}, by_intensity}. */
+export function vsBaselineJson(v: VsBaseline): Record<string, unknown> {
+  return {
+    baseline: v.baseline,
+    uar: pairedJson(v.uar),
+    war: pairedJson(v.war),
+    ...(v.byIntensity ? { by_intensity: v.byIntensity.map((b) => ({ lo: b.lo, hi: b.hi, ...pairedJson(b) })) } : {}),
+  };
 }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
 import { aggregateFolds, type CrossValResults, type FoldMetrics } from '../analysis/aggregate.js';
 import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
+import { compareMetricPairs, type VsBaseline } from '../analysis/paired.js';
 import { useBackend, type BackendChoice } from '../backend.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
@@ -140,7 +141,7 @@ function seenByRun(run: NonNullable<ResolvedCheckpoint['run']>, set: PreparedSet
 /** Aggregate finished runs (each one fold) from their results.json: the DFER 5-fold protocol. */
 export function aggregateRuns(paths: string[]): CrossValResults {
   // A folder that is not a run but holds runs (runs/dfew) stands for them.
-  const runDirs = paths.flatMap((p) => (new RunDir(p).isRun() ? [p] : listRunDirs(p).map((r) => r.dir)));
+  const runDirs = expandRunDirs(paths);
   const notRun = paths.find((p) => !new RunDir(p).isRun() && !listRunDirs(p).length);
   if (notRun !== undefined) throw new EvalError(`${notRun}: not a run directory (no config.json) and no runs in it`);
   if (!runDirs.length) throw new EvalError('no runs to aggregate');
@@ -160,6 +161,35 @@ export function aggregateRuns(paths: string[]): CrossValResults {
     seen.set(String(r.fold), r.run!);
   }
   return aggregateFolds(rows, classes!);
+}
+
+/** Run directories, a folder holding runs standing for them (runs/dfew). */
+const expandRunDirs = (paths: readonly string[]) => paths.flatMap((p) => (new RunDir(p).isRun() ? [p] : listRunDirs(p).map((r) => r.dir)));
+
+/**
+ * Runs against baseline runs, paired by fold and seed (each run's results.json and config.json): the paired
+ * differences in UAR, WAR and recall by intensity, with bootstrap intervals and sign-flip p-values (analysis/paired.ts).
+ * `unpaired`: runs of either side without a partner (left out of the comparison).
+ */
+export function compareRunSets(runs: readonly string[], baseline: readonly string[], name = 'baseline'): VsBaseline & { unpaired: string[] } {
+  const keyed = (paths: readonly string[], flag: string) => {
+    const out = new Map<string, { dir: string; metrics: Metrics }>();
+    for (const dir of expandRunDirs(paths)) {
+      const run = new RunDir(dir);
+      const r = run.readResults();
+      const key = `fold ${r.fold}, seed ${run.readConfig().train.seed}`;
+      const other = out.get(key);
+      if (other) throw new EvalError(`${flag}: ${other.dir} and ${dir} are both ${key}; give one run per fold and seed`);
+      out.set(key, { dir, metrics: r.metrics });
+    }
+    return out;
+  };
+  const ours = keyed(runs, '--runs');
+  const base = keyed(baseline, '--baseline');
+  const pairs = [...ours].filter(([k]) => base.has(k)).map(([k, r]) => [r.metrics, base.get(k)!.metrics] as const);
+  if (!pairs.length) throw new EvalError(`no run of --baseline has the fold and seed of a run of --runs (runs: ${[...ours.keys()].join('; ')}; baseline: ${[...base.keys()].join('; ')})`);
+  const unpaired = [...[...ours].filter(([k]) => !base.has(k)), ...[...base].filter(([k]) => !ours.has(k))].map(([, r]) => r.dir);
+  return { ...compareMetricPairs(pairs, name), unpaired };
 }
 
 /** "1-5", "1,3,5" -> ["1", ...]. */

@@ -1,6 +1,7 @@
 // Views of `dfer eval`: one checkpoint on one split (the paper's Table 4 row, the confusion matrix, recall by
 // intensity, the files written), and the k-fold cross-validation summary (per-fold rows, mean and sd).
 import type { CrossValResults, FoldSummary } from '../analysis/aggregate.js';
+import { pairedCells, vsBaselineJson, type VsBaseline } from '../analysis/paired.js';
 import type { Metrics } from '../train/events.js';
 import { abbreviateClasses, confusionText, intensityText, numberTable, pct2, SELECTED_ON_TEST, table4 } from './metrics-text.js';
 import type { View } from './output.js';
@@ -98,4 +99,18 @@ export function crossValView(agg: CrossValResults): View {
     },
     text,
   };
+}
+
+/** `dfer eval --runs ... --baseline ...`: the cross-validation of the runs, then their paired differences. */
+export function vsBaselineView(cv: View, v: VsBaseline & { unpaired: string[] }): View {
+  const row = (label: string, d: VsBaseline['uar']) => [label, ...pairedCells(d)];
+  const rows = [row('UAR', v.uar), row('WAR', v.war), ...(v.byIntensity ?? []).map((b) => row(`recall I ${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, b))];
+  const text = [
+    ...cv.text,
+    '',
+    `against the baseline, paired by fold and seed (${v.uar.pairs} pair${v.uar.pairs === 1 ? '' : 's'}): mean difference in points, 95% bootstrap interval over the pairs, exact sign-flip p`,
+    ...numberTable(['', 'difference [95% CI]', 'p'], rows),
+    ...(v.unpaired.length ? [`without a partner (left out): ${v.unpaired.join(', ')}`] : []),
+  ];
+  return { json: { ...(cv.json as object), vs_baseline: vsBaselineJson(v), unpaired: v.unpaired }, text };
 }
