@@ -19,7 +19,7 @@ import type { Metrics, TrainEvent } from '../train/events.js';
 import { OptionError, resolveTrainOptions, TRAIN_DEFAULTS, type TrainSettings } from '../train/options.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { meanSd } from './aggregate.js';
-import { intensitySvg, writeSvgAndPng } from './plots.js';
+import { confusionSvg, intensitySvg, sideBySideSvg, writeSvgAndPng } from './plots.js';
 import { compareMetricPairs, pairedCells, vsBaselineJson, type VsBaseline } from './paired.js';
 
 export class AblateError extends OptionError {}
@@ -466,7 +466,7 @@ export async function finishGrid(
 ): Promise<GridResult> {
   const classes = o.classes ?? classesOf(plan, metrics);
   const table = ablationTable(plan, metrics, classes, o.baseline);
-  const files = [...writeTables(plan.out, table), ...(await writeIntensityFigure(plan.out, table))];
+  const files = [...writeTables(plan.out, table), ...(await writeIntensityFigure(plan.out, table)), ...(await writeConfusionFigure(plan.out, plan, metrics, classes))];
   const failed = r.failures.map((x) => x.id);
   const result = { table, interrupted: r.interrupted, failed, failures: r.failures, inFlight: r.inFlight, files };
   o.emit?.({ type: 'grid-end', ...result });
@@ -769,6 +769,28 @@ export function intensityFigure(t: AblationTable): string | null {
 }
 
 /** The intensity figure as results-intensity.svg and .png, when the data has intensities. */
+/**
+ * Each setting's confusion matrix on the test split, summed over its finished runs (every clip of every fold and seed
+ * once), side by side: where the settings' errors differ, e.g. how many weak expressions each sends to "neutral".
+ */
+export function confusionFigure(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[]): string | null {
+  const panels = plan.settings.flatMap((setting) => {
+    const ms = plan.runs.filter((r) => r.setting === setting.name && metrics.has(r.id)).map((r) => metrics.get(r.id)!);
+    if (!ms.length || ms.some((m) => m.confusion?.length !== classes.length)) return [];
+    const sum = classes.map((_, i) => classes.map((_, j) => ms.reduce((a, m) => a + m.confusion[i][j], 0)));
+    return [confusionSvg(sum, classes, { title: `${setting.name}: ${ms.length} run${ms.length > 1 ? 's' : ''}, UAR ${meanSdText(meanSd(ms.map((m) => m.uar)))}` })];
+  });
+  if (panels.length < 2) return null;
+  return sideBySideSvg(panels, 'Test-split confusion matrices per setting (summed over folds and seeds)');
+}
+
+export async function writeConfusionFigure(out: string, plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[]): Promise<string[]> {
+  const svg = confusionFigure(plan, metrics, classes);
+  if (!svg) return [];
+  const f = await writeSvgAndPng(svg, join(out, 'results-confusion'));
+  return [f.svg, f.png];
+}
+
 export async function writeIntensityFigure(out: string, t: AblationTable): Promise<string[]> {
   const svg = intensityFigure(t);
   if (!svg) return [];

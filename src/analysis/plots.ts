@@ -133,6 +133,34 @@ export function confusionSvg(confusion: number[][], classes: string[], opts: Con
   return svgDoc(width, height, body);
 }
 
+/**
+ * Figures placed side by side in a grid of `columns` (each an SVG document of this module, nested as it is), under a
+ * title: the per-setting confusion matrices of an ablation.
+ */
+export function sideBySideSvg(figures: readonly string[], title: string, columns = Math.ceil(Math.sqrt(figures.length))): string {
+  const size = (svg: string) => {
+    const m = /<svg[^>]* width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/.exec(svg);
+    if (!m) throw new Error('sideBySideSvg: a figure without width and height');
+    return { w: Number(m[1]), h: Number(m[2]) };
+  };
+  const sizes = figures.map(size);
+  const cols = Math.max(1, Math.min(columns, figures.length));
+  const colW = Array.from({ length: cols }, (_, c) => Math.max(0, ...sizes.filter((_, i) => i % cols === c).map((z) => z.w)));
+  const rows = Math.ceil(figures.length / cols);
+  const rowH = Array.from({ length: rows }, (_, r) => Math.max(0, ...sizes.slice(r * cols, (r + 1) * cols).map((z) => z.h)));
+  const titleH = 40;
+  const width = Math.ceil(colW.reduce((a, b) => a + b, 0));
+  const height = Math.ceil(titleH + rowH.reduce((a, b) => a + b, 0));
+  const body = [text(width / 2, 26, title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: INK })];
+  figures.forEach((svg, i) => {
+    const x = colW.slice(0, i % cols).reduce((a, b) => a + b, 0);
+    const y = titleH + rowH.slice(0, Math.floor(i / cols)).reduce((a, b) => a + b, 0);
+    // A nested <svg> keeps each figure's own coordinates; only the root element's position changes.
+    body.push(svg.trim().replace(/^<svg /, `<svg x="${r1(x)}" y="${r1(y)}" `));
+  });
+  return svgDoc(width, height, body);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Line charts
 

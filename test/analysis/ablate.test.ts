@@ -175,7 +175,7 @@ describe('running the grid (fake runner)', () => {
     expect(row.runs).toBe(2);
     expect(row.uar.mean).toBeCloseTo((ms[0].uar + ms[1].uar) / 2, 12);
     expect(row.uar.sd).toBeCloseTo(Math.abs(ms[0].uar - ms[1].uar) / Math.SQRT2, 12);
-    expect(result.files.map((f) => f.slice(plan.out.length + 1))).toEqual(['results.md', 'results.csv', 'results.json']);
+    expect(result.files.map((f) => f.slice(plan.out.length + 1))).toEqual(['results.md', 'results.csv', 'results.json', 'results-confusion.svg', 'results-confusion.png']);
     const json = JSON.parse(readFileSync(join(plan.out, 'results.json'), 'utf8'));
     expect(json.cells).toHaveLength(4);
     expect(json.cells[3]).toMatchObject({ setting: 'gca-ial', values: { gca: true, ial: true }, runs: 2 });
@@ -353,10 +353,30 @@ describe('the table', () => {
     expect(md).toContain('95% CI: percentile bootstrap over the pairs; p: exact paired sign-flip test');
     expect(csv[0]).toContain('uar_diff,uar_ci_low,uar_ci_high,uar_p,uar_pairs');
     // The intensity figure: one line per setting in the recall panel.
-    expect(result.files.map((f) => basename(f))).toEqual(['results.md', 'results.csv', 'results.json', 'results-intensity.svg', 'results-intensity.png']);
+    expect(result.files.map((f) => basename(f))).toEqual(['results.md', 'results.csv', 'results.json', 'results-intensity.svg', 'results-intensity.png', 'results-confusion.svg', 'results-confusion.png']);
     const svg = intensityFigure(t)!;
     expect(svg).toContain('>recall<');
     expect(svg.match(/<path d=/g)).toHaveLength(2);
+  });
+});
+
+describe('the confusion figure', () => {
+  test("each setting's confusion matrix summed over its runs, side by side, written with the tables", async () => {
+    const plan = expandGrid(spec({ gca: true }, { folds: ['1', '2'] }));
+    const k = (r: GridRun) => plan.settings.findIndex((s) => s.name === r.setting) * 2 + (r.fold - 1);
+    const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => metricsFor(k(r))).runner, classes: CLASSES });
+    expect(result.files).toEqual(expect.arrayContaining([join(plan.out, 'results-confusion.svg'), join(plan.out, 'results-confusion.png')]));
+    const svg = readFileSync(join(plan.out, 'results-confusion.svg'), 'utf8');
+    expect(svg.match(/<svg /g)).toHaveLength(3); // the page and one figure per setting
+    expect(svg).toContain('no-gca: 2 runs, UAR');
+    // The happiness row's diagonal of no-gca sums runs 0 and 1: (4 + 0 % 5) + (4 + 1 % 5) = 9.
+    const happy = (m: number) => metricsFor(m).confusion[0][0];
+    expect(happy(0) + happy(1)).toBe(9);
+    const noGca = svg.slice(svg.indexOf('no-gca: 2 runs'), svg.indexOf('gca: 2 runs', svg.indexOf('no-gca: 2 runs') + 10));
+    expect(noGca).toMatch(/font-weight="bold"[^>]*>9</);
+    // One setting: nothing to compare, no figure.
+    const single = await runGrid(expandGrid(spec({})), { jobs: 1, runner: fakeRunner(() => metricsFor(0)).runner, classes: CLASSES });
+    expect(single.files.some((f) => f.includes('results-confusion'))).toBe(false);
   });
 });
 
