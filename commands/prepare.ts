@@ -1,6 +1,6 @@
 import { Args, Errors, Flags } from '@oclif/core';
 import { parseClassList } from '../src/data/classes.js';
-import { prepareDataset } from '../src/data/prepare.js';
+import { prepareDataset } from '../src/prepare/prepare.js';
 import { DATASET_KINDS } from '../src/data/store.js';
 import { workspaceChangeLine } from '../src/ui/workspace.js';
 import { adoptPreparedSet } from '../src/workspace.js';

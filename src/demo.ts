@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { useBackend, type BackendChoice } from './backend.js';
 import { nativeStatus } from './native/addon.js';
 import { NATIVE_BACKEND } from './native/backend.js';
-import { prepareDataset, type PrepareEvent } from './data/prepare.js';
+import { prepareDataset, type PrepareEvent } from './prepare/prepare.js';
 import { generateSynth, SYNTH_DEFAULTS, type SynthEvent } from './synth/generate.js';
 import type { TrainEvent } from './train/events.js';
 import { resolveTrainSettings, trainOptionsFor, TRAIN_DEFAULTS, type TrainSettings } from './train/options.js';

@@ -14,13 +14,15 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { diffConfigs, type AttentionType } from '../config.js';
 import { PreparedSet } from '../data/store.js';
-import { RunDir } from '../run-dir.js';
-import type { Metrics, TrainEvent } from '../train/events.js';
+import { RunDir } from '../train/run-dir.js';
+import type { TrainEvent } from '../train/events.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { OptionError, resolveTrainOptions, TRAIN_DEFAULTS, type TrainSettings } from '../train/options.js';
 import type { TrainOptions } from '../train/trainer.js';
-import { meanSd } from './aggregate.js';
-import { confusionSvg, intensitySvg, sideBySideSvg, writeSvgAndPng } from './plots.js';
-import { compareMetricPairs, pairedCells, vsBaselineJson, type VsBaseline } from './paired.js';
+import { meanSd } from '../metrics/aggregate.js';
+import { confusionSvg, intensitySvg, sideBySideSvg } from '../figures/plots.js';
+import { writeSvgAndPng } from '../figures/svg.js';
+import { compareMetricPairs, pairedCells, vsBaselineJson, type VsBaseline } from '../metrics/paired.js';
 
 export class AblateError extends OptionError {}
 

@@ -15,8 +15,8 @@ import type { Model } from '../model/network.js';
 import { Rng } from '../random.js';
 import { EvalError, resolveCheckpoint } from '../train/eval-run.js';
 import { argmaxRows, forwardSplit } from '../train/evaluate.js';
-import { writeSvgAndPng } from './plots.js';
-import { classColour, MISSING_COLOUR, scatterSvg, viridis, type ScatterRow } from './scatter.js';
+import { writeSvgAndPng } from '../figures/svg.js';
+import { classColour, MISSING_COLOUR, scatterSvg, viridis, type ScatterRow } from '../figures/scatter.js';
 import { knnAccuracy, tsne, TSNE_DEFAULTS, type TsneMethod, type TsneProgress } from './tsne.js';
 
 export interface SplitFeatures {

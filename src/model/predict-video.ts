@@ -6,7 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { timelineSvg, writeSvgAndPng } from '../analysis/plots.js';
+import { timelineSvg } from '../figures/plots.js';
+import { writeSvgAndPng } from '../figures/svg.js';
 import { useBackend, type BackendChoice } from '../backend.js';
 import { listFrameFiles, readImage, type Frame } from '../data/images.js';
 import { sampleFrameIndices, type SamplingSpec } from '../data/sampling.js';

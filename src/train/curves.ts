@@ -1,8 +1,9 @@
 // The run's curves, redrawn from metrics.jsonl after each epoch: loss parts per step (with the learning rate on the
 // right axis) and the validation UAR/WAR per epoch.
 import { join } from 'node:path';
-import { curvesSvg, writeSvgAndPng, type CurveSeries } from '../analysis/plots.js';
-import { RunDir } from '../run-dir.js';
+import { curvesSvg, type CurveSeries } from '../figures/plots.js';
+import { writeSvgAndPng } from '../figures/svg.js';
+import { RunDir } from './run-dir.js';
 
 export async function writeRunCurves(runDir: string): Promise<string[]> {
   // (any: the lines' fields are the trainer's step and epoch records)

@@ -4,17 +4,18 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../atomic.js';
-import { aggregateFolds, type CrossValResults, type FoldMetrics } from '../analysis/aggregate.js';
-import { confusionSvg, writeSvgAndPng } from '../analysis/plots.js';
-import { compareMetricPairs, type VsBaseline } from '../analysis/paired.js';
+import { aggregateFolds, type CrossValResults, type FoldMetrics } from '../metrics/aggregate.js';
+import { confusionSvg } from '../figures/plots.js';
+import { writeSvgAndPng } from '../figures/svg.js';
+import { compareMetricPairs, type VsBaseline } from '../metrics/paired.js';
 import { useBackend, type BackendChoice } from '../backend.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import { PreparedSet } from '../data/store.js';
 import { CheckpointError, checkpointPaths, checkpointSampling, loadCheckpoint } from '../model/checkpoint.js';
-import { listRunDirs, RunDir } from '../run-dir.js';
+import { listRunDirs, RunDir } from './run-dir.js';
 import { trainOptionsFor, type ResolvedTrainSettings } from './options.js';
 import { evaluateSplit } from './evaluate.js';
-import type { Metrics } from './events.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export class EvalError extends Error {}
 

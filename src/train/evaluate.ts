@@ -1,13 +1,13 @@
 // Evaluation of a model on a split of a prepared set: test-mode sampling (middle of each segment), no augmentation,
 // eval-mode BatchNorm; returns the metrics and each clip's prediction.
 import * as tf from '@tensorflow/tfjs-core';
-import { computeMetrics } from '../analysis/metrics.js';
+import { computeMetrics } from '../metrics/metrics.js';
 import { loadBatches } from '../data/loader.js';
 import type { SamplingSpec } from '../data/sampling.js';
 import type { PreparedSet } from '../data/store.js';
 import { forward, type Model } from '../model/network.js';
 import { deriveShapes } from '../config.js';
-import type { Metrics } from './events.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface EvalOptions {
   sampling: SamplingSpec;

@@ -1,17 +1,7 @@
 // What the trainer and the evaluator report while they work. The core emits these; src/ui/ renders them (an Ink
 // dashboard on a terminal, plain lines when piped, JSON lines with --json). Nothing here knows who is listening.
+import type { Metrics } from '../metrics/metrics.js';
 
-/** Recall of each class, UAR (mean recall), WAR (accuracy) and the confusion matrix (rows: true, columns: predicted). */
-export interface Metrics {
-  uar: number;
-  war: number;
-  perClass: number[]; // recall per class, NaN-free: a class with no clips has recall 0 and is excluded from UAR
-  support: number[]; // clips per true class
-  confusion: number[][];
-  /** Recall by expression-intensity bin, when the data knows each clip's intensity (the synthetic benchmark). */
-  /** Recall by apex intensity (expressive clips only); toNeutral: the share of them predicted neutral. */
-  byIntensity?: { lo: number; hi: number; clips: number; recall: number; toNeutral?: number }[];
-}
 
 export interface LossParts {
   total: number;

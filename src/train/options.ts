@@ -8,7 +8,7 @@ import { ATTENTION_TYPES, createConfig, PRESETS, type AttentionType } from '../c
 import { SAMPLING_RULES, type SamplingRule } from '../data/sampling.js';
 import { SCHEDULES, type ScheduleName } from './optim.js';
 import { PreparedSet, type DatasetKind } from '../data/store.js';
-import { RunDir, type RunConfig } from '../run-dir.js';
+import { RunDir, type RunConfig } from './run-dir.js';
 import { pathBelow, type Workspace } from '../workspace.js';
 import { PROTOCOLS, type DatasetProtocol } from './protocols.js';
 import type { TrainOptions } from './trainer.js';

@@ -2,7 +2,7 @@
 // (the same colour-blind-safe blue scale as confusion.svg), and one recall bar per class.
 import { Box, Text } from 'ink';
 import React from 'react';
-import { heatColour, heatTextIsLight } from '../analysis/plots.js';
+import { heatColour, heatTextIsLight } from '../figures/svg.js';
 import { abbreviateClasses } from './metrics-text.js';
 import { Bar } from './progress.js';
 

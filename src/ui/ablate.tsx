@@ -10,7 +10,7 @@ import { RedrawThrottle } from './redraw.js';
 import { Box, render, Static, Text, type Instance } from 'ink';
 import React from 'react';
 import { ablationJson, meanSdText, overText, tableCells, type AblateEvent, type AblationTable, type GridPlan, type RunStatus } from '../analysis/ablate.js';
-import { meanSd } from '../analysis/aggregate.js';
+import { meanSd } from '../metrics/aggregate.js';
 import { duration, pct2 } from './metrics-text.js';
 import type { OutputMode, View } from './output.js';
 import { Bar } from './progress.js';

@@ -1,12 +1,12 @@
 // Views of `dfer eval`: one checkpoint on one split (the paper's Table 4 row, the confusion matrix, recall by
 // intensity, the files written), and the k-fold cross-validation summary (per-fold rows, mean and sd).
-import type { CrossValResults, FoldSummary } from '../analysis/aggregate.js';
-import { pairedCells, vsBaselineJson, type VsBaseline } from '../analysis/paired.js';
-import type { Metrics } from '../train/events.js';
+import type { CrossValResults, FoldSummary } from '../metrics/aggregate.js';
+import { pairedCells, vsBaselineJson, type VsBaseline } from '../metrics/paired.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { abbreviateClasses, confusionText, intensityText, numberTable, pct2, SELECTED_ON_TEST, table4 } from './metrics-text.js';
 import type { View } from './output.js';
 
-export type { CrossValResults } from '../analysis/aggregate.js';
+export type { CrossValResults } from '../metrics/aggregate.js';
 
 export interface EvalResults {
   /** The checkpoint evaluated (a run directory resolves to its selected checkpoint). */

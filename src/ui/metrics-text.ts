@@ -1,7 +1,7 @@
 // Metrics as text, shared by the training reporter and `dfer eval`: the paper's Table 4 row, the confusion matrix
 // (counts and row-normalised %), recall by intensity bin, and the class abbreviations the paper uses.
 import { DFEW_CLASSES, resolveClassName } from '../data/classes.js';
-import type { Metrics } from '../train/events.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /**
  * A table of numbers: every column right-aligned ("n/a" and "-" too), except the first when it holds row names

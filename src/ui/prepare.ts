@@ -1,5 +1,5 @@
 // Views of `dfer prepare` and `dfer sample` results.
-import type { PrepareResult } from '../data/prepare.js';
+import type { PrepareResult } from '../prepare/prepare.js';
 import type { SampleResult } from '../data/inspect.js';
 import type { View } from './output.js';
 import { table } from './table.js';

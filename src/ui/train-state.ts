@@ -1,6 +1,7 @@
 // What a training reporter remembers of the event stream: a pure reducer from TrainEvent to TrainState. The Ink
 // dashboard is a function of this state; the plain reporter formats lines from it. Nothing here draws.
-import type { LossParts, Metrics, TrainEvent } from '../train/events.js';
+import type { LossParts, TrainEvent } from '../train/events.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export type RunStart = Extract<TrainEvent, { type: 'run-start' }>;
 export type EpochEnd = Extract<TrainEvent, { type: 'epoch-end' }>;

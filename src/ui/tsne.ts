@@ -2,7 +2,7 @@
 // majority class of each cell; coloured on a terminal), how well each map keeps the classes apart, and the files.
 // --json: the maps' numbers and every clip's coordinates.
 import type { TsneMap, TsneRun } from '../analysis/features.js';
-import { classColour } from '../analysis/scatter.js';
+import { classColour } from '../figures/scatter.js';
 import type { View } from './output.js';
 
 /** One distinct letter per class: the first letter of its name not taken yet (happiness H, sadness S, surprise U). */

@@ -23,7 +23,8 @@ import {
   type GridRun,
   type RunRunner,
 } from '../../src/analysis/ablate.js';
-import type { Metrics, TrainEvent } from '../../src/train/events.js';
+import type { TrainEvent } from '../../src/train/events.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
 import { OptionError, resolveTrainOptions } from '../../src/train/options.js';
 import { ablateView, createAblateReporter, initialAblateState, reduceAblate } from '../../src/ui/ablate.js';
 import { metricsOf } from '../ui/script.js';

@@ -11,7 +11,7 @@ import {
   type Annotations,
 } from '../../src/data/annotations.js';
 import { MAFW_CLASSES } from '../../src/data/classes.js';
-import { prepareDataset } from '../../src/data/prepare.js';
+import { prepareDataset } from '../../src/prepare/prepare.js';
 import { makeMafwTree, type MafwTree, type MafwTreeClip } from '../helpers/mafwtree.js';
 
 // Eleven clips, one per class, with ids from the release (00025 is the example in the DFER repos' comments). Clip k is

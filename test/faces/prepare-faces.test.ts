@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareDataset } from '../../src/data/prepare.js';
+import { prepareDataset } from '../../src/prepare/prepare.js';
 import { PreparedSet } from '../../src/data/store.js';
 import { findFfmpeg } from '../../src/video/ffmpeg.js';
 

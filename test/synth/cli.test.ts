@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { countVideoFrames } from '../../src/video/decode.js';
 import { findFfmpeg } from '../../src/video/ffmpeg.js';
 import { generateSynth } from '../../src/synth/generate.js';
-import { prepareDataset } from '../../src/data/prepare.js';
+import { prepareDataset } from '../../src/prepare/prepare.js';
 import { dfer, json } from '../cli/run.js';
 import { hashTree, tinyOptions, workDir } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAnnotations } from '../../src/data/annotations.js';
-import { prepareDataset } from '../../src/data/prepare.js';
+import { prepareDataset } from '../../src/prepare/prepare.js';
 import { DFEW_CLASSES } from '../../src/config.js';
 import { generateSynth, SynthError } from '../../src/synth/generate.js';
 import { hashTree, tinyOptions, workDir } from './helpers.js';

@@ -5,7 +5,7 @@ import { TEST_BACKEND } from '../helpers/backend.js';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDataset } from '../../src/data/prepare.js';
+import { prepareDataset } from '../../src/prepare/prepare.js';
 import { PreparedSet } from '../../src/data/store.js';
 import { checkpointSampling, readCheckpointMeta } from '../../src/model/checkpoint.js';
 import { OptionError, resolveTrainSettings, trainOptionsFor, NoDataError } from '../../src/train/options.js';

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listRunDirs, RunDir, RunDirError } from '../../src/run-dir.js';
+import { listRunDirs, RunDir, RunDirError } from '../../src/train/run-dir.js';
 
 let tmp: string;
 beforeEach(() => (tmp = mkdtempSync(join(tmpdir(), 'dfer-rundir-'))));

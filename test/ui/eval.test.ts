@@ -1,5 +1,5 @@
 // `dfer eval`'s views (src/ui/eval.ts) and the shared metrics text (src/ui/metrics-text.ts), on hand-computed numbers.
-import { aggregateFolds } from '../../src/analysis/aggregate.js';
+import { aggregateFolds } from '../../src/metrics/aggregate.js';
 import { crossValView, evalView, type EvalResults } from '../../src/ui/eval.js';
 import { abbreviateClasses, confusionText, duration, lrText } from '../../src/ui/metrics-text.js';
 import { CLASSES, metricsOf, TEST } from './script.js';

@@ -1,6 +1,7 @@
 // A scripted training run as the trainer would report it: 2 epochs of 10 steps on DFEW's 7 classes, validation after
 // each epoch, checkpoints, the test evaluation and the end of the run.
-import type { Metrics, TrainEvent } from '../../src/train/events.js';
+import type { TrainEvent } from '../../src/train/events.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
 
 export const CLASSES = ['happiness', 'sadness', 'neutral', 'anger', 'surprise', 'disgust', 'fear'];
 

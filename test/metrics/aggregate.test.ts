@@ -1,6 +1,6 @@
 // The 5-fold summary arithmetic (src/analysis/aggregate.ts) against numbers worked out by hand.
-import { aggregateFolds, meanSd, type FoldMetrics } from '../../src/analysis/aggregate.js';
-import type { Metrics } from '../../src/train/events.js';
+import { aggregateFolds, meanSd, type FoldMetrics } from '../../src/metrics/aggregate.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
 
 const m = (uar: number, war: number, perClass: number[], support: number[]): Metrics => ({ uar, war, perClass, support, confusion: [] });
 

@@ -9,11 +9,12 @@
 // short by a kill is dropped when read. Everything else in dfer reads runs through here, never by file name.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
-import type { ModelConfig } from './config.js';
-import type { SamplingSpec } from './data/sampling.js';
-import { checkpointPaths } from './model/checkpoint.js';
-import type { Metrics, RunProtocol } from './train/events.js';
+import { writeFileAtomic } from '../atomic.js';
+import type { ModelConfig } from '../config.js';
+import type { SamplingSpec } from '../data/sampling.js';
+import { checkpointPaths } from '../model/checkpoint.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { RunProtocol } from './events.js';
 
 export const RUN_FILES = {
   config: 'config.json',

@@ -1,5 +1,5 @@
 // Paired statistics on constructed cases whose answers are known.
-import { pairedDiff } from '../../src/analysis/paired.js';
+import { pairedDiff } from '../../src/metrics/paired.js';
 
 test('a steady gain: the interval excludes 0, and the sign-flip p is the exact 2/2^n', () => {
   const base = [0.5, 0.52, 0.48, 0.51, 0.49, 0.5, 0.53, 0.47, 0.5, 0.52];
@@ -44,7 +44,7 @@ test('the bootstrap is seeded: the same pairs give the same interval', () => {
 
 describe('neutral drift by intensity', () => {
   test('the share of expressive clips predicted neutral, per intensity bin; neutral clips are not in the bins', async () => {
-    const { computeMetrics } = await import('../../src/analysis/metrics.js');
+    const { computeMetrics } = await import('../../src/metrics/metrics.js');
     const NEUTRAL = 2;
     // Four weak happiness clips (intensity 0.1): three called neutral. Two strong ones (0.9): both right.
     const truth = [0, 0, 0, 0, 0, 0, NEUTRAL];

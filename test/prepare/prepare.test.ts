@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDataset, type PrepareOptions } from '../../src/data/prepare.js';
+import { prepareDataset, type PrepareOptions } from '../../src/prepare/prepare.js';
 import { PreparedSet } from '../../src/data/store.js';
 import { SHARED } from '../helpers/golden.js';
 import { makeDfewTree, type TreeClip } from '../helpers/dfewtree.js';

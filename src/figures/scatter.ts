@@ -2,7 +2,7 @@
 // row per colouring (class, then intensity), one column per model; each row ends with its legend (classes) or its
 // colour bar (intensity). Axes of a t-SNE map carry no meaning, so panels have a frame and no ticks. Pure functions of
 // the numbers; writeSvgAndPng (plots.ts) renders the PNG.
-import { escapeXml, FONT, hexRgb, INK, MUTED, PALETTE, rampColour } from './plots.js';
+import { hexRgb, INK, MUTED, PALETTE, r1, rampColour, svgDoc, text } from './svg.js';
 
 const MISSING = '#bbbbbb';
 
@@ -50,14 +50,6 @@ export interface ScatterOptions {
   radius?: number;
 }
 
-const r1 = (v: number) => Math.round(v * 10) / 10;
-
-function text(x: number, y: number, s: string, attrs: Record<string, string | number> = {}): string {
-  const a = Object.entries(attrs)
-    .map(([k, v]) => ` ${k}="${typeof v === 'number' ? r1(v) : escapeXml(v)}"`)
-    .join('');
-  return `<text x="${r1(x)}" y="${r1(y)}"${a}>${escapeXml(s)}</text>`;
-}
 
 /** The scatter grid: rows x panels, each panel scaled to its own points (equal aspect), legends at the right. */
 export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): string {
@@ -146,13 +138,7 @@ export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): strin
       }
     }
   });
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-    ...body,
-    '</svg>',
-    '',
-  ].join('\n');
+  return svgDoc(width, height, body);
 }
 
 /** The grey of points without a value (clips whose intensity is unknown). */

@@ -7,7 +7,7 @@
 //     ones above): no normality assumption for a handful of pairs, and exact where it matters.
 // With a single pair no interval or p-value can be given (both null).
 import { Rng } from '../random.js';
-import type { Metrics } from '../train/events.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface PairedDiff {
   /** Mean of the paired differences (setting - baseline). */

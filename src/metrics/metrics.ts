@@ -1,6 +1,18 @@
 // The field's metrics: WAR (weighted average recall = accuracy), UAR (unweighted average recall = mean per-class
 // recall), the confusion matrix (rows: true class, columns: predicted), and recall by expression-intensity bin.
-import type { Metrics } from '../train/events.js';
+
+/** Recall of each class, UAR (mean recall), WAR (accuracy) and the confusion matrix (rows: true, columns: predicted). */
+export interface Metrics {
+  uar: number;
+  war: number;
+  perClass: number[]; // recall per class, NaN-free: a class with no clips has recall 0 and is excluded from UAR
+  support: number[]; // clips per true class
+  confusion: number[][];
+  /** Recall by expression-intensity bin, when the data knows each clip's intensity (the synthetic benchmark). */
+  /** Recall by apex intensity (expressive clips only); toNeutral: the share of them predicted neutral. */
+  byIntensity?: { lo: number; hi: number; clips: number; recall: number; toNeutral?: number }[];
+}
+
 
 export const INTENSITY_BINS: [number, number][] = [
   [0, 0.25],

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { confusionSvg, curvesSvg, downsample, formatTick, heatColour, niceTicks, writeSvgAndPng } from '../../src/analysis/plots.js';
+import { confusionSvg, curvesSvg, downsample, formatTick, niceTicks } from '../../src/figures/plots.js';
+import { heatColour, writeSvgAndPng } from '../../src/figures/svg.js';
 
 const CLASSES = ['happiness', 'sadness', 'neutral', 'anger', 'surprise', 'disgust', 'fear'];
 const CONFUSION = [

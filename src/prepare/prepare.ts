@@ -8,12 +8,12 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { DiskFullError, removeStaleTemporaries, writeFileAtomic } from '../atomic.js';
 import { LockBusyError, lockDirectory } from '../lock.js';
 import { decodeVideoFrames } from '../video/decode.js';
-import { readAnnotationsAsync, type AnnotatedClip, type Annotations, type SourceFormat } from './annotations.js';
+import { readAnnotationsAsync, type AnnotatedClip, type Annotations, type SourceFormat } from '../data/annotations.js';
 import { FaceDetector } from '../faces/client.js';
 import { cropFaces, detectionFrames, FACE_SOURCE_SIDE, type FaceStats } from '../faces/crop.js';
-import { encodeJpeg, listFrameFiles, readImage, type Frame } from './images.js';
-import { detectDamagedFrames } from './quality.js';
-import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from './store.js';
+import { encodeJpeg, listFrameFiles, readImage, type Frame } from '../data/images.js';
+import { detectDamagedFrames } from '../data/quality.js';
+import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from '../data/store.js';
 
 export interface PrepareOptions {
   source: string;

@@ -1,6 +1,6 @@
 // The k-fold cross-validation summary of the DFER protocol: each fold's test metrics, and the mean and the sample
 // standard deviation over folds of UAR, WAR and the recall of each class.
-import type { Metrics } from '../train/events.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface FoldMetrics {
   fold: number | string;
