@@ -2,7 +2,8 @@
 // The leading underscore keeps oclif from listing this file as a command (see "globPatterns" in package.json).
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { BACKEND_CHOICES } from '../src/backend.js';
-import { describeError, EXIT } from '../src/ui/errors.js';
+import { EXIT } from '../src/errors.js';
+import { describeError } from '../src/ui/errors.js';
 import { Output, selectOutputMode } from '../src/ui/output.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;

@@ -7,7 +7,7 @@ import { parseFolds } from '../src/train/eval-run.js';
 import { launchSettings, readConfigFile, resolveTrainSettings, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
 import { findWorkspace } from '../src/workspace.js';
 import { ablateView, createAblateReporter } from '../src/ui/ablate.js';
-import { EXIT } from '../src/ui/errors.js';
+import { EXIT } from '../src/errors.js';
 import { BaseCommand } from './_base.js';
 import { EXECUTOR_FLAGS, slurmOptionsFromFlags } from './_executor.js';
 import Train from './train.js';

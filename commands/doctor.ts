@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { diagnose, verifyPreparedSet } from '../src/doctor.js';
 import { dataCheckView, doctorView } from '../src/ui/doctor.js';
-import { EXIT } from '../src/ui/errors.js';
+import { EXIT } from '../src/errors.js';
 import { BaseCommand } from './_base.js';
 
 export default class Doctor extends BaseCommand<typeof Doctor> {

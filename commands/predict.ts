@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { predictFiles } from '../src/model/predict.js';
 import { predictVideos, writeTimelines } from '../src/model/predict-video.js';
 import { VIDEO_EXTENSIONS } from '../src/data/annotations.js';
-import { EXIT } from '../src/ui/errors.js';
+import { EXIT } from '../src/errors.js';
 import { resolveCheckpoint } from '../src/train/eval-run.js';
 import { predictManyView, predictView, videoPredictCsv, videoPredictView } from '../src/ui/predict.js';
 import { expandStdin } from './_input.js';

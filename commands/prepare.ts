@@ -4,7 +4,7 @@ import { prepareDataset } from '../src/prepare/prepare.js';
 import { DATASET_KINDS } from '../src/data/store.js';
 import { workspaceChangeLine } from '../src/ui/workspace.js';
 import { adoptPreparedSet } from '../src/workspace.js';
-import { EXIT } from '../src/ui/errors.js';
+import { EXIT } from '../src/errors.js';
 import { prepareView } from '../src/ui/prepare.js';
 import { createProgress } from '../src/ui/progress.js';
 import { BaseCommand } from './_base.js';

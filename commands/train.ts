@@ -11,7 +11,7 @@ import { crossValView } from '../src/ui/eval.js';
 import { findWorkspace } from '../src/workspace.js';
 import { createTrainReporter } from '../src/ui/train.js';
 import { createAblateReporter } from '../src/ui/ablate.js';
-import { EXIT } from '../src/ui/errors.js';
+import { EXIT } from '../src/errors.js';
 import { BaseCommand } from './_base.js';
 import { EXECUTOR_FLAGS, slurmOptionsFromFlags } from './_executor.js';
 

@@ -3,11 +3,13 @@
 // killed process are removed by the next writer of the directory (removeStaleTemporaries, called under its lock).
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DferError, EXIT } from './errors.js';
 
 const TMP = /\.tmp-(\d+)$/;
 
 /** No space left for a file (exit code 6): names the file, the bytes it needed and what was free. */
-export class DiskFullError extends Error {
+export class DiskFullError extends DferError {
+  override readonly exitCode = EXIT.diskFull;
   constructor(
     readonly file: string,
     readonly bytes: number,

@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { nativeStatus, ENABLE_HINT } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
 import { probeWebGpu, probeWebGpuQuietly, registerWebGpuBackend, webGpuAdapter, webGpuInitError, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
+import { DferError } from './errors.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -27,7 +28,7 @@ export interface BackendProbe {
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
-export class BackendError extends Error {}
+export class BackendError extends DferError {}
 
 async function tryLoadNative(): Promise<BackendProbe[]> {
   const probes: BackendProbe[] = [];

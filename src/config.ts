@@ -1,5 +1,6 @@
 // Model configuration: the presets and every architectural knob the paper's ablations touch.
 // Presets are data, not code paths (timm-style): one builder (src/model/network.ts) reads any config.
+import { DferError } from './errors.js';
 
 export const ATTENTION_TYPES = ['none', 'se', 'cbam', 'gca'] as const;
 export type AttentionType = (typeof ATTENTION_TYPES)[number];
@@ -112,7 +113,7 @@ export function deriveShapes(c: ModelConfig): DerivedShapes {
   };
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends DferError {}
 
 /** Throws a ConfigError naming the field when a config cannot build a network. */
 export function validateConfig(c: ModelConfig): ModelConfig {

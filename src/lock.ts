@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
+import { DferError, EXIT } from './errors.js';
 
 export const LOCK_DIR = '.dfer.lock';
 export const LOCK_OWNER = '.dfer.lock.json';
@@ -30,7 +31,8 @@ export interface LockOwner {
 }
 
 /** Another process holds the directory (exit code 5). */
-export class LockBusyError extends Error {
+export class LockBusyError extends DferError {
+  override readonly exitCode = EXIT.busy;
   constructor(
     readonly dir: string,
     readonly owner: LockOwner | null,

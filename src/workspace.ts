@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { DferError } from './errors.js';
 
 export const WORKSPACE_FILE = 'dfer.json';
 
@@ -33,7 +34,7 @@ export interface Workspace {
 }
 
 /** dfer.json cannot be read or holds something else: bad input (exit 3), naming the file and the field. */
-export class WorkspaceError extends Error {}
+export class WorkspaceError extends DferError {}
 
 const isFile = (p: string) => {
   try {

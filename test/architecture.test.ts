@@ -12,7 +12,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * in src/, by its file name without extension.
  */
 export const LAYERS: string[][] = [
-  ['atomic', 'random', 'version', 'fused', 'errors'], // the ground floor: imports nothing of dfer
+  ['errors', 'random', 'version', 'fused'], // the ground floor: imports nothing of dfer
+  ['atomic'], // writing files whole
   ['config', 'lock', 'workspace'], // the model's configuration, file locks, dfer.json
   ['native', 'webgpu'], // the engines
   ['backend'], // choosing an engine

@@ -28,8 +28,9 @@ import type { TrainEvent } from '../train/events.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { resolveTrainOptions } from '../train/options.js';
 import { VERSION } from '../version.js';
+import { DferError } from '../errors.js';
 
-export class SlurmError extends Error {}
+export class SlurmError extends DferError {}
 
 /** Runs one Slurm client command with an argument array (never a shell string). */
 export type SlurmExec = (command: 'sbatch' | 'squeue' | 'sacct' | 'scancel', args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;

@@ -1,5 +1,6 @@
 // Class names and labels as datasets write them: names in any case and in their usual variants, or indices.
 import { DFEW_CLASSES } from '../config.js';
+import { DferError } from '../errors.js';
 
 export { DFEW_CLASSES };
 
@@ -22,7 +23,7 @@ export const MAFW_CLASSES = [
 ] as const;
 
 /** Fatal problems with annotations or class lists (bad source, unknown format, nothing parseable, bad --classes). */
-export class AnnotationError extends Error {
+export class AnnotationError extends DferError {
   override name = 'AnnotationError';
 }
 

@@ -8,6 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import sharp from 'sharp';
+import { DferError } from '../errors.js';
 
 /** One frame: raw RGB uint8, row-major HWC; data.length === width * height * 3. */
 export interface Frame {
@@ -17,7 +18,7 @@ export interface Frame {
 }
 
 /** A frame folder or image file that cannot be used; the message names the folder or file. */
-export class FrameSourceError extends Error {
+export class FrameSourceError extends DferError {
   constructor(
     message: string,
     /** The folder or file at fault. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { VERSION } from '../version.js';
 import { decodeJpeg, type Frame } from './images.js';
+import { DferError } from '../errors.js';
 
 const MAGIC = 'DFERCLP1';
 const HEADER = 24; // magic(8) + frames, width, height, reserved (u32 each)
@@ -74,7 +75,7 @@ export interface Manifest {
   fingerprint: string;
 }
 
-export class StoreError extends Error {}
+export class StoreError extends DferError {}
 
 const clipFileName = (id: string) => `clips/${id.replace(/[^A-Za-z0-9._-]/g, '_')}.clip`;
 

@@ -9,6 +9,7 @@ import type { SamplingSpec } from '../data/sampling.js';
 import { VERSION } from '../version.js';
 import { createModel, type Model } from './network.js';
 import { parseSafetensors, serializeSafetensors, type TensorMap } from './safetensors.js';
+import { DferError } from '../errors.js';
 
 const MOMENTUM = 'optimizer.momentum.';
 
@@ -27,7 +28,7 @@ export interface CheckpointMeta {
   sampling?: SamplingSpec;
 }
 
-export class CheckpointError extends Error {}
+export class CheckpointError extends DferError {}
 
 /** The sampling a checkpoint was trained with; older checkpoints (and imported weights) sample U = T segments of one frame. */
 export function checkpointSampling(meta: CheckpointMeta): SamplingSpec {

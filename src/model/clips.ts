@@ -4,8 +4,9 @@ import { extname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config.js';
 import { readSafetensors } from './safetensors.js';
+import { DferError } from '../errors.js';
 
-export class ClipInputError extends Error {}
+export class ClipInputError extends DferError {}
 
 export const DEFAULT_CLIP_KEY = 'input.clip_btchw';
 

@@ -3,6 +3,7 @@
 // This module owns reading and writing it; every error names the file and what is wrong.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic.js';
+import { DferError } from '../errors.js';
 
 export type DType = 'F32' | 'F64' | 'I64' | 'I32' | 'U8';
 const BYTES: Record<DType, number> = { F32: 4, F64: 8, I64: 8, I32: 4, U8: 1 };
@@ -16,7 +17,7 @@ export interface RawTensor {
 
 export type TensorMap = Map<string, RawTensor>;
 
-export class SafetensorsError extends Error {}
+export class SafetensorsError extends DferError {}
 
 const MAX_HEADER = 100 * 1024 * 1024;
 

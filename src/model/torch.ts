@@ -6,8 +6,9 @@ import { deriveShapes, type ModelConfig } from '../config.js';
 import { createModel, type Model } from './network.js';
 import type { ParamStore, TorchLayout } from './params.js';
 import type { RawTensor, TensorMap } from './safetensors.js';
+import { DferError } from '../errors.js';
 
-export class TorchImportError extends Error {}
+export class TorchImportError extends DferError {}
 
 /** Official tensors the forward pass never reads (MODEL.md): accepted on import, written on export. */
 const UNUSED_OFFICIAL = /^s_former\.(bias|layer[123]\.0\.(bias1|bias2|glb\.weight)|layer1\.0\.(gc\.0|fc1\.0|fc2\.0|AUX_fc\.[01])\.weight)$|\.num_batches_tracked$/;

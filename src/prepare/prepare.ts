@@ -14,6 +14,7 @@ import { cropFaces, detectionFrames, FACE_SOURCE_SIDE, type FaceStats } from '..
 import { encodeJpeg, listFrameFiles, readImage, type Frame } from '../data/images.js';
 import { detectDamagedFrames } from '../data/quality.js';
 import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from '../data/store.js';
+import { DferError } from '../errors.js';
 
 export interface PrepareOptions {
   source: string;
@@ -53,7 +54,7 @@ export interface PrepareResult {
   notes: { countMismatch: number; padded: number; damaged: number };
 }
 
-export class PrepareError extends Error {}
+export class PrepareError extends DferError {}
 
 type JournalLine = { clip: PreparedClip } | { skipped: { id: string; origin?: string; reason: string } };
 

@@ -19,6 +19,7 @@ import { clipDone, writeClipFiles, type ClipJob, type ClipWritten } from './clip
 import { defaultIdentities, planDataset, type DatasetPlan } from './plan.js';
 import { DEFAULT_KNOBS, type NuisanceKnobs } from './scene.js';
 import { pickVideoCodec, type VideoCodec } from './video.js';
+import { DferError } from '../errors.js';
 
 export interface SynthOptions {
   out: string;
@@ -85,7 +86,7 @@ export interface SynthResult {
   settings: Record<string, unknown>;
 }
 
-export class SynthError extends Error {}
+export class SynthError extends DferError {}
 
 const SETTINGS_FILE = 'synth.json';
 

@@ -16,8 +16,9 @@ import { listRunDirs, RunDir } from './run-dir.js';
 import { trainOptionsFor, type ResolvedTrainSettings } from './options.js';
 import { evaluateSplit } from './evaluate.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { DferError } from '../errors.js';
 
-export class EvalError extends Error {}
+export class EvalError extends DferError {}
 
 export interface ResolvedCheckpoint {
   checkpoint: string;

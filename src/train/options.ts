@@ -12,6 +12,7 @@ import { RunDir, type RunConfig } from './run-dir.js';
 import { pathBelow, type Workspace } from '../workspace.js';
 import { PROTOCOLS, type DatasetProtocol } from './protocols.js';
 import type { TrainOptions } from './trainer.js';
+import { DferError, EXIT } from '../errors.js';
 
 /** Every option as a user writes it (flags or --config); undefined = not given. */
 export interface TrainSettings {
@@ -76,7 +77,7 @@ export const TRAIN_DEFAULTS = {
   saveEvery: 0,
 };
 
-export class OptionError extends Error {
+export class OptionError extends DferError {
   /** The setting at fault (camelCase), so that a caller can say where its value came from. */
   constructor(
     message: string,
@@ -296,7 +297,9 @@ export function runsRoot(env: NodeJS.ProcessEnv, workspace: Workspace | null): {
 }
 
 /** No prepared set anywhere (no --data, DFER_DATA or workspace): a usage error with what to run. */
-export class NoDataError extends OptionError {}
+export class NoDataError extends OptionError {
+  override readonly exitCode = EXIT.usage;
+}
 
 export interface SettingLayers {
   flags?: TrainSettings;

@@ -15,6 +15,7 @@ import type { SamplingSpec } from '../data/sampling.js';
 import { checkpointPaths } from '../model/checkpoint.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RunProtocol } from './events.js';
+import { DferError } from '../errors.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -24,7 +25,7 @@ export const RUN_FILES = {
   predictions: 'test-predictions.csv',
 } as const;
 
-export class RunDirError extends Error {}
+export class RunDirError extends DferError {}
 
 /** The options a run was trained with, as config.json records them (TrainOptions with the data path resolved). */
 export interface RunTrainOptions {

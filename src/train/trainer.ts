@@ -31,6 +31,7 @@ import { learningRate, Sgd, type ScheduleConfig, type SgdConfig } from './optim.
 import { writeRunCurves } from './curves.js';
 import { trainStep } from './step.js';
 import { batchAdvice, GpuBufferTooLargeError } from '../webgpu/device.js';
+import { DferError } from '../errors.js';
 
 export interface TrainOptions {
   data: string; // prepared set
@@ -86,7 +87,7 @@ export interface TrainSummary {
   files?: string[];
 }
 
-export class TrainError extends Error {}
+export class TrainError extends DferError {}
 
 /** Stratified hold-out: `fraction` of each class (rounded, seeded), the rest to train. */
 export function stratifiedSplit(ids: string[], labelOf: (id: string) => number, fraction: number, seed: number): { train: string[]; val: string[] } {

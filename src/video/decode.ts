@@ -15,9 +15,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Frame } from '../data/images.js';
 import { findFfmpeg, type FfmpegCandidate } from './ffmpeg.js';
+import { DferError } from '../errors.js';
 
 /** A video that could not be decoded: missing, not a video, no video stream, ffmpeg failed, or no frames. */
-export class VideoDecodeError extends Error {
+export class VideoDecodeError extends DferError {
   constructor(
     message: string,
     /** The video file at fault. */
@@ -35,7 +36,7 @@ export class VideoDecodeError extends Error {
  * No usable ffmpeg: not a fault of any one video (a batch should stop, not skip the file), hence not a
  * VideoDecodeError. The message lists where dfer looked and how to get one.
  */
-export class FfmpegNotFoundError extends Error {
+export class FfmpegNotFoundError extends DferError {
   constructor(
     message: string,
     readonly tried: FfmpegCandidate[],

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWebGpuKernels } from './kernels/index.js';
+import { DferError } from '../errors.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -184,7 +185,8 @@ export function maxBindingBytes(): number | null {
 }
 
 /** Thrown when a tensor would exceed the device's binding limit; the training and eval loops turn it into advice. */
-export class GpuBufferTooLargeError extends WebGpuError {
+/** A tensor too large for this GPU: bad input (a smaller batch), not a broken device. */
+export class GpuBufferTooLargeError extends DferError {
   constructor(
     readonly bytes: number,
     readonly limit: number,

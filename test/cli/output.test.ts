@@ -1,7 +1,14 @@
 // The CLI's output layer without a child process: mode selection, the three forms of output, error classes.
 import { ConfigError } from '../../src/config.js';
 import { SafetensorsError } from '../../src/model/safetensors.js';
-import { describeError, EXIT } from '../../src/ui/errors.js';
+import { EXIT } from '../../src/errors.js';
+import { describeError } from '../../src/ui/errors.js';
+import { DferError } from '../../src/errors.js';
+import { LockBusyError } from '../../src/lock.js';
+import { DiskFullError } from '../../src/atomic.js';
+import { NoDataError, OptionError } from '../../src/train/options.js';
+import { AblateError } from '../../src/analysis/ablate.js';
+import { GpuBufferTooLargeError } from '../../src/webgpu/device.js';
 import { Output, selectOutputMode } from '../../src/ui/output.js';
 import { table } from '../../src/ui/table.js';
 
@@ -50,6 +57,15 @@ describe('describeError', () => {
   test('core input errors exit 3 with their message alone', () => {
     expect(describeError(new SafetensorsError('x: truncated'), {})).toEqual({ code: EXIT.badInput, message: 'x: truncated' });
     expect(describeError(new ConfigError('model config: frames must be at least 2'), { DEBUG: 'dfer' }).code).toBe(3);
+  });
+
+  test('each DferError carries its own exit code: busy 5, disk full 6, nothing named 2; the name is the class', () => {
+    expect(describeError(new LockBusyError('runs/a', null), {}).code).toBe(EXIT.busy);
+    expect(describeError(new DiskFullError('runs/a/last.safetensors', 2 ** 20, 0), {}).code).toBe(EXIT.diskFull);
+    expect(describeError(new NoDataError('no prepared set: pass --data'), {})).toEqual({ code: EXIT.usage, message: 'no prepared set: pass --data' });
+    const e = new AblateError('--baseline x: not a setting');
+    expect([e instanceof DferError, e instanceof OptionError, e.name, e.exitCode]).toEqual([true, true, 'AblateError', EXIT.badInput]);
+    expect(describeError(new GpuBufferTooLargeError(2 ** 31, 2 ** 30), {}).code).toBe(EXIT.badInput);
   });
 
   test('anything else exits 1; the stack only with DEBUG=dfer', () => {
