@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { nativeStatus, ENABLE_HINT } from './native/addon.js';
+import { nativeStatus } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
 import { probeWebGpu, probeWebGpuQuietly, registerWebGpuBackend, webGpuAdapter, webGpuInitError, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
 import { DferError } from './errors.js';
@@ -176,7 +176,5 @@ export function hasFused(kernel: string): boolean {
   const b = opPath();
   return (b === NATIVE_BACKEND || b === WEBGPU_BACKEND) && tf.getKernel(kernel, b) !== undefined;
 }
-
-export { ENABLE_HINT as NATIVE_ENABLE_HINT };
 
 export { tf };

@@ -79,7 +79,6 @@ export const PRESETS: Record<string, ModelConfig> = {
   },
 };
 
-export type PresetName = keyof typeof PRESETS;
 
 /** Spatial sizes that the official code hard-codes (7x7, 16 patches, 15 tokens), derived from the config. */
 export interface DerivedShapes {

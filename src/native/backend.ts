@@ -41,4 +41,3 @@ export function registerNativeBackend(): boolean {
 }
 
 /** Names of the kernels that run natively (for `dfer doctor` and the profile). */
-export const nativeKernelNames = (): string[] => NATIVE_KERNELS.map((k) => k.name);

@@ -386,27 +386,6 @@ export class Intersect implements Shape {
   }
 }
 
-/** The part of `a` outside `b`. */
-export class Subtract implements Shape {
-  readonly lipschitz: number;
-  constructor(
-    readonly a: Shape,
-    readonly b: Shape,
-  ) {
-    this.lipschitz = M.max(a.lipschitz ?? 1, b.lipschitz ?? 1);
-  }
-  bbox() {
-    return this.a.bbox();
-  }
-  prepare(edge: number, pixel: number): void {
-    this.a.prepare?.(edge, pixel);
-    this.b.prepare?.(edge, pixel);
-  }
-  sd(x: number, y: number): number {
-    return M.max(this.a.sd(x, y), -this.b.sd(x, y));
-  }
-}
-
 /** The outline of a shape, `halfWidth` either side of its edge (glasses frames). */
 export class Outline implements Shape {
   readonly lipschitz: number;
