@@ -80,7 +80,7 @@ export function renderFrame(frame: Frame, p: AugmentParams, size: number, out: F
       bilinearAt(frame, p.crop.x + (xr + 0.5) * sx - 0.5, p.crop.y + (yr + 0.5) * sy - 0.5, rgb);
       for (let ch = 0; ch < 3; ch++) {
         const v = rgb[ch] * scale;
-        out[o + ch] = v > 1 ? 1 : v;
+        out[o + ch] = Math.min(v , 1);
       }
     }
   }

@@ -129,7 +129,7 @@ export function validateClasses(classes: readonly string[], what = 'class list')
 
 /** The `--classes happy,sad,...` flag: comma-separated names, trimmed, non-empty, without duplicates. */
 export function parseClassList(spec: string): string[] {
-  if (!spec || !spec.trim()) throw new AnnotationError('--classes is empty: give comma-separated class names, e.g. --classes happiness,sadness,neutral');
+  if (!spec?.trim()) throw new AnnotationError('--classes is empty: give comma-separated class names, e.g. --classes happiness,sadness,neutral');
   const names = spec.split(',').map((s) => s.trim());
   const blank = names.findIndex((s) => !s);
   if (blank >= 0) throw new AnnotationError(`--classes "${spec}": entry ${blank + 1} is empty (a stray comma?)`);

@@ -172,7 +172,7 @@ function maxDiff(x: Uint8Array, i: number, y: Uint8Array, j: number): number {
   if (a < 0) a = -a;
   if (b < 0) b = -b;
   if (c < 0) c = -c;
-  return a > b ? (a > c ? a : c) : b > c ? b : c;
+  return a > b ? (Math.max(a , c)) : Math.max(b , c);
 }
 
 /** The transient share of `frame` between `prev` and `next` (same size), and the mean colour of those pixels. */

@@ -1,7 +1,7 @@
 // Figures of a run as SVG text (pure functions of the numbers), and their PNG renderings: the confusion matrix as a
 // heat map and training curves (loss parts, validation UAR/WAR, learning rate) as line charts. The SVG is plain
 // SVG 1.1 with generic fonts, so that librsvg (through sharp), browsers and papers' LaTeX pipelines all draw it alike.
-import { escapeXml, FONT, GRID, heatColour, heatTextIsLight, INK, MUTED, PALETTE, r1, svgDoc, text, textWidth } from './svg.js';
+import { GRID, heatColour, heatTextIsLight, INK, MUTED, PALETTE, r1, svgDoc, text, textWidth } from './svg.js';
 
 
 // ---------------------------------------------------------------------------------------------------------------

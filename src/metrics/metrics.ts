@@ -45,7 +45,7 @@ export function metricsFromConfusion(confusion: number[][]): Metrics {
 
 export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number, intensity?: (number | undefined)[], neutral?: number): Metrics {
   const m = metricsFromConfusion(confusionMatrix(truth, predicted, classes));
-  if (intensity && intensity.some((v) => v !== undefined)) {
+  if (intensity?.some((v) => v !== undefined)) {
     const drift = neutral !== undefined && neutral >= 0;
     m.byIntensity = INTENSITY_BINS.map(([lo, hi]) => {
       let clips = 0;

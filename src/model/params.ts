@@ -1,7 +1,7 @@
 // The model's tensors: trainable parameters and BatchNorm buffers, named exactly as the official PyTorch state_dict
 // names them (s_former.layer2.0.gc.0.weight, fc_f.bias, ...), so import/export is a change of layout, not a mapping.
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../random.js';
+import type { Rng } from '../random.js';
 
 /**
  * How a tensor is laid out in PyTorch relative to dfer (NHWC):

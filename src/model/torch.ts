@@ -1,7 +1,6 @@
 // Moving weights between dfer and the authors' PyTorch code. dfer names every tensor as the official state_dict does,
 // so both directions are a change of layout (NCHW/OIHW <-> NHWC/HWIO, Linear (out, in) <-> (in, out)) plus the
 // tensors the official forward pass never uses.
-import * as tf from '@tensorflow/tfjs-core';
 import { deriveShapes, type ModelConfig } from '../config.js';
 import { createModel, type Model } from './network.js';
 import type { ParamStore, TorchLayout } from './params.js';

@@ -9,7 +9,7 @@ export function streamFor(seed: number, ...parts: number[]): Rng {
 /** Gamma(k, 1) by Marsaglia and Tsang (k < 1 by the boost U^(1/k)). */
 export function gamma(rng: Rng, k: number): number {
   if (!(k > 0)) throw new RangeError(`gamma shape must be > 0, got ${k}`);
-  if (k < 1) return gamma(rng, k + 1) * Math.pow(1 - rng.next(), 1 / k);
+  if (k < 1) return gamma(rng, k + 1) * (1 - rng.next()) ** (1 / k);
   const d = k - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
@@ -35,7 +35,7 @@ export function beta(rng: Rng, a: number, b: number): number {
 /** The regularised incomplete beta function I_x(a, b) by numerical integration (documentation and tests only). */
 export function betaCdf(x: number, a: number, b: number, steps = 20000): number {
   // Midpoint rule on the density, normalised by the same rule over [0, 1] (avoids the Beta function itself).
-  const dens = (t: number) => Math.pow(t, a - 1) * Math.pow(1 - t, b - 1);
+  const dens = (t: number) => t ** (a - 1) * (1 - t) ** (b - 1);
   let part = 0;
   let total = 0;
   for (let i = 0; i < steps; i++) {
@@ -65,7 +65,7 @@ export function pick<T>(rng: Rng, items: readonly T[], weights?: readonly number
   return items[items.length - 1];
 }
 
-export const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
+export const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : Math.min(v , hi));
 
 /** Hermite smoothstep on [0, 1]: the ease of expression onsets and offsets. */
 export function smoothstep(t: number): number {

@@ -8,7 +8,7 @@
 // moves more, the outline stays; small yaws look right, which is all the pose jitter asks for.
 import type { ActionUnits, Identity } from './face.js';
 import { clamp } from './distributions.js';
-import { Canvas, Ellipse, Implicit, Intersect, Outline, Polygon, RoundedRect, Stroke, quadBezier, scaleRgb, mix, type Rgb, type PaintFn } from './raster.js';
+import { type Canvas, Ellipse, Implicit, Intersect, Outline, Polygon, RoundedRect, Stroke, quadBezier, scaleRgb, mix, type Rgb, type PaintFn } from './raster.js';
 
 // Math through a module constant: a global lookup in a hot loop is slow where the global object is intercepted
 // (Node vm contexts, e.g. jest: 30x slower per call).

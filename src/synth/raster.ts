@@ -41,7 +41,7 @@ export interface Similarity {
 
 export const IDENTITY_TRANSFORM: Similarity = { scale: 1, angle: 0, tx: 0, ty: 0 };
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v , 1));
 
 export class Canvas {
   readonly data: Float32Array;

@@ -1,7 +1,7 @@
 // Everything about a clip that is not the expression: head pose and its drift, lighting, the background, an
 // occasional occluder, blinks, gaze and talking, and sensor noise. These are the nuisances a recogniser must ignore;
 // none of them depends on the class (the draws are the same whatever the clip's class), and the knobs below scale them.
-import { Rng } from '../random.js';
+import type { Rng } from '../random.js';
 import { between, clamp, pick, sign } from './distributions.js';
 import type { Identity } from './face.js';
 import { Canvas, Ellipse, RoundedRect, Stroke, quadBezier, scaleRgb, type Rgb, type Shape } from './raster.js';

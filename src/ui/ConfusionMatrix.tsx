@@ -1,7 +1,6 @@
 // The confusion matrix and per-class recall as Ink components: counts on cells shaded by the row-normalised share
 // (the same colour-blind-safe blue scale as confusion.svg), and one recall bar per class.
 import { Box, Text } from 'ink';
-import React from 'react';
 import { heatColour, heatTextIsLight } from '../figures/svg.js';
 import { abbreviateClasses } from './metrics-text.js';
 import { Bar } from './progress.js';

@@ -3,7 +3,6 @@
 // its parts with a trend, and the latest validation (UAR/WAR, recall bars, confusion matrix). Every component is a
 // function of its props; the state is TrainState, kept by the reporter (src/ui/train.tsx).
 import { Box, Static, Text } from 'ink';
-import React from 'react';
 import { ConfusionMatrix, confusionWidth, RecallBars } from './ConfusionMatrix.js';
 import { duration, loss4, lrText, pct2, SELECTED_ON_TEST } from './metrics-text.js';
 import { Bar } from './progress.js';

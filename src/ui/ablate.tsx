@@ -8,7 +8,6 @@
 // At the end the table goes to stdout (text, or JSON with --json).
 import { RedrawThrottle } from './redraw.js';
 import { Box, render, Static, Text, type Instance } from 'ink';
-import React from 'react';
 import { ablationJson, meanSdText, overText, tableCells, type AblateEvent, type AblationTable, type GridPlan, type RunStatus } from '../analysis/ablate.js';
 import { meanSd } from '../metrics/aggregate.js';
 import { duration, pct2 } from './metrics-text.js';

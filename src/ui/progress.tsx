@@ -2,7 +2,6 @@
 // terminal, throttled plain lines when piped or under CI, JSON lines with --json. Always on stderr: stdout is
 // reserved for the command's result.
 import { Box, render, Static, Text, type Instance } from 'ink';
-import React from 'react';
 import type { OutputMode } from './output.js';
 
 export interface ProgressReporter {

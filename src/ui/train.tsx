@@ -10,7 +10,6 @@
 // A run whose checkpoint is selected on the test split says so in every mode (the run-start event carries it).
 import { RedrawThrottle } from './redraw.js';
 import { render, type Instance } from 'ink';
-import React from 'react';
 import type { TrainEvent } from '../train/events.js';
 import type { OutputMode } from './output.js';
 import { TrainDashboard } from './TrainDashboard.js';

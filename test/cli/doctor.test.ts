@@ -60,8 +60,8 @@ describe('dfer doctor', () => {
     const r = await dfer(['doctor', '--backend', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^  wasm +@tensorflow\/tfjs-backend-wasm +yes/m);
-    expect(r.stdout).toMatch(/^  --backend cpu: cpu, initialised and ran a test op$/m);
+    expect(r.stdout).toMatch(/^ {2}wasm +@tensorflow\/tfjs-backend-wasm +yes/m);
+    expect(r.stdout).toMatch(/^ {2}--backend cpu: cpu, initialised and ran a test op$/m);
     expect(r.stdout).toMatch(/^ffmpeg: /m);
   });
 

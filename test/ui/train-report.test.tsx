@@ -2,7 +2,6 @@
 // JSON lines equal the events; plain lines are stable and throttled; the Ink dashboard draws the run.
 import { EventEmitter } from 'node:events';
 import { render } from 'ink';
-import React from 'react';
 import type { TrainEvent } from '../../src/train/events.js';
 import { ConfusionMatrix, RecallBars } from '../../src/ui/ConfusionMatrix.js';
 import { createTrainReporter } from '../../src/ui/train.js';

@@ -1,7 +1,7 @@
 // The small surface of tfjs-backend-webgpu that dfer's kernels use: a program is WGSL for `fn main(index : i32)`
 // over a flat output (one invocation per output element); the backend adds the bindings, the uniforms (each input's
 // `<name>Shape`, `outShape`, `size`), the getters (`getX(b, r, c, d)`) and `setOutputAtIndex`.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 
 export interface FlatProgram {
