@@ -35,9 +35,27 @@ async function makeSet(dir: string) {
       jpegs.push(await encodeJpeg({ width: STORED, height: STORED, data }, 90));
     }
     const id = String(k).padStart(5, '0');
-    clips.push({ id, label: k % 7, frames: FRAMES, sourceFrames: FRAMES, padded: 0, source: 'bench', ...writeClip(dir, id, jpegs, STORED, STORED) });
+    clips.push({
+      id,
+      label: k % 7,
+      frames: FRAMES,
+      sourceFrames: FRAMES,
+      padded: 0,
+      source: 'bench',
+      ...writeClip(dir, id, jpegs, STORED, STORED),
+    });
   }
-  writeManifest(dir, newManifest({ source: { path: 'bench', format: 'bench' }, classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], settings: { size: STORED, quality: 90, frames: 16, minFrames: 0 }, clips, folds: { '1': { train: clips.map((c) => c.id), test: [] } }, skipped: [] }));
+  writeManifest(
+    dir,
+    newManifest({
+      source: { path: 'bench', format: 'bench' },
+      classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+      settings: { size: STORED, quality: 90, frames: 16, minFrames: 0 },
+      clips,
+      folds: { '1': { train: clips.map((c) => c.id), test: [] } },
+      skipped: [],
+    }),
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'dfer-bench-loader-'));
@@ -51,7 +69,19 @@ try {
       const times: number[] = [];
       let t = performance.now();
       let n = 0;
-      for await (const b of loadBatches({ set, ids, mode: 'train', sampling: DEFAULT_SAMPLING, augment: OFFICIAL_AUGMENT, size, batchSize: 8, seed: 1, epoch: 0, dropLast: true, workers })) {
+      for await (const b of loadBatches({
+        set,
+        ids,
+        mode: 'train',
+        sampling: DEFAULT_SAMPLING,
+        augment: OFFICIAL_AUGMENT,
+        size,
+        batchSize: 8,
+        seed: 1,
+        epoch: 0,
+        dropLast: true,
+        workers,
+      })) {
         const now = performance.now();
         if (b.index > 0) times.push((now - t) / 1000); // the first batch includes worker start-up
         t = now;
@@ -64,11 +94,15 @@ try {
   }
   if (argv.includes('--json')) console.log(JSON.stringify(rows));
   else {
-    console.log(`\nloader throughput: train mode (U=16 x V=1 sampling + official augmentation), batch 8, ${STORED}px JPEG clips of ${FRAMES} frames; median over ${BATCHES} batches`);
+    console.log(
+      `\nloader throughput: train mode (U=16 x V=1 sampling + official augmentation), batch 8, ${STORED}px JPEG clips of ${FRAMES} frames; median over ${BATCHES} batches`,
+    );
     console.log('input  workers  s/batch  clips/s  vs 0 workers');
     const base = new Map(rows.filter((r) => r.workers === 0).map((r) => [r.size, r.clipsPerSecond]));
     for (const r of rows) {
-      console.log(`${String(r.size).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.secondsPerBatch.toFixed(3).padStart(7)}  ${r.clipsPerSecond.toFixed(1).padStart(7)}  ${(r.clipsPerSecond / base.get(r.size)!).toFixed(2)}x`);
+      console.log(
+        `${String(r.size).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.secondsPerBatch.toFixed(3).padStart(7)}  ${r.clipsPerSecond.toFixed(1).padStart(7)}  ${(r.clipsPerSecond / base.get(r.size)!).toFixed(2)}x`,
+      );
     }
   }
 } finally {

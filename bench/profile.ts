@@ -51,11 +51,17 @@ const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
 const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
 if (json) {
   for (const [name, e] of rows) {
-    process.stdout.write(`${JSON.stringify({ preset, mode, batch, backend, kernel: name, ms: +e.ms.toFixed(2), calls: e.calls, share: +(e.ms / total).toFixed(4) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ preset, mode, batch, backend, kernel: name, ms: +e.ms.toFixed(2), calls: e.calls, share: +(e.ms / total).toFixed(4) })}\n`,
+    );
   }
 } else {
-  process.stdout.write(`${backend} ${preset} ${mode} batch ${batch}: step ${wall.toFixed(2)} s wall (profiled), kernels ${(total / 1000).toFixed(2)} s\n`);
+  process.stdout.write(
+    `${backend} ${preset} ${mode} batch ${batch}: step ${wall.toFixed(2)} s wall (profiled), kernels ${(total / 1000).toFixed(2)} s\n`,
+  );
   for (const [name, e] of rows.slice(0, top)) {
-    process.stdout.write(`${name.padEnd(28)} ${(e.ms / 1000).toFixed(3).padStart(8)} s ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${String(e.calls).padStart(5)} calls\n`);
+    process.stdout.write(
+      `${name.padEnd(28)} ${(e.ms / 1000).toFixed(3).padStart(8)} s ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${String(e.calls).padStart(5)} calls\n`,
+    );
   }
 }

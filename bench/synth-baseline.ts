@@ -93,7 +93,9 @@ async function alignedGrey(file: string, plan: DatasetPlan, index: number, t: nu
       const fx = Math.max(0, Math.min(1, px - x0));
       const fy = Math.max(0, Math.min(1, py - y0));
       const at = (xx: number, yy: number) => data[yy * info.width + xx] / 255;
-      out[y * SIDE + x] = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+      out[y * SIDE + x] =
+        (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+        fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
     }
   }
   return out;
@@ -145,7 +147,14 @@ function hog(img: Float64Array): Float64Array {
 }
 
 /** Softmax regression: weights (D + 1) x K, trained by full-batch gradient descent with momentum. */
-function trainSoftmax(X: Float64Array[], y: number[], K: number, epochs = 150, lr = 0.5, l2 = 1e-3): (x: Float64Array) => number[] {
+function trainSoftmax(
+  X: Float64Array[],
+  y: number[],
+  K: number,
+  epochs = 150,
+  lr = 0.5,
+  l2 = 1e-3,
+): (x: Float64Array) => number[] {
   const D = X[0].length;
   const W = new Float64Array((D + 1) * K);
   const V = new Float64Array(W.length);
@@ -240,7 +249,9 @@ async function main(): Promise<void> {
     if (values['pose-jitter']) o.knobs.poseJitter = Number(values['pose-jitter']);
     const t0 = Date.now();
     const r = await generateSynth(o);
-    console.log(`generated ${r.clips} clips, ${r.frames} frames at ${o.size} px in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${dir}`);
+    console.log(
+      `generated ${r.clips} clips, ${r.frames} frames at ${o.size} px in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${dir}`,
+    );
   }
   const rows = readMetadata(dir);
   const plan = replan(dir);
@@ -252,16 +263,27 @@ async function main(): Promise<void> {
     rows.map(async (r, i) => {
       const ns = OFFSETS.map((o) => Math.min(r.frames, Math.max(1, r.apex + o)));
       feats.frame.set(r.id, await Promise.all(ns.map(async (n) => hog(await grey(frameFile(r, n))))));
-      feats.aligned.set(r.id, await Promise.all(ns.map(async (n) => hog(await alignedGrey(frameFile(r, n), plan, i, n - 1)))));
+      feats.aligned.set(
+        r.id,
+        await Promise.all(ns.map(async (n) => hog(await alignedGrey(frameFile(r, n), plan, i, n - 1)))),
+      );
     }),
   );
   for (const variant of ['frame', 'aligned'] as const) {
-    console.log(`\n=== ${variant}: HOG of ${variant === 'frame' ? 'the whole frame' : 'the face, aligned with its true pose (oracle)'} ===`);
+    console.log(
+      `\n=== ${variant}: HOG of ${variant === 'frame' ? 'the whole frame' : 'the face, aligned with its true pose (oracle)'} ===`,
+    );
     evaluate(rows, feats[variant], values.folds!.split(',').map(Number), Number(values.epochs), OFFSETS);
   }
 }
 
-function evaluate(rows: Row[], feats: Map<string, Float64Array[]>, folds: number[], epochs: number, OFFSETS: number[]): void {
+function evaluate(
+  rows: Row[],
+  feats: Map<string, Float64Array[]>,
+  folds: number[],
+  epochs: number,
+  OFFSETS: number[],
+): void {
   const K = DFEW_CLASSES.length;
   const bins = BIN_EDGES.slice(0, -1).map(() => ({ correct: 0, n: 0, neutralCalls: 0 }));
   const confusion = Array.from({ length: K }, () => new Array(K).fill(0));
@@ -296,10 +318,14 @@ function evaluate(rows: Row[], feats: Map<string, Float64Array[]>, folds: number
     const present = counts.map((c, i) => [c, i]).filter(([c]) => c > 0);
     foldWar.push(correct / test.length);
     foldUar.push(present.reduce((s, [c, i]) => s + hits[i] / c, 0) / present.length);
-    console.log(`fold ${k}: ${train.length} train clips (${X.length} frames), ${test.length} test clips: WAR ${(100 * foldWar.at(-1)!).toFixed(1)}%, UAR ${(100 * foldUar.at(-1)!).toFixed(1)}%`);
+    console.log(
+      `fold ${k}: ${train.length} train clips (${X.length} frames), ${test.length} test clips: WAR ${(100 * foldWar.at(-1)!).toFixed(1)}%, UAR ${(100 * foldUar.at(-1)!).toFixed(1)}%`,
+    );
   }
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-  console.log(`mean over folds ${folds.join(',')}: WAR ${(100 * mean(foldWar)).toFixed(1)}%, UAR ${(100 * mean(foldUar)).toFixed(1)}% (chance: UAR 14.3%)`);
+  console.log(
+    `mean over folds ${folds.join(',')}: WAR ${(100 * mean(foldWar)).toFixed(1)}%, UAR ${(100 * mean(foldUar)).toFixed(1)}% (chance: UAR 14.3%)`,
+  );
   console.log('accuracy by apex intensity (non-neutral test clips, all folds pooled):');
   bins.forEach((b, i) =>
     console.log(
@@ -311,7 +337,9 @@ function evaluate(rows: Row[], feats: Map<string, Float64Array[]>, folds: number
   console.log(' '.repeat(w + 2) + DFEW_CLASSES.map((c) => c.slice(0, 5).padStart(6)).join(''));
   confusion.forEach((r, i) => {
     const n = r.reduce((a, b) => a + b, 0);
-    console.log(`${DFEW_CLASSES[i].padEnd(w + 2)}${r.map((v) => String(v).padStart(6)).join('')}   recall ${n ? ((100 * r[i]) / n).toFixed(1) : '-'}%`);
+    console.log(
+      `${DFEW_CLASSES[i].padEnd(w + 2)}${r.map((v) => String(v).padStart(6)).join('')}   recall ${n ? ((100 * r[i]) / n).toFixed(1) : '-'}%`,
+    );
   });
 }
 

@@ -135,8 +135,22 @@ const USAGE = `usage: npm run bench -- [flags]      (or: npx tsx bench/throughpu
 A single measurement: --backend B --preset P --mode M --batch N [--steps N].`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { modes: ['infer', 'train'], warmup: 1, batch: 8, batchGiven: false, json: false, oomRetry: true, rounds: 1, child: false, help: false };
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+  const a: Args = {
+    modes: ['infer', 'train'],
+    warmup: 1,
+    batch: 8,
+    batchGiven: false,
+    json: false,
+    oomRetry: true,
+    rounds: 1,
+    child: false,
+    help: false,
+  };
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const int = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) fail(`${flag} needs an integer >= ${min} (got ${v ?? 'nothing'})`);
@@ -232,7 +246,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const OOM_PATTERN = /Aborted\(|out of memory|Array buffer allocation failed|Cannot enlarge memory|could not allocate|bad_alloc|can't allocate memory|MemoryError/i;
+const OOM_PATTERN =
+  /Aborted\(|out of memory|Array buffer allocation failed|Cannot enlarge memory|could not allocate|bad_alloc|can't allocate memory|MemoryError/i;
 
 /** A result with nothing measured yet. */
 function emptyResult(cell: Cell, status: Status = 'ok'): CellResult {
@@ -297,12 +312,26 @@ async function runChild(cell: Cell, out: string): Promise<void> {
     const model = createModel(config, 0);
     const sgd = new Sgd(OFFICIAL_SGD);
     const S = config.imageSize;
-    const clips = tf.randomUniform([cell.batch, config.frames, 3, S, S], 0, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor5D;
-    const labels = tf.randomUniform([cell.batch], 0, config.numClasses, 'int32', 2) as import('@tensorflow/tfjs-core').Tensor1D;
+    const clips = tf.randomUniform(
+      [cell.batch, config.frames, 3, S, S],
+      0,
+      1,
+      'float32',
+      1,
+    ) as import('@tensorflow/tfjs-core').Tensor5D;
+    const labels = tf.randomUniform(
+      [cell.batch],
+      0,
+      config.numClasses,
+      'int32',
+      2,
+    ) as import('@tensorflow/tfjs-core').Tensor1D;
     // Every step ends with an asynchronous read, as in dfer's loops: on a GPU that read waits for the queued work.
     const step = async () => {
       if (cell.mode === 'train') {
-        result.lastLoss = (await trainStep(model, sgd, clips, labels, OFFICIAL_SGD.lr, { lambda: 0.1, ial: true })).total;
+        result.lastLoss = (
+          await trainStep(model, sgd, clips, labels, OFFICIAL_SGD.lr, { lambda: 0.1, ial: true })
+        ).total;
       } else {
         const logits = tf.tidy(() => forward(model, clips, { training: false }).logits);
         result.lastLoss = (await logits.data())[0];
@@ -350,7 +379,8 @@ async function runChild(cell: Cell, out: string): Promise<void> {
     const msg = (err as Error)?.message ?? String(err);
     result.wasmHeapMiB = wasmHeap();
     // A full wasm heap shows up either as an abort from malloc or, for some kernels, as an out-of-bounds access.
-    const heapFull = result.wasmHeapMiB !== null && result.wasmHeapMiB > 3500 && /memory access out of bounds/.test(msg);
+    const heapFull =
+      result.wasmHeapMiB !== null && result.wasmHeapMiB > 3500 && /memory access out of bounds/.test(msg);
     result.status = OOM_PATTERN.test(msg) || heapFull ? 'oom' : 'error';
     result.error = msg.split('\n')[0].slice(0, 300);
     progress(`  ${result.status === 'oom' ? 'out of memory' : 'error'}: ${result.error}`);
@@ -417,8 +447,12 @@ function runProcess(command: string, argv: string[], env: NodeJS.ProcessEnv): Pr
 function diedResult(cell: Cell, run: ProcessRun): CellResult {
   const text = run.tail.join('\n');
   const oom = OOM_PATTERN.test(text) || run.signal === 'SIGKILL';
-  const why = run.tail.find((l) => /Error|FATAL|Aborted/.test(l)) ?? `exit code ${run.code}${run.signal ? `, signal ${run.signal}` : ''}`;
-  process.stderr.write(`  ${oom ? 'out of memory' : 'error'} (child exited: code ${run.code}, signal ${run.signal}): ${why.slice(0, 200)}\n`);
+  const why =
+    run.tail.find((l) => /Error|FATAL|Aborted/.test(l)) ??
+    `exit code ${run.code}${run.signal ? `, signal ${run.signal}` : ''}`;
+  process.stderr.write(
+    `  ${oom ? 'out of memory' : 'error'} (child exited: code ${run.code}, signal ${run.signal}): ${why.slice(0, 200)}\n`,
+  );
   return { ...emptyResult(cell, oom ? 'oom' : 'error'), error: why.slice(0, 300), wallSeconds: run.seconds };
 }
 
@@ -427,9 +461,24 @@ async function runCellInChild(cell: Cell, dir: string, index: number): Promise<C
   const out = path.join(dir, `cell-${index}.json`);
   // Run from source through tsx, or as the bundle bench/gpu/bundle.mjs makes for machines without npm (bench/gpu).
   const argv = [
-    ...(SCRIPT.endsWith('.ts') ? ['--import', 'tsx', SCRIPT] : [process.argv[1]]), '--child', '--out', out,
-    '--backends', cell.backend, '--presets', cell.preset, '--modes', cell.mode,
-    '--batch', String(cell.batch), '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget),
+    ...(SCRIPT.endsWith('.ts') ? ['--import', 'tsx', SCRIPT] : [process.argv[1]]),
+    '--child',
+    '--out',
+    out,
+    '--backends',
+    cell.backend,
+    '--presets',
+    cell.preset,
+    '--modes',
+    cell.mode,
+    '--batch',
+    String(cell.batch),
+    '--steps',
+    String(cell.steps),
+    '--warmup',
+    String(cell.warmup),
+    '--budget',
+    String(cell.budget),
   ];
   const run = await runProcess(process.execPath, argv, process.env);
   if (existsSync(out)) {
@@ -457,7 +506,11 @@ function findTorch(explicit?: string): { found: TorchFound | null; tried: string
   const candidates = explicit ? [explicit] : PYTHON_CANDIDATES;
   const tried: string[] = [];
   for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__, torch.cuda.is_available())'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__, torch.cuda.is_available())'], {
+      env: torchEnv(),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (r.status === 0 && r.stdout.trim()) {
       const [version, cuda] = r.stdout.trim().split('\n').pop()!.split(' ');
       return { found: { python, version, cuda: cuda === 'True' }, tried };
@@ -470,7 +523,12 @@ function findTorch(explicit?: string): { found: TorchFound | null; tried: string
 
 /** A dfer preset as torch_ref.py's PRESETS spells it. */
 function torchPreset(c: ModelConfig) {
-  const t = (x: ModelConfig['spatialTransformer']) => ({ depth: x.depth, heads: x.heads, dim_head: x.dimHead, mlp_dim: x.mlpDim });
+  const t = (x: ModelConfig['spatialTransformer']) => ({
+    depth: x.depth,
+    heads: x.heads,
+    dim_head: x.dimHead,
+    mlp_dim: x.mlpDim,
+  });
   return {
     image_size: c.imageSize,
     frames: c.frames,
@@ -489,7 +547,11 @@ function torchPreset(c: ModelConfig) {
 /** Differences between torch_ref.py's mirrored presets and src/config.ts (empty when they match). */
 async function torchPresetDrift(torch: TorchFound, presets: string[]): Promise<string[]> {
   const { PRESETS, diffConfigs } = await import('../src/config.js');
-  const r = spawnSync(torch.python, [TORCH_SCRIPT, '--print-presets'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(torch.python, [TORCH_SCRIPT, '--print-presets'], {
+    env: torchEnv(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   let theirs: Record<string, unknown>;
   try {
     theirs = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -498,7 +560,10 @@ async function torchPresetDrift(torch: TorchFound, presets: string[]): Promise<s
   }
   return presets.flatMap((p) => {
     const c = PRESETS[p];
-    const fixed = c.attention === 'gca' && c.aux ? [] : [`${p}: torch_ref.py implements GCA with its aux head only (attention ${c.attention}, aux ${c.aux})`];
+    const fixed =
+      c.attention === 'gca' && c.aux
+        ? []
+        : [`${p}: torch_ref.py implements GCA with its aux head only (attention ${c.attention}, aux ${c.aux})`];
     return [...fixed, ...diffConfigs(torchPreset(c), theirs[p]).map((d) => `${p}.${d}`)];
   });
 }
@@ -526,12 +591,31 @@ interface TorchLine {
 /** A pytorch cell: bench/torch_ref.py in the system Python, one BLAS thread. */
 async function runTorchCell(cell: Cell, torch: TorchFound, threads: number): Promise<CellResult> {
   const argv = [
-    TORCH_SCRIPT, '--preset', cell.preset, '--mode', cell.mode, '--batch', String(cell.batch),
-    '--steps', String(cell.steps), '--warmup', String(cell.warmup), '--budget', String(cell.budget), '--threads', String(threads),
-    ...(cell.backend === PYTORCH ? [] : ['--device', 'cuda', ...(cell.backend === PYTORCH_CUDA_TF32 ? ['--tf32'] : [])]),
+    TORCH_SCRIPT,
+    '--preset',
+    cell.preset,
+    '--mode',
+    cell.mode,
+    '--batch',
+    String(cell.batch),
+    '--steps',
+    String(cell.steps),
+    '--warmup',
+    String(cell.warmup),
+    '--budget',
+    String(cell.budget),
+    '--threads',
+    String(threads),
+    ...(cell.backend === PYTORCH
+      ? []
+      : ['--device', 'cuda', ...(cell.backend === PYTORCH_CUDA_TF32 ? ['--tf32'] : [])]),
   ];
   const run = await runProcess(torch.python, argv, torchEnv());
-  const line = run.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = run.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   let j: TorchLine | null = null;
   try {
     j = line ? (JSON.parse(line) as TorchLine) : null;
@@ -539,7 +623,8 @@ async function runTorchCell(cell: Cell, torch: TorchFound, threads: number): Pro
     run.tail.push(`unreadable JSON from torch_ref.py: ${line?.slice(0, 200)}`);
   }
   if (!j) return diedResult(cell, run);
-  if (j.status !== 'ok') process.stderr.write(`  ${j.status === 'oom' ? 'out of memory' : 'error'}: ${j.error ?? ''}\n`);
+  if (j.status !== 'ok')
+    process.stderr.write(`  ${j.status === 'oom' ? 'out of memory' : 'error'}: ${j.error ?? ''}\n`);
   return {
     ...emptyResult(cell, j.status ?? 'error'),
     error: j.error,
@@ -552,7 +637,12 @@ async function runTorchCell(cell: Cell, torch: TorchFound, threads: number): Pro
     threads: j.threads ?? threads,
     lastLoss: j.last_loss ?? null,
     wallSeconds: run.seconds,
-    torch: { version: j.torch ?? torch.version, memoryFormat: j.memory_format ?? null, blas: j.blas ?? null, sgemmGflops: j.sgemm_gflops ?? null },
+    torch: {
+      version: j.torch ?? torch.version,
+      memoryFormat: j.memory_format ?? null,
+      blas: j.blas ?? null,
+      sgemmGflops: j.sgemm_gflops ?? null,
+    },
     gpuPeakMiB: j.gpu_peak_mib ?? null,
     ...(j.gpu ? { gpu: j.gpu } : {}),
   };
@@ -593,7 +683,10 @@ function table(rows: string[][], rightAligned: Set<number>): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows
     .map((r, i) => {
-      const line = r.map((cellText, c) => (rightAligned.has(c) ? cellText.padStart(widths[c]) : cellText.padEnd(widths[c]))).join('  ').trimEnd();
+      const line = r
+        .map((cellText, c) => (rightAligned.has(c) ? cellText.padStart(widths[c]) : cellText.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd();
       return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
     })
     .join('\n');
@@ -607,7 +700,10 @@ const keyOf = (c: Cell) => [c.backend, c.preset, c.mode, c.batch, c.retryOf ?? 0
 
 /** The first ok result of `backend` at r's preset/mode/batch among `results`. */
 const okAt = (results: CellResult[], backend: string, r: Cell) =>
-  results.find((x) => x.backend === backend && x.preset === r.preset && x.mode === r.mode && x.batch === r.batch && x.status === 'ok');
+  results.find(
+    (x) =>
+      x.backend === backend && x.preset === r.preset && x.mode === r.mode && x.batch === r.batch && x.status === 'ok',
+  );
 
 /** The results of every round, grouped by measurement (in order of first appearance), each with its round (1-based). */
 function groupByKey(rounds: CellResult[][]): { round: number; result: CellResult }[][] {
@@ -658,7 +754,9 @@ function partialFailureNote(group: { round: number; result: CellResult }[], roun
   const okCount = group.length - failed.length;
   if (!failed.length || !okCount) return null;
   const r = group[0].result;
-  const what = failed.map((g) => `${g.result.status === 'oom' ? 'out of memory' : 'error'} in round ${g.round}`).join(', ');
+  const what = failed
+    .map((g) => `${g.result.status === 'oom' ? 'out of memory' : 'error'} in round ${g.round}`)
+    .join(', ');
   const why = failed[0].result.error ? `: ${failed[0].result.error.slice(0, 100)}` : '';
   return `${r.backend} ${r.preset} ${r.mode} batch ${r.batch}: ${what} of ${rounds}${why}; its figures are from the ${okCount} ok round(s)`;
 }
@@ -702,7 +800,13 @@ async function runParent(args: Args): Promise<void> {
   const { PRESETS } = await import('../src/config.js');
   // WebGPU on a CPU adapter (lavapipe) runs only when named: it is there to test, not to measure.
   const probes = await probeBackends({ webgpu: args.backends?.includes('webgpu') ? 'always' : 'auto' });
-  const tfjsAvailable = [...new Set(probes.filter((p) => p.available && (p.preferred !== false || args.backends?.includes(p.name))).map((p) => p.name))];
+  const tfjsAvailable = [
+    ...new Set(
+      probes
+        .filter((p) => p.available && (p.preferred !== false || args.backends?.includes(p.name)))
+        .map((p) => p.name),
+    ),
+  ];
   const notes: string[] = [];
 
   // PyTorch: looked for unless the backends were named without it.
@@ -734,7 +838,9 @@ async function runParent(args: Args): Promise<void> {
   for (const backend of backends) {
     for (const preset of presets) {
       if (backend === 'cpu' && preset !== 'small' && !cpuPaper) {
-        notes.push(`cpu x ${preset} skipped: the pure-JS cpu backend is far slower than wasm (ask for it with --backends cpu --presets ${preset})`);
+        notes.push(
+          `cpu x ${preset} skipped: the pure-JS cpu backend is far slower than wasm (ask for it with --backends cpu --presets ${preset})`,
+        );
         continue;
       }
       const steps = args.steps ?? (preset === 'small' ? 5 : 3);
@@ -749,11 +855,22 @@ async function runParent(args: Args): Promise<void> {
   if (cells.length === 0) fail('nothing to run');
   if (torch && backends.some((b) => TORCH_BACKENDS.has(b))) {
     const drift = await torchPresetDrift(torch, presets);
-    if (drift.length) fail(`bench/torch_ref.py's PRESETS no longer match src/config.ts (update the Python mirror):\n  ${drift.join('\n  ')}`);
+    if (drift.length)
+      fail(
+        `bench/torch_ref.py's PRESETS no longer match src/config.ts (update the Python mirror):\n  ${drift.join('\n  ')}`,
+      );
   }
   const skipped40 = backends.filter((b) => !batch40(b) && b !== 'cpu');
-  if (args.paperBatch40 === undefined && !args.batchGiven && skipped40.length && presets.includes('paper') && args.modes.includes('train')) {
-    notes.push(`paper-preset training at the paper's batch 40 is opt-in on ${skipped40.join(', ')} (--paper-batch40): wasm runs out of its 4 GB heap`);
+  if (
+    args.paperBatch40 === undefined &&
+    !args.batchGiven &&
+    skipped40.length &&
+    presets.includes('paper') &&
+    args.modes.includes('train')
+  ) {
+    notes.push(
+      `paper-preset training at the paper's batch 40 is opt-in on ${skipped40.join(', ')} (--paper-batch40): wasm runs out of its 4 GB heap`,
+    );
   }
 
   // Rounds: the whole plan again and again rather than each cell N times in a row. Within a round the cells run
@@ -762,7 +879,9 @@ async function runParent(args: Args): Promise<void> {
   // The table keeps the plan's order (backend by backend).
   const measurement = (c: Cell) => `${c.preset}\0${c.mode}\0${c.batch}`;
   const measurements = [...new Set(cells.map(measurement))];
-  const runOrder = [...cells].sort((a, b) => measurements.indexOf(measurement(a)) - measurements.indexOf(measurement(b)));
+  const runOrder = [...cells].sort(
+    (a, b) => measurements.indexOf(measurement(a)) - measurements.indexOf(measurement(b)),
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dfer-bench-'));
   const rounds: CellResult[][] = [];
   try {
@@ -777,16 +896,27 @@ async function runParent(args: Args): Promise<void> {
         n++;
         const label = `${cell.backend} ${cell.preset} ${cell.mode} batch ${cell.batch}${cell.retryOf ? ` (retry: batch ${cell.retryOf} ran out of memory)` : ''}`;
         process.stderr.write(`${roundTag}[${n}/${n + queue.length}] ${label}\n`);
-        const r = TORCH_BACKENDS.has(cell.backend) ? await runTorchCell(cell, torch!, torchThreads) : await runCellInChild(cell, dir, ++runs);
+        const r = TORCH_BACKENDS.has(cell.backend)
+          ? await runTorchCell(cell, torch!, torchThreads)
+          : await runCellInChild(cell, dir, ++runs);
         if (cell.retryOf) r.retryOf = cell.retryOf;
         results.push(r);
         if (r.status === 'ok') {
-          process.stderr.write(`  -> ${fmt(r.medianSeconds, 2)} s/step, ${fmt(r.clipsPerSecond, 2)} clips/s, peak RSS ${fmt(r.maxRssMiB, 0)} MiB (${r.wallSeconds.toFixed(0)} s)\n`);
+          process.stderr.write(
+            `  -> ${fmt(r.medianSeconds, 2)} s/step, ${fmt(r.clipsPerSecond, 2)} clips/s, peak RSS ${fmt(r.maxRssMiB, 0)} MiB (${r.wallSeconds.toFixed(0)} s)\n`,
+          );
         }
         // A training cell that ran out of memory at the default batch is retried once at half the batch, so the table
         // still has a training figure for that preset (batch 40 is not retried: it is an explicit what-if). The retry
         // belongs to this round, next to the cells it is compared with.
-        if (r.status === 'oom' && args.oomRetry && cell.mode === 'train' && !cell.retryOf && cell.batch === args.batch && cell.batch > 1) {
+        if (
+          r.status === 'oom' &&
+          args.oomRetry &&
+          cell.mode === 'train' &&
+          !cell.retryOf &&
+          cell.batch === args.batch &&
+          cell.batch > 1
+        ) {
           queue.unshift({ ...cell, batch: Math.floor(cell.batch / 2), retryOf: cell.batch });
         }
       }
@@ -796,7 +926,10 @@ async function runParent(args: Args): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const planIndex = (r: CellResult) =>
-    cells.findIndex((c) => c.backend === r.backend && c.preset === r.preset && c.mode === r.mode && c.batch === (r.retryOf ?? r.batch));
+    cells.findIndex(
+      (c) =>
+        c.backend === r.backend && c.preset === r.preset && c.mode === r.mode && c.batch === (r.retryOf ?? r.batch),
+    );
   const groups = groupByKey(rounds).sort((a, b) => planIndex(a[0].result) - planIndex(b[0].result)); // stable: a retry follows its cell
   const results = groups.map((g) => aggregate(g.map((x) => x.result)));
   for (const g of groups) {
@@ -810,14 +943,22 @@ async function runParent(args: Args): Promise<void> {
   const refs = [...new Set([PYTORCH, PYTORCH_CUDA, 'wasm', backends[0]].filter((b) => backends.includes(b)))];
   const gpuRefs = [...new Set([PYTORCH_CUDA, ...refs])].filter((b) => backends.includes(b));
   const refBackend = refs[0];
-  setRatios(results.filter((r) => !GPU_BACKENDS.has(r.backend)), rounds, refs);
-  setRatios(results.filter((r) => GPU_BACKENDS.has(r.backend)), rounds, gpuRefs);
+  setRatios(
+    results.filter((r) => !GPU_BACKENDS.has(r.backend)),
+    rounds,
+    refs,
+  );
+  setRatios(
+    results.filter((r) => GPU_BACKENDS.has(r.backend)),
+    rounds,
+    gpuRefs,
+  );
   const torchInfo = results.find((r) => r.torch)?.torch;
   if (torchInfo?.blas && /reference|netlib/i.test(torchInfo.blas)) {
     notes.push(
       `this PyTorch links the reference (netlib) BLAS${torchInfo.sgemmGflops ? ` (sgemm ${torchInfo.sgemmGflops.toFixed(1)} GFLOPS)` : ''}, not OpenBLAS or MKL: ` +
         'its Linear layers and matmuls (the transformers) are slow, which flatters the ratios against it; ' +
-        'with Debian\'s libopenblas0-pthread installed, libblas.so.3 points to OpenBLAS instead.',
+        "with Debian's libopenblas0-pthread installed, libblas.so.3 points to OpenBLAS instead.",
     );
   }
   const machine = { ...machineInfo(), loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: os.loadavg()[0] };
@@ -852,7 +993,12 @@ async function runParent(args: Args): Promise<void> {
         ...(r.retryOf ? { retry_of: r.retryOf } : {}),
         ...(r.error ? { error: r.error } : {}),
         ...(r.torch
-          ? { torch: r.torch.version, memory_format: r.torch.memoryFormat, blas: r.torch.blas, sgemm_gflops: r.torch.sgemmGflops }
+          ? {
+              torch: r.torch.version,
+              memory_format: r.torch.memoryFormat,
+              blas: r.torch.blas,
+              sgemm_gflops: r.torch.sgemmGflops,
+            }
           : {}),
       }),
     );
@@ -860,7 +1006,9 @@ async function runParent(args: Args): Promise<void> {
       reference: refBackend,
       ...(args.rounds > 1 ? { rounds: args.rounds } : {}),
       runtime_s: runtimeSeconds,
-      pytorch: torch ? { python: torch.python, torch: torch.version, threads: torchThreads, openblas_num_threads: 1 } : null,
+      pytorch: torch
+        ? { python: torch.python, torch: torch.version, threads: torchThreads, openblas_num_threads: 1 }
+        : null,
       notes,
       machine: {
         cpu_model: machine.cpuModel,
@@ -881,8 +1029,12 @@ async function runParent(args: Args): Promise<void> {
   } else {
     const wasmThreads = results.find((r) => r.backend === 'wasm' && r.threads !== null)?.threads;
     const lines: string[] = [];
-    lines.push('dfer throughput: clips of 16 frames, random input; median seconds per step after warm-up; clips/s = batch / median');
-    lines.push(`machine: ${machine.cpuModel}, ${machine.cores} cores (${machine.availableParallelism} available), ${machine.memoryGiB.toFixed(1)} GiB RAM, ${machine.platform}`);
+    lines.push(
+      'dfer throughput: clips of 16 frames, random input; median seconds per step after warm-up; clips/s = batch / median',
+    );
+    lines.push(
+      `machine: ${machine.cpuModel}, ${machine.cores} cores (${machine.availableParallelism} available), ${machine.memoryGiB.toFixed(1)} GiB RAM, ${machine.platform}`,
+    );
     lines.push(
       `node ${machine.node}, @tensorflow/tfjs ${machine.tfjs} (core ${machine.tfjsCore}, wasm ${machine.tfjsBackendWasm}), backends: ${tfjsAvailable.join(', ')}` +
         (wasmThreads !== undefined ? `; wasm threads: ${wasmThreads}` : ''),
@@ -896,20 +1048,50 @@ async function runParent(args: Args): Promise<void> {
     const busy = Math.max(machine.loadAverage1mAtStart, machine.loadAverage1mAtEnd);
     lines.push(
       `load average (1 min): ${machine.loadAverage1mAtStart.toFixed(2)} at start, ${machine.loadAverage1mAtEnd.toFixed(2)} at end` +
-        (busy > 0.5 ? ' (includes this benchmark; anything else running competes for the cores and lowers the figures)' : ''),
+        (busy > 0.5
+          ? ' (includes this benchmark; anything else running competes for the cores and lowers the figures)'
+          : ''),
     );
     lines.push('');
-    const header = ['backend', 'preset', 'mode', 'batch', 'steps', 's/step', 'min..max', 'clips/s', `vs ${refBackend}`, 'peak RSS', 'wasm heap', 'peak GPU', 'tensors'];
+    const header = [
+      'backend',
+      'preset',
+      'mode',
+      'batch',
+      'steps',
+      's/step',
+      'min..max',
+      'clips/s',
+      `vs ${refBackend}`,
+      'peak RSS',
+      'wasm heap',
+      'peak GPU',
+      'tensors',
+    ];
     const rows: string[][] = [header];
     for (const r of results) {
       const name = [r.backend, r.preset, r.mode, String(r.batch)];
       if (r.status !== 'ok') {
         const what = r.status === 'oom' ? 'out of memory' : `error: ${(r.error ?? '').slice(0, 60)}`;
-        rows.push([...name, '-', what, '', '-', '-', r.maxRssMiB ? `${fmt(r.maxRssMiB, 0)} MiB` : '-', r.wasmHeapMiB ? `${fmt(r.wasmHeapMiB, 0)} MiB` : '-', '-', '']);
+        rows.push([
+          ...name,
+          '-',
+          what,
+          '',
+          '-',
+          '-',
+          r.maxRssMiB ? `${fmt(r.maxRssMiB, 0)} MiB` : '-',
+          r.wasmHeapMiB ? `${fmt(r.wasmHeapMiB, 0)} MiB` : '-',
+          '-',
+          '',
+        ]);
         continue;
       }
       const tensors = r.tensorsFlat === null ? 'n/a' : r.tensorsFlat ? `flat ${r.tensorsAfterStep[0]}` : 'GROWING';
-      const ratio = r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x${ratioSpread(r)}${r.ratioRef !== refBackend ? ` (vs ${r.ratioRef})` : ''}`;
+      const ratio =
+        r.ratio === null
+          ? '-'
+          : `${r.ratio.toFixed(2)}x${ratioSpread(r)}${r.ratioRef !== refBackend ? ` (vs ${r.ratioRef})` : ''}`;
       rows.push([
         ...name,
         String(r.measuredSteps),
@@ -928,10 +1110,14 @@ async function runParent(args: Args): Promise<void> {
     if (gpus.length) lines.push(`GPU: ${gpus.join('; ')}`);
     lines.push('');
     if (refBackend === PYTORCH || refBackend === PYTORCH_CUDA) {
-      lines.push(`vs ${refBackend}: dfer clips/s divided by PyTorch's clips/s at the same preset, mode and batch, measured in this run (>1: dfer is faster).`);
+      lines.push(
+        `vs ${refBackend}: dfer clips/s divided by PyTorch's clips/s at the same preset, mode and batch, measured in this run (>1: dfer is faster).`,
+      );
     }
     if (backends.includes(PYTORCH_CUDA)) {
-      lines.push(`${PYTORCH_CUDA}: float32 with TF32 off (strict float32, like dfer); ${PYTORCH_CUDA_TF32}: TF32 allowed in matmuls and convolutions. GPU rows are compared with ${PYTORCH_CUDA}.`);
+      lines.push(
+        `${PYTORCH_CUDA}: float32 with TF32 off (strict float32, like dfer); ${PYTORCH_CUDA_TF32}: TF32 allowed in matmuls and convolutions. GPU rows are compared with ${PYTORCH_CUDA}.`,
+      );
     }
     if (args.rounds > 1) {
       lines.push(
@@ -940,28 +1126,42 @@ async function runParent(args: Args): Promise<void> {
       );
     }
     for (const r of results.filter((x) => x.retryOf)) {
-      lines.push(`note: ${r.backend} ${r.preset} train at batch ${r.retryOf} ran out of memory; batch ${r.batch} is the retry at half the batch.`);
+      lines.push(
+        `note: ${r.backend} ${r.preset} train at batch ${r.retryOf} ran out of memory; batch ${r.batch} is the retry at half the batch.`,
+      );
     }
     for (const r of results.filter((x) => x.status === 'oom')) {
-      const heap = r.wasmHeapMiB !== null && r.wasmHeapMiB > 3500 ? `wasm heap at ${r.wasmHeapMiB.toFixed(0)} of the 4096 MiB a 32-bit wasm memory can hold; ` : '';
-      lines.push(`note: ${r.backend} ${r.preset} ${r.mode} batch ${r.batch} ran out of memory (${heap}${(r.error ?? '').slice(0, 100)})`);
+      const heap =
+        r.wasmHeapMiB !== null && r.wasmHeapMiB > 3500
+          ? `wasm heap at ${r.wasmHeapMiB.toFixed(0)} of the 4096 MiB a 32-bit wasm memory can hold; `
+          : '';
+      lines.push(
+        `note: ${r.backend} ${r.preset} ${r.mode} batch ${r.batch} ran out of memory (${heap}${(r.error ?? '').slice(0, 100)})`,
+      );
     }
     if (backends.includes('cpu')) {
       const cpuVsWasm = results
         .filter((r) => r.backend === 'cpu' && r.clipsPerSecond)
-        .map((r) => okAt(results, 'wasm', r)?.clipsPerSecond && r.clipsPerSecond! / okAt(results, 'wasm', r)!.clipsPerSecond!)
+        .map(
+          (r) =>
+            okAt(results, 'wasm', r)?.clipsPerSecond && r.clipsPerSecond! / okAt(results, 'wasm', r)!.clipsPerSecond!,
+        )
         .filter((x): x is number => typeof x === 'number' && x > 0);
       const measured = cpuVsWasm.length
         ? `measured here: ${[...new Set([1 / Math.max(...cpuVsWasm), 1 / Math.min(...cpuVsWasm)].map((x) => x.toFixed(0)))].join('-')}x slower; `
         : '';
-      lines.push(`note: the pure-JS cpu backend is far slower than wasm (${measured}roughly 10-100x, worst for training); by default it runs the small preset only.`);
+      lines.push(
+        `note: the pure-JS cpu backend is far slower than wasm (${measured}roughly 10-100x, worst for training); by default it runs the small preset only.`,
+      );
     }
     for (const note of notes) lines.push(`note: ${note}`);
     if (!backends.includes('tensorflow') && !tfjsAvailable.includes('tensorflow')) {
       lines.push('note: native TensorFlow (@tensorflow/tfjs-node) is not installed, so it is not measured.');
     }
     for (const r of results.filter((x) => x.tensorsFlat === false)) {
-      lines.push(`WARNING: ${r.backend} ${r.preset} ${r.mode} batch ${r.batch}: tf.memory().numTensors grows between steps (${r.tensorsAfterStep.join(', ')}): a leak`);
+      lines.push(
+        `WARNING: ${r.backend} ${r.preset} ${r.mode} batch ${r.batch}: tf.memory().numTensors grows between steps (${r.tensorsAfterStep.join(', ')}): a leak`,
+      );
     }
     const leftover = results.filter((x) => x.tensorsLeftAfterDispose !== null && x.tensorsLeftAfterDispose !== 0);
     if (leftover.length) {

@@ -6,20 +6,24 @@ import { EXIT } from '../src/errors.js';
 import { describeError } from '../src/ui/errors.js';
 import { Output, selectOutputMode } from '../src/ui/output.js';
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static baseFlags = {
     json: Flags.boolean({
-      description: 'Print the result as one JSON document on stdout (errors as {"error", "code"}); progress, if any, as JSON lines on stderr.',
+      description:
+        'Print the result as one JSON document on stdout (errors as {"error", "code"}); progress, if any, as JSON lines on stderr.',
       helpGroup: 'GLOBAL',
     }),
     backend: Flags.option({
       options: BACKEND_CHOICES,
       default: 'auto' as const,
       env: 'DFER_BACKEND',
-      description: 'TensorFlow.js backend (or DFER_BACKEND). auto: tfjs-node-gpu, then tfjs-node (if installed), then wasm, then cpu.',
+      description:
+        'TensorFlow.js backend (or DFER_BACKEND). auto: tfjs-node-gpu, then tfjs-node (if installed), then wasm, then cpu.',
       helpGroup: 'GLOBAL',
     })(),
   };
@@ -71,7 +75,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const out = this.out ?? new Output(this.prefix, this.argv.includes('--json') ? 'json' : 'plain');
     if (err instanceof Errors.CLIError) {
       // oclif prints its own (multi-line) usage message; JSON readers get it on one line.
-      const oneLine = err.message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ');
+      const oneLine = err.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('See more help'))
+        .join(' ');
       out.jsonError(oneLine, err.oclif?.exit ?? EXIT.usage);
       return super.catch(err);
     }

@@ -1,10 +1,28 @@
 import { basename, join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { ABLATE_DEFAULTS, checkData, expandGrid, finishGrid, parseIntList, parseNumberList, runGrid, spawnTrainRunner, AblateError, type AblateAxes, type AblateEvent } from '../src/analysis/ablate.js';
+import {
+  ABLATE_DEFAULTS,
+  checkData,
+  expandGrid,
+  finishGrid,
+  parseIntList,
+  parseNumberList,
+  runGrid,
+  spawnTrainRunner,
+  AblateError,
+  type AblateAxes,
+  type AblateEvent,
+} from '../src/analysis/ablate.js';
 import { runOnSlurm, type SlurmOutcome } from '../src/cluster/slurm.js';
 import { ATTENTION_TYPES, type AttentionType } from '../src/config.js';
 import { parseFolds } from '../src/train/eval-run.js';
-import { launchSettings, readConfigFile, resolveTrainSettings, trainSettingsFromFlags, type TrainSettings } from '../src/train/options.js';
+import {
+  launchSettings,
+  readConfigFile,
+  resolveTrainSettings,
+  trainSettingsFromFlags,
+  type TrainSettings,
+} from '../src/train/options.js';
 import { findWorkspace } from '../src/workspace.js';
 import { ablateView, createAblateReporter } from '../src/ui/ablate.js';
 import { EXIT } from '../src/errors.js';
@@ -35,10 +53,11 @@ const {
   ...TRAIN_PASS_THROUGH
 } = Train.flags;
 
-
 export default class Ablate extends BaseCommand<typeof Ablate> {
-  static summary = "Run the paper's ablation tables as a grid of training runs: --gca --ial, --attention, --aux, --lambda, --r.";
-  static description = `Flags with several values form the grid, their cross product; each combination (a setting) is trained on every fold of --folds with every seed of --seeds:
+  static summary =
+    "Run the paper's ablation tables as a grid of training runs: --gca --ial, --attention, --aux, --lambda, --r.";
+  static description =
+    `Flags with several values form the grid, their cross product; each combination (a setting) is trained on every fold of --folds with every seed of --seeds:
 - Table 1, baseline, +GCA, +IAL and both: --gca --ial
 - Table 2, attention types with and without the auxiliary classifier: --attention se,cbam,gca --aux both
 - Table 3, IAL weight x reduction ratio: --lambda 0.1,0.15,0.3 --r 8,16
@@ -52,24 +71,64 @@ The table (setting columns, runs, test UAR and WAR as mean ± sample sd over fol
 Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (the table has the others); 3 bad input.`;
 
   static examples = [
-    { description: "Table 1 on fold 1 of the workspace's set (dfer init), into runs/<set>/ablate-gca-ial", command: '<%= config.bin %> <%= command.id %> --gca --ial' },
-    { description: 'Table 1 on fold 1 of a synthetic set, small preset', command: '<%= config.bin %> <%= command.id %> --gca --ial --data data/synth --preset small --epochs 10 --batch 8 --out runs/table1' },
-    { description: 'Table 2 over 5 folds, two runs at a time', command: '<%= config.bin %> <%= command.id %> --attention se,cbam,gca --aux both --data data/dfew --folds 1-5 --jobs 2 --out runs/table2' },
-    { description: 'Table 3 with 3 seeds', command: '<%= config.bin %> <%= command.id %> --lambda 0.1,0.15,0.3 --r 8,16 --data data/dfew --seeds 1,2,3 --out runs/table3' },
+    {
+      description: "Table 1 on fold 1 of the workspace's set (dfer init), into runs/<set>/ablate-gca-ial",
+      command: '<%= config.bin %> <%= command.id %> --gca --ial',
+    },
+    {
+      description: 'Table 1 on fold 1 of a synthetic set, small preset',
+      command:
+        '<%= config.bin %> <%= command.id %> --gca --ial --data data/synth --preset small --epochs 10 --batch 8 --out runs/table1',
+    },
+    {
+      description: 'Table 2 over 5 folds, two runs at a time',
+      command:
+        '<%= config.bin %> <%= command.id %> --attention se,cbam,gca --aux both --data data/dfew --folds 1-5 --jobs 2 --out runs/table2',
+    },
+    {
+      description: 'Table 3 with 3 seeds',
+      command:
+        '<%= config.bin %> <%= command.id %> --lambda 0.1,0.15,0.3 --r 8,16 --data data/dfew --seeds 1,2,3 --out runs/table3',
+    },
   ];
 
   static flags = {
     data: Flags.string({ description: "Prepared set (default: the workspace's, see dfer config)." }),
-    out: Flags.string({ char: 'o', description: 'Directory of the grid: <out>/<setting>/fold<k>-seed<s> run directories and the results.* tables (default <runs>/<set>/ablate-<axes>, e.g. runs/dfew/ablate-gca-ial).' }),
-    folds: Flags.string({ description: `Folds of every setting, e.g. 1-5 or 1,3 (default ${ABLATE_DEFAULTS.folds}, or the fold of --config, DFER_FOLD or the workspace).`, exclusive: ['fold'] }),
+    out: Flags.string({
+      char: 'o',
+      description:
+        'Directory of the grid: <out>/<setting>/fold<k>-seed<s> run directories and the results.* tables (default <runs>/<set>/ablate-<axes>, e.g. runs/dfew/ablate-gca-ial).',
+    }),
+    folds: Flags.string({
+      description: `Folds of every setting, e.g. 1-5 or 1,3 (default ${ABLATE_DEFAULTS.folds}, or the fold of --config, DFER_FOLD or the workspace).`,
+      exclusive: ['fold'],
+    }),
     fold: Flags.string({ description: 'The same as --folds (dfer train spells one fold so).' }),
-    seeds: Flags.string({ description: `Seeds of every setting, e.g. 1,2,3 or 1-3 (default ${ABLATE_DEFAULTS.seeds}, or --config's seed).` }),
-    baseline: Flags.string({ description: 'The setting the others are compared with, paired by fold and seed (default: the first, every axis off), e.g. --baseline no-gca-no-ial.' }),
-    jobs: Flags.integer({ min: 1, default: ABLATE_DEFAULTS.jobs, description: 'Runs trained at the same time (child processes).' }),
-    gca: Flags.boolean({ allowNo: true, description: 'Axis: without and with GCA (attention none, gca). --no-gca: every run without.' }),
-    ial: Flags.boolean({ allowNo: true, description: 'Axis: without and with the intensity-aware loss. --no-ial: every run without.' }),
+    seeds: Flags.string({
+      description: `Seeds of every setting, e.g. 1,2,3 or 1-3 (default ${ABLATE_DEFAULTS.seeds}, or --config's seed).`,
+    }),
+    baseline: Flags.string({
+      description:
+        'The setting the others are compared with, paired by fold and seed (default: the first, every axis off), e.g. --baseline no-gca-no-ial.',
+    }),
+    jobs: Flags.integer({
+      min: 1,
+      default: ABLATE_DEFAULTS.jobs,
+      description: 'Runs trained at the same time (child processes).',
+    }),
+    gca: Flags.boolean({
+      allowNo: true,
+      description: 'Axis: without and with GCA (attention none, gca). --no-gca: every run without.',
+    }),
+    ial: Flags.boolean({
+      allowNo: true,
+      description: 'Axis: without and with the intensity-aware loss. --no-ial: every run without.',
+    }),
     attention: Flags.string({ description: `Axis: channel attention types, a list of ${ATTENTION_TYPES.join(', ')}.` }),
-    aux: Flags.option({ options: ['both', 'on', 'off'] as const, description: 'Axis (both): without and with the auxiliary classifier; on/off: every run.' })(),
+    aux: Flags.option({
+      options: ['both', 'on', 'off'] as const,
+      description: 'Axis (both): without and with the auxiliary classifier; on/off: every run.',
+    })(),
     lambda: Flags.string({ description: 'Axis: IAL weights, e.g. 0.1,0.15,0.3.' }),
     r: Flags.string({ description: 'Axis: reduction ratios of the attention MLP, e.g. 8,16.' }),
     ...TRAIN_PASS_THROUGH,
@@ -87,7 +146,7 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
 
     // The axes; a list of one value is an ordinary option, not an axis.
     const axes: AblateAxes = {};
-    const list = <T,>(key: keyof TrainSettings, values: T[] | undefined, set: (v: T[]) => void) => {
+    const list = <T>(key: keyof TrainSettings, values: T[] | undefined, set: (v: T[]) => void) => {
       if (!values) return;
       if (values.length > 1) set(values);
       else (passed as Record<string, unknown>)[key] = values[0];
@@ -99,7 +158,8 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     if (f.attention) {
       const types = f.attention.split(',').map((t) => t.trim());
       const bad = types.find((t) => !(ATTENTION_TYPES as readonly string[]).includes(t));
-      if (bad !== undefined) throw new AblateError(`--attention ${f.attention}: "${bad}" is not one of ${ATTENTION_TYPES.join(', ')}`);
+      if (bad !== undefined)
+        throw new AblateError(`--attention ${f.attention}: "${bad}" is not one of ${ATTENTION_TYPES.join(', ')}`);
       list('attention', types as AttentionType[], (v) => (axes.attention = v));
     }
     if (f.aux === 'both') axes.aux = [false, true];
@@ -109,22 +169,39 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
 
     // Every run shares what the flags, --config, DFER_*, the workspace and the dataset's protocol say: what is not a
     // built-in default goes on every run's command line, so each run resolves exactly as here.
-    const resolved = resolveTrainSettings({ flags: passed, config: f.config ? { file: f.config, settings: readConfigFile(f.config) } : undefined, env: process.env, workspace: findWorkspace() });
+    const resolved = resolveTrainSettings({
+      flags: passed,
+      config: f.config ? { file: f.config, settings: readConfigFile(f.config) } : undefined,
+      env: process.env,
+      workspace: findWorkspace(),
+    });
     const { base, implicit } = launchSettings(resolved);
     const foldSpec = f.folds ?? f.fold;
     const folds = foldSpec ? parseFolds(foldSpec) : [String(resolved.settings.fold)];
     const seeds = f.seeds ? parseIntList('seeds', f.seeds) : [resolved.settings.seed];
     const axisNames = Object.keys(axes);
-    const out = f.out ?? join(resolved.runs.path, basename(resolve(String(base.data))), axisNames.length ? `ablate-${axisNames.join('-')}` : 'ablate');
+    const out =
+      f.out ??
+      join(
+        resolved.runs.path,
+        basename(resolve(String(base.data))),
+        axisNames.length ? `ablate-${axisNames.join('-')}` : 'ablate',
+      );
     const spec = { axes, folds, seeds, base, implicit, out };
     const plan = expandGrid(spec);
     if (f.baseline && !plan.settings.some((x) => x.name === f.baseline)) {
-      throw new AblateError(`--baseline ${f.baseline}: not a setting of this grid (${plan.settings.map((x) => x.name).join(', ')})`);
+      throw new AblateError(
+        `--baseline ${f.baseline}: not a setting of this grid (${plan.settings.map((x) => x.name).join(', ')})`,
+      );
     }
     const classes = checkData(spec);
 
     const bin = join(this.config.root, 'bin', 'run.js');
-    const slurm = slurmOptionsFromFlags(f, this.argv, { dir: join(plan.out, 'slurm'), jobName: `dfer-${basename(plan.out)}`, bin });
+    const slurm = slurmOptionsFromFlags(f, this.argv, {
+      dir: join(plan.out, 'slurm'),
+      jobName: `dfer-${basename(plan.out)}`,
+      bin,
+    });
 
     const reporter = createAblateReporter(this.out.mode, `dfer ${this.id}`);
     const stop = this.stopOnSignals();
@@ -136,9 +213,23 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
       if (slurm) {
         const outcome = await runOnSlurm(plan, { ...slurm, signal: stop.signal, emit });
         submitted = outcome.submitted;
-        result = await finishGrid(plan, outcome.metrics, { interrupted: outcome.interrupted, failures: outcome.failures, inFlight: [...outcome.inFlight, ...outcome.notSubmitted] }, tableOptions);
+        result = await finishGrid(
+          plan,
+          outcome.metrics,
+          {
+            interrupted: outcome.interrupted,
+            failures: outcome.failures,
+            inFlight: [...outcome.inFlight, ...outcome.notSubmitted],
+          },
+          tableOptions,
+        );
       } else {
-        result = await runGrid(plan, { jobs: f.jobs, runner: spawnTrainRunner(bin), signal: stop.signal, ...tableOptions });
+        result = await runGrid(plan, {
+          jobs: f.jobs,
+          runner: spawnTrainRunner(bin),
+          signal: stop.signal,
+          ...tableOptions,
+        });
       }
     } finally {
       stop.release();
@@ -147,7 +238,13 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     this.out.result(ablateView({ type: 'grid-end', ...result }, plan.out, slurm ? { submitted } : undefined));
     const done = result.table.rows.reduce((a, r) => a + r.runs, 0);
     if (result.interrupted) process.exitCode = 130;
-    else if (result.failures.length) process.exitCode = done > 0 || result.inFlight.length ? EXIT.partial : result.failures.every((x) => x.code === EXIT.badInput) ? EXIT.badInput : EXIT.unexpected;
+    else if (result.failures.length)
+      process.exitCode =
+        done > 0 || result.inFlight.length
+          ? EXIT.partial
+          : result.failures.every((x) => x.code === EXIT.badInput)
+            ? EXIT.badInput
+            : EXIT.unexpected;
     else if (result.inFlight.length && !submitted) process.exitCode = EXIT.pending;
   }
 }

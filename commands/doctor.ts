@@ -6,7 +6,8 @@ import { BaseCommand } from './_base.js';
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static summary = 'Check this machine: Node, dfer and tfjs versions, tfjs backends, ffmpeg.';
-  static description = `Lists every TensorFlow.js backend in the order --backend auto tries them (available, or why not), then initialises the backend chosen with --backend (default: auto) and runs a small computation on it.
+  static description =
+    `Lists every TensorFlow.js backend in the order --backend auto tries them (available, or why not), then initialises the backend chosen with --backend (default: auto) and runs a small computation on it.
 
 Looks for ffmpeg, which only video input needs, in this order: DFER_FFMPEG, FFMPEG_PATH, the ffmpeg-static package, the @ffmpeg-installer/ffmpeg package, ffmpeg on PATH.
 
@@ -17,17 +18,27 @@ Ends with hints for anything missing. Always exits 0: problems are part of the r
   static examples = [
     { description: 'Human-readable report', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'Machine-readable report', command: '<%= config.bin %> <%= command.id %> --json' },
-    { description: 'Check that the pure-JS cpu backend works', command: '<%= config.bin %> <%= command.id %> --backend cpu' },
-    { description: 'Check every clip of a prepared set', command: '<%= config.bin %> <%= command.id %> --data data/dfew' },
+    {
+      description: 'Check that the pure-JS cpu backend works',
+      command: '<%= config.bin %> <%= command.id %> --backend cpu',
+    },
+    {
+      description: 'Check every clip of a prepared set',
+      command: '<%= config.bin %> <%= command.id %> --data data/dfew',
+    },
   ];
 
   static flags = {
-    data: Flags.string({ description: 'A prepared set to check (every clip against its manifest\'s SHA-256) instead of the machine.' }),
+    data: Flags.string({
+      description: "A prepared set to check (every clip against its manifest's SHA-256) instead of the machine.",
+    }),
   };
 
   async run(): Promise<void> {
     if (this.flags.data) {
-      const check = await verifyPreparedSet(this.flags.data, (done, total) => this.out.progress({ stage: 'verify', done, total, unit: 'clips' }));
+      const check = await verifyPreparedSet(this.flags.data, (done, total) =>
+        this.out.progress({ stage: 'verify', done, total, unit: 'clips' }),
+      );
       this.out.result(dataCheckView(check));
       if (check.damaged.length) process.exitCode = EXIT.badInput;
       return;

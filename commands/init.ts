@@ -7,11 +7,21 @@ import { BaseCommand } from './_base.js';
 import Train from './train.js';
 
 // dfer train's flags that make sense as a workspace's training defaults (not the run's place, fold or resumption).
-const { data: _data, fold: _fold, folds: _folds, out: _out, resume: _resume, config: _config, ...TRAIN_DEFAULT_FLAGS } = Train.flags;
+const {
+  data: _data,
+  fold: _fold,
+  folds: _folds,
+  out: _out,
+  resume: _resume,
+  config: _config,
+  ...TRAIN_DEFAULT_FLAGS
+} = Train.flags;
 
 export default class Init extends BaseCommand<typeof Init> {
-  static summary = 'Make this folder a dfer workspace (dfer.json): the default prepared set, the runs folder, training defaults.';
-  static description = `Writes ${WORKSPACE_FILE} in --dir (default: here), or updates the one there. Every dfer command run in that folder or below it finds it, as npm finds package.json: dfer train then trains fold 1 of --data into <runs>/<set>/<preset>-fold1, dfer eval --fold 3 evaluates the fold-3 run, dfer ablate --gca --ial runs Table 1 on the set.
+  static summary =
+    'Make this folder a dfer workspace (dfer.json): the default prepared set, the runs folder, training defaults.';
+  static description =
+    `Writes ${WORKSPACE_FILE} in --dir (default: here), or updates the one there. Every dfer command run in that folder or below it finds it, as npm finds package.json: dfer train then trains fold 1 of --data into <runs>/<set>/<preset>-fold1, dfer eval --fold 3 evaluates the fold-3 run, dfer ablate --gca --ial runs Table 1 on the set.
 
 Any dfer train flag given here (--preset, --epochs, --batch, ...) becomes a training default of the workspace. Precedence when a command runs: flags, a --config file, DFER_* environment variables, the workspace, the dataset's protocol, the defaults; dfer config shows each value and where it came from. Paths are stored relative to the workspace, so it can be moved as a whole.
 
@@ -19,7 +29,10 @@ dfer prepare and dfer demo create or update the workspace too (their --no-worksp
 
   static examples = [
     { description: 'A workspace for DFEW', command: '<%= config.bin %> <%= command.id %> --data data/dfew' },
-    { description: 'The small preset and 20 epochs by default, runs under experiments/', command: '<%= config.bin %> <%= command.id %> --data data/synth --preset small --epochs 20 --runs experiments' },
+    {
+      description: 'The small preset and 20 epochs by default, runs under experiments/',
+      command: '<%= config.bin %> <%= command.id %> --data data/synth --preset small --epochs 20 --runs experiments',
+    },
   ];
 
   static flags = {

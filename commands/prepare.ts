@@ -12,7 +12,8 @@ import { BaseCommand } from './_base.js';
 /** --min-face-coverage: a share in [0, 1]. */
 function coverage(text: string): number {
   const v = Number(text);
-  if (text.trim() === '' || !(v >= 0 && v <= 1)) throw new Errors.CLIError(`--min-face-coverage ${text}: expected a share between 0 and 1, e.g. 0.5`, { exit: 2 });
+  if (text.trim() === '' || !(v >= 0 && v <= 1))
+    throw new Errors.CLIError(`--min-face-coverage ${text}: expected a share between 0 and 1, e.g. 0.5`, { exit: 2 });
   return v;
 }
 
@@ -31,8 +32,15 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
 
   static examples = [
     { description: 'DFEW as released', command: '<%= config.bin %> <%= command.id %> /data/DFEW --out data/dfew' },
-    { description: 'The DFER-repo lists, frames under /data/DFEW/Clip/clip_224x224', command: '<%= config.bin %> <%= command.id %> annotation/ --format list --root /data/DFEW/Clip/clip_224x224 --out data/dfew' },
-    { description: 'Your own videos', command: '<%= config.bin %> <%= command.id %> my_clips.csv --out data/mine --classes happy,sad,neutral --json' },
+    {
+      description: 'The DFER-repo lists, frames under /data/DFEW/Clip/clip_224x224',
+      command:
+        '<%= config.bin %> <%= command.id %> annotation/ --format list --root /data/DFEW/Clip/clip_224x224 --out data/dfew',
+    },
+    {
+      description: 'Your own videos',
+      command: '<%= config.bin %> <%= command.id %> my_clips.csv --out data/mine --classes happy,sad,neutral --json',
+    },
   ];
 
   static args = {
@@ -40,23 +48,70 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
   };
 
   static flags = {
-    out: Flags.string({ char: 'o', required: true, description: 'Directory of the prepared set (created; an interrupted run in it resumes).' }),
-    format: Flags.option({ options: ['dfew', 'ferv39k', 'list', 'csv', 'mafw'] as const, description: 'Source format (default: detected).' })(),
-    frames: Flags.option({ options: ['clip_224x224', 'clip_224x224_16f', 'original'] as const, description: 'DFEW: which frames to use (default clip_224x224; original = the mp4 videos).' })(),
-    root: Flags.string({ description: 'list/csv: directory the listed paths are relative to (default: the list file\'s directory).' }),
-    classes: Flags.string({ description: 'csv: class names in index order, comma-separated (default: the 7 DFEW classes).' }),
+    out: Flags.string({
+      char: 'o',
+      required: true,
+      description: 'Directory of the prepared set (created; an interrupted run in it resumes).',
+    }),
+    format: Flags.option({
+      options: ['dfew', 'ferv39k', 'list', 'csv', 'mafw'] as const,
+      description: 'Source format (default: detected).',
+    })(),
+    frames: Flags.option({
+      options: ['clip_224x224', 'clip_224x224_16f', 'original'] as const,
+      description: 'DFEW: which frames to use (default clip_224x224; original = the mp4 videos).',
+    })(),
+    root: Flags.string({
+      description: "list/csv: directory the listed paths are relative to (default: the list file's directory).",
+    }),
+    classes: Flags.string({
+      description: 'csv: class names in index order, comma-separated (default: the 7 DFEW classes).',
+    }),
     size: Flags.integer({ min: 16, default: 128, description: 'Side of the stored frames in pixels.' }),
     quality: Flags.integer({ min: 50, max: 100, default: 90, description: 'JPEG quality of the stored frames.' }),
-    'pad-to': Flags.integer({ min: 1, default: 16, description: 'Pad clips shorter than this (T) by repeating their last frame.' }),
-    'min-frames': Flags.integer({ min: 0, default: 0, description: 'Drop clips with fewer source frames than this (0: keep all).' }),
-    workspace: Flags.boolean({ default: true, allowNo: true, description: 'Make the prepared set the default of the workspace (dfer.json here or in a parent; created here if there is none). --no-workspace leaves it alone.' }),
-    dataset: Flags.option({ options: DATASET_KINDS, description: 'The dataset the clips come from, which decides the training protocol (default: from --format; list and csv are custom). E.g. --dataset dfew for DFEW given as DFER-repo lists.' })(),
-    faces: Flags.option({ options: ['none', 'detect'] as const, default: 'none' as const, description: "detect: find the face in each frame (@vladmandic/face-api's tiny detector and 68 landmarks), follow one person, align by the eyes and crop at --size with a margin like DFEW's crops; none: centre crops (for sources that are face crops already)." })(),
-    'detect-every': Flags.integer({ min: 1, default: 5, description: 'With --faces detect: run the detector on every k-th frame and follow the face between.' }),
-    'min-face-coverage': Flags.string({ default: '0.5', description: 'With --faces detect: skip a clip whose face was found in fewer than this share of the checked frames.' }),
+    'pad-to': Flags.integer({
+      min: 1,
+      default: 16,
+      description: 'Pad clips shorter than this (T) by repeating their last frame.',
+    }),
+    'min-frames': Flags.integer({
+      min: 0,
+      default: 0,
+      description: 'Drop clips with fewer source frames than this (0: keep all).',
+    }),
+    workspace: Flags.boolean({
+      default: true,
+      allowNo: true,
+      description:
+        'Make the prepared set the default of the workspace (dfer.json here or in a parent; created here if there is none). --no-workspace leaves it alone.',
+    }),
+    dataset: Flags.option({
+      options: DATASET_KINDS,
+      description:
+        'The dataset the clips come from, which decides the training protocol (default: from --format; list and csv are custom). E.g. --dataset dfew for DFEW given as DFER-repo lists.',
+    })(),
+    faces: Flags.option({
+      options: ['none', 'detect'] as const,
+      default: 'none' as const,
+      description:
+        "detect: find the face in each frame (@vladmandic/face-api's tiny detector and 68 landmarks), follow one person, align by the eyes and crop at --size with a margin like DFEW's crops; none: centre crops (for sources that are face crops already).",
+    })(),
+    'detect-every': Flags.integer({
+      min: 1,
+      default: 5,
+      description: 'With --faces detect: run the detector on every k-th frame and follow the face between.',
+    }),
+    'min-face-coverage': Flags.string({
+      default: '0.5',
+      description:
+        'With --faces detect: skip a clip whose face was found in fewer than this share of the checked frames.',
+    }),
     strict: Flags.boolean({ description: 'Fail on the first problem instead of skipping the clip and reporting it.' }),
     jobs: Flags.integer({ min: 1, description: 'Clips decoded in parallel (default: all cores).' }),
-    ffmpeg: Flags.string({ description: 'ffmpeg binary for video sources (default: DFER_FFMPEG, FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer/ffmpeg, PATH).' }),
+    ffmpeg: Flags.string({
+      description:
+        'ffmpeg binary for video sources (default: DFER_FFMPEG, FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer/ffmpeg, PATH).',
+    }),
   };
 
   async run(): Promise<void> {
@@ -75,7 +130,9 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
           quality: flags.quality,
           frames: flags['pad-to'],
           minFrames: flags['min-frames'],
-          ...(flags.faces === 'detect' ? { faces: { detectEvery: flags['detect-every'], minCoverage: coverage(flags['min-face-coverage']) } } : {}),
+          ...(flags.faces === 'detect'
+            ? { faces: { detectEvery: flags['detect-every'], minCoverage: coverage(flags['min-face-coverage']) } }
+            : {}),
         },
         strict: flags.strict,
         dataset: flags.dataset,
@@ -93,7 +150,10 @@ Exit codes: 0 every listed clip was prepared; 4 the prepared set is usable but c
     const workspace = flags.workspace ? adoptPreparedSet(flags.out) : null;
     const view = prepareView(result, flags.out);
     const line = workspace ? workspaceChangeLine(workspace) : '';
-    this.out.result({ json: { ...(view.json as object), ...(workspace ? { workspace } : {}) }, text: line ? [...view.text, '', line] : view.text });
+    this.out.result({
+      json: { ...(view.json as object), ...(workspace ? { workspace } : {}) },
+      text: line ? [...view.text, '', line] : view.text,
+    });
     if (result.manifest.counts.skipped > 0) process.exitCode = EXIT.partial;
   }
 }

@@ -19,7 +19,9 @@ export default class SlurmTask extends BaseCommand<typeof SlurmTask> {
     const task = readTaskFile(tasks).tasks[index];
     if (!task) throw new SlurmError(`${tasks}: has no task ${index}`);
     const job = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${index}` : `task ${index}`;
-    this.log(`dfer slurm-task: ${task.id} as ${job} on ${hostname()}, ${process.env.OMP_NUM_THREADS ?? '?'} threads: dfer ${task.args.join(' ')}`);
+    this.log(
+      `dfer slurm-task: ${task.id} as ${job} on ${hostname()}, ${process.env.OMP_NUM_THREADS ?? '?'} threads: dfer ${task.args.join(' ')}`,
+    );
     const [command, ...args] = task.args;
     await this.config.runCommand(command, args);
   }

@@ -23,7 +23,9 @@ function giveUp(why) {
     say(`${why}; DFER_NATIVE=require, failing`);
     process.exit(1);
   }
-  say(`${why}; skipped, dfer will use the wasm backend (to enable: apt-get install libdnnl-dev, then npm run build:native)`);
+  say(
+    `${why}; skipped, dfer will use the wasm backend (to enable: apt-get install libdnnl-dev, then npm run build:native)`,
+  );
   process.exit(0);
 }
 
@@ -49,8 +51,14 @@ say(`building in ${path.relative(ROOT, dir) || dir} ...`);
 const t0 = Date.now();
 const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
 if (r.status !== 0) {
-  const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((l) => /error|Error|ERR/.test(l)).slice(0, 8).join('\n');
+  const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`
+    .split('\n')
+    .filter((l) => /error|Error|ERR/.test(l))
+    .slice(0, 8)
+    .join('\n');
   process.stderr.write(`${tail}\n`);
   giveUp(`build failed (exit ${r.status})`);
 }
-say(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${path.join(path.relative(ROOT, dir) || dir, 'build/Release/dfer_native.node')}`);
+say(
+  `built in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${path.join(path.relative(ROOT, dir) || dir, 'build/Release/dfer_native.node')}`,
+);

@@ -26,7 +26,11 @@ const PASS_FILES = {
 };
 // Without --passes (`npm test`), as in the native and wasm passes, test/webgpu is left out: it needs an adapter. The
 // real Slurm cluster test runs in the native pass only: the executor does not depend on the backend.
-const PASS_IGNORE = { native: ['/test/webgpu/'], wasm: ['/test/webgpu/', '/test/cluster/slurm.test.ts'], null: ['/test/webgpu/'] };
+const PASS_IGNORE = {
+  native: ['/test/webgpu/'],
+  wasm: ['/test/webgpu/', '/test/cluster/slurm.test.ts'],
+  null: ['/test/webgpu/'],
+};
 
 let args = process.argv.slice(2);
 let passes = [null];
@@ -36,7 +40,9 @@ if (at >= 0) {
   args = [...args.slice(0, at), ...args.slice(at + 2)];
   const unknown = passes.filter((p) => !PASS_ENV[p]);
   if (unknown.length || !passes.length) {
-    console.error(`--passes: expected a list of ${Object.keys(PASS_ENV).join(', ')} (got ${unknown.join(', ') || 'nothing'})`);
+    console.error(
+      `--passes: expected a list of ${Object.keys(PASS_ENV).join(', ')} (got ${unknown.join(', ') || 'nothing'})`,
+    );
     process.exit(2);
   }
 }
@@ -44,12 +50,24 @@ if (at >= 0) {
 const jestBin = join('node_modules', 'jest', 'bin', 'jest.js');
 function runPass(pass) {
   const out = join(mkdtempSync(join(tmpdir(), 'dfer-jest-')), 'result.json');
-  if (pass) console.log(`\n=== test pass: ${pass} (${Object.entries(PASS_ENV[pass]).map(([k, v]) => `${k}=${v}`).join(' ')}) ===`);
-  const scope = [...(PASS_FILES[pass] ?? []), ...(PASS_IGNORE[String(pass)] ?? []).map((p) => `--testPathIgnorePatterns=${p}`)];
-  const res = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--json', `--outputFile=${out}`, ...args, ...scope], {
-    stdio: 'inherit',
-    env: { ...process.env, ...(pass ? PASS_ENV[pass] : {}) },
-  });
+  if (pass)
+    console.log(
+      `\n=== test pass: ${pass} (${Object.entries(PASS_ENV[pass])
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}) ===`,
+    );
+  const scope = [
+    ...(PASS_FILES[pass] ?? []),
+    ...(PASS_IGNORE[String(pass)] ?? []).map((p) => `--testPathIgnorePatterns=${p}`),
+  ];
+  const res = spawnSync(
+    process.execPath,
+    ['--experimental-vm-modules', '--no-warnings', jestBin, '--json', `--outputFile=${out}`, ...args, ...scope],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, ...(pass ? PASS_ENV[pass] : {}) },
+    },
+  );
   if (!existsSync(out)) return { passed: 0, failed: 1, skipped: 0, ok: false };
   const r = JSON.parse(readFileSync(out, 'utf8'));
   const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
@@ -59,6 +77,9 @@ function runPass(pass) {
 const results = passes.map((p) => ({ pass: p, ...runPass(p) }));
 const line = (r) => `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
 if (passes[0] !== null) for (const r of results) console.log(`pass ${r.pass}: ${line(r)}`);
-const total = results.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+const total = results.reduce(
+  (t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }),
+  { passed: 0, failed: 0, skipped: 0 },
+);
 console.log(line(total));
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -16,7 +16,9 @@ export class DiskFullError extends DferError {
     readonly free: number | null,
   ) {
     const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-    super(`no space left to write ${file} (${mb(bytes)}${free !== null ? `; ${mb(free)} free on its filesystem` : ''}); free some space and run the same command again`);
+    super(
+      `no space left to write ${file} (${mb(bytes)}${free !== null ? `; ${mb(free)} free on its filesystem` : ''}); free some space and run the same command again`,
+    );
   }
 }
 
@@ -43,7 +45,12 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new DiskFullError(file, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, freeBytes(dirname(file)));
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new DiskFullError(
+        file,
+        typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
+        freeBytes(dirname(file)),
+      );
     throw err;
   }
 }

@@ -11,7 +11,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeStatus } from './native/addon.js';
 import { registerNativeBackend, NATIVE_BACKEND } from './native/backend.js';
-import { probeWebGpu, probeWebGpuQuietly, registerWebGpuBackend, webGpuAdapter, webGpuInitError, webGpuPreferred, WEBGPU_BACKEND } from './webgpu/device.js';
+import {
+  probeWebGpu,
+  probeWebGpuQuietly,
+  registerWebGpuBackend,
+  webGpuAdapter,
+  webGpuInitError,
+  webGpuPreferred,
+  WEBGPU_BACKEND,
+} from './webgpu/device.js';
 import { DferError } from './errors.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const;
@@ -38,7 +46,12 @@ async function tryLoadNative(): Promise<BackendProbe[]> {
       probes.push({ name: 'tensorflow', source: pkg, available: true, detail: mod.version?.['tfjs-node'] ?? 'loaded' });
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0];
-      probes.push({ name: 'tensorflow', source: pkg, available: false, detail: msg.includes('Cannot find') ? 'not installed' : msg });
+      probes.push({
+        name: 'tensorflow',
+        source: pkg,
+        available: false,
+        detail: msg.includes('Cannot find') ? 'not installed' : msg,
+      });
     }
   }
   return probes;
@@ -51,7 +64,10 @@ let probeCache: Promise<BackendProbe[]> | undefined;
 function gpuDeviceNodePresent(): boolean {
   if (process.platform !== 'linux') return true;
   try {
-    return readdirSync('/dev').some((n) => /^nvidia\d/.test(n)) || (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD')));
+    return (
+      readdirSync('/dev').some((n) => /^nvidia\d/.test(n)) ||
+      (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD')))
+    );
   } catch {
     return true;
   }
@@ -59,10 +75,23 @@ function gpuDeviceNodePresent(): boolean {
 
 async function probeWebGpuBackend(ask: 'no' | 'load' | 'report'): Promise<BackendProbe> {
   const source = '@tensorflow/tfjs-backend-webgpu on Dawn (webgpu)';
-  if (ask === 'no') return { name: WEBGPU_BACKEND, source, available: false, detail: 'not probed: no GPU device node (/dev/nvidia*, /dev/dri/renderD*); --backend webgpu asks anyway', preferred: false };
+  if (ask === 'no')
+    return {
+      name: WEBGPU_BACKEND,
+      source,
+      available: false,
+      detail: 'not probed: no GPU device node (/dev/nvidia*, /dev/dri/renderD*); --backend webgpu asks anyway',
+      preferred: false,
+    };
   if (ask === 'load') await registerWebGpuBackend();
   const status = ask === 'load' ? (await probeWebGpu()).status : await probeWebGpuQuietly();
-  return { name: WEBGPU_BACKEND, source, available: status.available, detail: status.detail, preferred: webGpuPreferred(status) };
+  return {
+    name: WEBGPU_BACKEND,
+    source,
+    available: status.available,
+    detail: status.detail,
+    preferred: webGpuPreferred(status),
+  };
 }
 
 /** What is installed and loadable, in the order `auto` tries them. `webgpu: 'always'` loads Dawn and asks for an
@@ -83,9 +112,14 @@ function probeOthers(): Promise<BackendProbe[]> {
     const native = nativeStatus();
     return [
       gpu,
-      { name: NATIVE_BACKEND, source: 'dfer native engine (native/, oneDNN)', available: native.available, detail: native.detail },
+      {
+        name: NATIVE_BACKEND,
+        source: 'dfer native engine (native/, oneDNN)',
+        available: native.available,
+        detail: native.detail,
+      },
       tfNode,
-    { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', available: true, detail: tf.version_core },
+      { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', available: true, detail: tf.version_core },
       { name: 'cpu', source: '@tensorflow/tfjs-backend-cpu', available: true, detail: tf.version_core },
     ];
   })();
@@ -93,7 +127,8 @@ function probeOthers(): Promise<BackendProbe[]> {
 }
 
 /** A backend `auto` may take: loadable, registered, and not passed over (WebGPU on a CPU adapter). */
-const autoCandidate = (p: BackendProbe) => p.available && p.preferred !== false && Boolean(tf.findBackendFactory(p.name));
+const autoCandidate = (p: BackendProbe) =>
+  p.available && p.preferred !== false && Boolean(tf.findBackendFactory(p.name));
 
 /** The tfjs backend name `auto` resolves to (or the choice itself, checked). */
 export async function resolveBackend(choice: BackendChoice): Promise<string> {
@@ -105,7 +140,10 @@ export async function resolveBackend(choice: BackendChoice): Promise<string> {
   }
   const found = probes.find((p) => p.name === choice && p.available);
   if (!found || !tf.findBackendFactory(choice)) {
-    const why = probes.filter((p) => p.name === choice).map((p) => `${p.source}: ${p.detail}`).join('; ');
+    const why = probes
+      .filter((p) => p.name === choice)
+      .map((p) => `${p.source}: ${p.detail}`)
+      .join('; ');
     throw new BackendError(`--backend ${choice} is not available (${why || 'unknown backend'}); try --backend auto`);
   }
   return choice;
@@ -132,7 +170,10 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<string
   if (tf.getBackend() !== name || !tf.engine().backend) {
     const ok = await tf.setBackend(name);
     const why = name === WEBGPU_BACKEND ? webGpuInitError() : null;
-    if (!ok) throw new BackendError(`--backend ${choice}: tfjs could not initialise the ${name} backend${why ? ` (${why})` : ''}`);
+    if (!ok)
+      throw new BackendError(
+        `--backend ${choice}: tfjs could not initialise the ${name} backend${why ? ` (${why})` : ''}`,
+      );
   }
   await tf.ready();
   return tf.getBackend();

@@ -79,7 +79,6 @@ export const PRESETS: Record<string, ModelConfig> = {
   },
 };
 
-
 /** Spatial sizes that the official code hard-codes (7x7, 16 patches, 15 tokens), derived from the config. */
 export interface DerivedShapes {
   stem: number; // after conv1 (stride 2)
@@ -129,7 +128,8 @@ export function validateConfig(c: ModelConfig): ModelConfig {
   if (!Array.isArray(c.widths) || c.widths.length !== 4) fail('widths', 'must list 4 widths (layer1..layer4)');
   c.widths.forEach((w, i) => posInt(w, `widths[${i}]`));
   posInt(c.dynamicDepth, 'dynamicDepth');
-  if (!ATTENTION_TYPES.includes(c.attention)) fail('attention', `must be one of ${ATTENTION_TYPES.join('|')} (got ${c.attention})`);
+  if (!ATTENTION_TYPES.includes(c.attention))
+    fail('attention', `must be one of ${ATTENTION_TYPES.join('|')} (got ${c.attention})`);
   posInt(c.reduction, 'reduction');
   for (const [i, w] of [c.widths[1], c.widths[2]].entries()) {
     if (c.attention !== 'none' && w % c.reduction !== 0) {
@@ -137,15 +137,20 @@ export function validateConfig(c: ModelConfig): ModelConfig {
     }
   }
   posInt(c.patchDim, 'patchDim');
-  if (c.patchDim !== c.widths[3]) fail('patchDim', `must equal widths[3] (${c.widths[3]}): static and dynamic branches are summed`);
-  for (const [name, t] of [['spatialTransformer', c.spatialTransformer], ['temporalTransformer', c.temporalTransformer]] as const) {
+  if (c.patchDim !== c.widths[3])
+    fail('patchDim', `must equal widths[3] (${c.widths[3]}): static and dynamic branches are summed`);
+  for (const [name, t] of [
+    ['spatialTransformer', c.spatialTransformer],
+    ['temporalTransformer', c.temporalTransformer],
+  ] as const) {
     posInt(t.depth, `${name}.depth`);
     posInt(t.heads, `${name}.heads`);
     posInt(t.dimHead, `${name}.dimHead`);
     posInt(t.mlpDim, `${name}.mlpDim`);
   }
   posInt(c.numClasses, 'numClasses');
-  if (c.classes.length !== c.numClasses) fail('classes', `lists ${c.classes.length} names but numClasses is ${c.numClasses}`);
+  if (c.classes.length !== c.numClasses)
+    fail('classes', `lists ${c.classes.length} names but numClasses is ${c.numClasses}`);
   if (deriveShapes(c).fused < 1) fail('imageSize', `${c.imageSize} is too small for five stride-2 stages`);
   return c;
 }
@@ -174,7 +179,11 @@ export function diffConfigs(expected: unknown, actual: unknown, path = ''): stri
   if (typeof expected === 'object' && expected !== null && typeof actual === 'object' && actual !== null) {
     const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
     return [...keys].flatMap((k) =>
-      diffConfigs((expected as Record<string, unknown>)[k], (actual as Record<string, unknown>)[k], path ? `${path}.${k}` : k),
+      diffConfigs(
+        (expected as Record<string, unknown>)[k],
+        (actual as Record<string, unknown>)[k],
+        path ? `${path}.${k}` : k,
+      ),
     );
   }
   return JSON.stringify(expected) === JSON.stringify(actual)

@@ -37,7 +37,15 @@ export const DEMO_DEFAULTS = {
   clips: SYNTH_DEFAULTS.clips,
   // Measured on the default synthetic set (fold 1, native backend, 2 cores): ~3.5 minutes of training, test UAR 45.5%.
   epochs: 15,
-  train: { preset: 'small', u: 8, batch: 8, lr: 0.005, weightDecay: 5e-4, stepSize: 6, evalBatch: 16 } satisfies TrainSettings,
+  train: {
+    preset: 'small',
+    u: 8,
+    batch: 8,
+    lr: 0.005,
+    weightDecay: 5e-4,
+    stepSize: 6,
+    evalBatch: 16,
+  } satisfies TrainSettings,
 };
 
 export type DemoEvent =
@@ -56,7 +64,11 @@ export interface DemoResult {
   workspace: WorkspaceChange | null;
 }
 
-export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () => {}, signal?: AbortSignal): Promise<DemoResult> {
+export async function runDemo(
+  o: DemoOptions,
+  emit: (e: DemoEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<DemoResult> {
   const synthDir = join(o.dir, 'data', 'synth-source');
   const dataDir = join(o.dir, 'data', 'synth');
 
@@ -64,12 +76,20 @@ export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () 
   // newcomer should learn that now, not after 45 minutes.
   const backend = await useBackend(o.backend);
   const native = nativeStatus();
-  emit({ type: 'engine', backend, ...(backend !== NATIVE_BACKEND && !native.available ? { hint: `the native CPU engine is ${native.detail}; it trains about ten times faster here` } : {}) });
+  emit({
+    type: 'engine',
+    backend,
+    ...(backend !== NATIVE_BACKEND && !native.available
+      ? { hint: `the native CPU engine is ${native.detail}; it trains about ten times faster here` }
+      : {}),
+  });
 
   // Each stage is resumable on its own: synth and prepare skip what they already wrote, so an interrupted stage
   // continues and a finished one costs a few file checks.
   emit({ type: 'stage', stage: 'synth', skipped: false, dir: synthDir });
-  await generateSynth({ ...SYNTH_DEFAULTS, out: synthDir, clips: o.clips, seed: o.seed }, (event) => emit({ type: 'synth', event }));
+  await generateSynth({ ...SYNTH_DEFAULTS, out: synthDir, clips: o.clips, seed: o.seed }, (event) =>
+    emit({ type: 'synth', event }),
+  );
   if (signal?.aborted) throw new Error('interrupted');
 
   const prepared = existsSync(join(dataDir, 'manifest.json'));
@@ -84,7 +104,7 @@ export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () 
 
   // The run is the workspace's fold-1 run, resolved exactly as a plain `dfer train` there resolves it.
   const recipe = { ...DEMO_DEFAULTS.train, ...o.train, epochs: o.epochs };
-  
+
   let change: WorkspaceChange | null = null;
   // The workspace is --dir's own dfer.json (created or updated), never one of a parent folder: the demo's recipe must
   // not overwrite a project's training defaults above it.
@@ -95,7 +115,11 @@ export async function runDemo(o: DemoOptions, emit: (e: DemoEvent) => void = () 
   const workspace = change ? readWorkspace(change.file) : null;
   const seed = o.seed !== TRAIN_DEFAULTS.seed ? { seed: o.seed } : {};
   // The demo's own flags (--epochs, --seed, --backend) win over DFER_* variables, as flags do.
-  const resolved = resolveTrainSettings({ flags: { ...(workspace ? {} : recipe), epochs: o.epochs, ...seed, data: dataDir, fold: '1', backend: o.backend }, env: process.env, workspace });
+  const resolved = resolveTrainSettings({
+    flags: { ...(workspace ? {} : recipe), epochs: o.epochs, ...seed, data: dataDir, fold: '1', backend: o.backend },
+    env: process.env,
+    workspace,
+  });
   if (!workspace) resolved.runs = { path: join(o.dir, 'runs'), from: 'dfer demo --dir' };
   const options: TrainOptions = trainOptionsFor(resolved);
   emit({ type: 'stage', stage: 'train', skipped: false, dir: options.out });

@@ -65,13 +65,21 @@ export async function diagnose(choice: BackendChoice = 'auto'): Promise<DoctorRe
   if (!backends.some((b) => b.name === 'tensorflow' && b.available)) {
     hints.push('for a GPU: npm install @tensorflow/tfjs-node-gpu (needs CUDA and a download of libtensorflow)');
   }
-  if (!webgpu.available) hints.push(`for a GPU through WebGPU: ${webgpu.detail.includes(WEBGPU_HINT) ? webgpu.detail : `${webgpu.detail}; ${WEBGPU_HINT}`}`);
+  if (!webgpu.available)
+    hints.push(
+      `for a GPU through WebGPU: ${webgpu.detail.includes(WEBGPU_HINT) ? webgpu.detail : `${webgpu.detail}; ${WEBGPU_HINT}`}`,
+    );
   else if (webgpu.adapter?.kind === 'cpu') {
-    hints.push('the WebGPU adapter is a CPU emulation (correct, slow): --backend auto passes it over; --backend webgpu or DFER_WEBGPU_ALLOW_CPU=1 uses it');
+    hints.push(
+      'the WebGPU adapter is a CPU emulation (correct, slow): --backend auto passes it over; --backend webgpu or DFER_WEBGPU_ALLOW_CPU=1 uses it',
+    );
   }
-  if (!check.ok) hints.push(`--backend ${choice} does not work here${auto ? `; --backend auto would use ${auto}` : ''}`);
+  if (!check.ok)
+    hints.push(`--backend ${choice} does not work here${auto ? `; --backend auto would use ${auto}` : ''}`);
   if (!ffmpeg.found) {
-    hints.push('ffmpeg (needed only for video input): apt-get install ffmpeg, brew install ffmpeg, npm install ffmpeg-static, or set DFER_FFMPEG=/path/to/ffmpeg');
+    hints.push(
+      'ffmpeg (needed only for video input): apt-get install ffmpeg, brew install ffmpeg, npm install ffmpeg-static, or set DFER_FFMPEG=/path/to/ffmpeg',
+    );
   }
 
   return {

@@ -37,7 +37,9 @@ export class LockBusyError extends DferError {
     readonly dir: string,
     readonly owner: LockOwner | null,
   ) {
-    const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}${owner.command ? `: ${owner.command}` : ''}` : 'a process whose details are not recorded';
+    const who = owner
+      ? `pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}${owner.command ? `: ${owner.command}` : ''}`
+      : 'a process whose details are not recorded';
     super(`${dir} is in use by another dfer process (${who}); wait for it to finish, or use another directory`);
   }
 }
@@ -115,7 +117,12 @@ export async function lockDirectory(dir: string, command = process.argv.slice(2)
   };
   try {
     removeStaleTemporaries(dir); // the directory is ours now: any temporary file is a killed writer's
-    const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: `dfer ${command}`.trim() };
+    const me: LockOwner = {
+      pid: process.pid,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      command: `dfer ${command}`.trim(),
+    };
     writeFileAtomic(join(dir, LOCK_OWNER), JSON.stringify(me, null, 2) + '\n');
   } catch (err) {
     release();

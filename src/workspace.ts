@@ -50,7 +50,10 @@ export function findWorkspace(cwd = process.cwd(), env: NodeJS.ProcessEnv = proc
   if (workspacesOff(env)) return null;
   if (named) {
     const file = isFile(named) ? resolve(named) : join(resolve(named), WORKSPACE_FILE);
-    if (!isFile(file)) throw new WorkspaceError(`DFER_WORKSPACE=${named}: no ${WORKSPACE_FILE} there (create one with dfer init, or unset DFER_WORKSPACE)`);
+    if (!isFile(file))
+      throw new WorkspaceError(
+        `DFER_WORKSPACE=${named}: no ${WORKSPACE_FILE} there (create one with dfer init, or unset DFER_WORKSPACE)`,
+      );
     return readWorkspace(file);
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -65,18 +68,26 @@ export function readWorkspace(file: string): Workspace {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new WorkspaceError(`${file}: not valid JSON (${(err as Error).message}); fix it, or remove it and run dfer init`);
+    throw new WorkspaceError(
+      `${file}: not valid JSON (${(err as Error).message}); fix it, or remove it and run dfer init`,
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new WorkspaceError(`${file}: expected a JSON object like {"version": 1, "data": "data/dfew"}`);
-  if (raw.version !== 1) throw new WorkspaceError(`${file}: "version" is ${JSON.stringify(raw.version)}; this dfer reads version 1`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new WorkspaceError(`${file}: expected a JSON object like {"version": 1, "data": "data/dfew"}`);
+  if (raw.version !== 1)
+    throw new WorkspaceError(`${file}: "version" is ${JSON.stringify(raw.version)}; this dfer reads version 1`);
   for (const key of ['data', 'runs'] as const) {
-    if (raw[key] !== undefined && (typeof raw[key] !== 'string' || !raw[key])) throw new WorkspaceError(`${file}: "${key}" must be a path (a non-empty string)`);
+    if (raw[key] !== undefined && (typeof raw[key] !== 'string' || !raw[key]))
+      throw new WorkspaceError(`${file}: "${key}" must be a path (a non-empty string)`);
   }
   if (raw.train !== undefined && (typeof raw.train !== 'object' || raw.train === null || Array.isArray(raw.train))) {
     throw new WorkspaceError(`${file}: "train" must be an object of train options (names as the flags, camelCase)`);
   }
   const unknown = Object.keys(raw).filter((k) => !['version', 'data', 'runs', 'train', '$schema'].includes(k));
-  if (unknown.length) throw new WorkspaceError(`${file}: unknown field(s) ${unknown.join(', ')} (a workspace has version, data, runs and train)`);
+  if (unknown.length)
+    throw new WorkspaceError(
+      `${file}: unknown field(s) ${unknown.join(', ')} (a workspace has version, data, runs and train)`,
+    );
   const root = dirname(resolve(file));
   return {
     file: resolve(file),
@@ -128,7 +139,10 @@ export function writeWorkspace(ws: Workspace | null, root: string, update: Works
   }
   for (const [key, value] of Object.entries(update.train ?? {})) {
     if (value === undefined) continue;
-    if (JSON.stringify(next.train![key]) !== JSON.stringify(value)) changes.push(`train.${key}: ${JSON.stringify(value)}${next.train![key] !== undefined ? ` (was ${JSON.stringify(next.train![key])})` : ''}`);
+    if (JSON.stringify(next.train![key]) !== JSON.stringify(value))
+      changes.push(
+        `train.${key}: ${JSON.stringify(value)}${next.train![key] !== undefined ? ` (was ${JSON.stringify(next.train![key])})` : ''}`,
+      );
     next.train![key] = value;
   }
   if (!Object.keys(next.train!).length) delete next.train;
@@ -141,7 +155,12 @@ export function writeWorkspace(ws: Workspace | null, root: string, update: Works
  * After dfer prepare or dfer demo: make `data` the default set of the workspace in effect, or of a new dfer.json in
  * `cwd` when there is none. Null when workspaces are turned off (DFER_WORKSPACE=none).
  */
-export function adoptPreparedSet(data: string, update: Omit<WorkspaceUpdate, 'data'> = {}, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): WorkspaceChange | null {
+export function adoptPreparedSet(
+  data: string,
+  update: Omit<WorkspaceUpdate, 'data'> = {},
+  cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): WorkspaceChange | null {
   if (workspacesOff(env)) return null;
   return writeWorkspace(findWorkspace(cwd, env), cwd, { ...update, data });
 }

@@ -46,7 +46,8 @@ function packageOf(file: string): string {
 function importsOf(file: string): { spec: string; line: number }[] {
   const text = readFileSync(file, 'utf8');
   const out: { spec: string; line: number }[] = [];
-  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
   for (const m of text.matchAll(re)) {
     const spec = m[1] ?? m[2] ?? m[3];
     out.push({ spec, line: text.slice(0, m.index! + m[0].length).split('\n').length });
@@ -77,7 +78,10 @@ describe('the dependency rule', () => {
         }
         const to = packageOf(target);
         if (to === from) continue;
-        if ((layerOf.get(to) ?? 99) >= (layerOf.get(from) ?? -1)) violations.push(`${relative(ROOT, file)}:${line}: ${from} (layer ${layerOf.get(from)}) imports ${to} (layer ${layerOf.get(to)})`);
+        if ((layerOf.get(to) ?? 99) >= (layerOf.get(from) ?? -1))
+          violations.push(
+            `${relative(ROOT, file)}:${line}: ${from} (layer ${layerOf.get(from)}) imports ${to} (layer ${layerOf.get(to)})`,
+          );
       }
     }
     expect(violations).toEqual([]);
@@ -85,7 +89,13 @@ describe('the dependency rule', () => {
 
   test('the core imports neither oclif nor Ink nor React; commands import only src/ and their own helpers', () => {
     const ui = join(ROOT, 'src', 'ui') + '/';
-    const framework = core.filter((f) => !f.startsWith(ui)).flatMap((f) => importsOf(f).filter(({ spec }) => /^(@oclif\/|ink$|ink\/|react$)/.test(spec)).map(({ spec, line }) => `${relative(ROOT, f)}:${line} imports ${spec}`));
+    const framework = core
+      .filter((f) => !f.startsWith(ui))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter(({ spec }) => /^(@oclif\/|ink$|ink\/|react$)/.test(spec))
+          .map(({ spec, line }) => `${relative(ROOT, f)}:${line} imports ${spec}`),
+      );
     expect(framework).toEqual([]);
     const commands = sources(join(ROOT, 'commands'));
     const outside = commands.flatMap((f) =>

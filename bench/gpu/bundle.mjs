@@ -61,7 +61,10 @@ rmSync(dest, { recursive: true, force: true });
 for (const f of ['package.json', 'index.js']) cpSync(join(webgpu, f), join(dest, f));
 // dawn.node is 21 MB, 5 MB as xz; run.sh unpacks it.
 mkdirSync(join(dest, 'dist', 'linux-x64'), { recursive: true });
-execFileSync('sh', ['-c', `xz -T0 -9 -c "${join(webgpu, 'dist', 'linux-x64', 'dawn.node')}" > "${join(dest, 'dist', 'linux-x64', 'dawn.node.xz')}"`]);
+execFileSync('sh', [
+  '-c',
+  `xz -T0 -9 -c "${join(webgpu, 'dist', 'linux-x64', 'dawn.node')}" > "${join(dest, 'dist', 'linux-x64', 'dawn.node.xz')}"`,
+]);
 
 const nodeXz = join(OUT, 'node.xz');
 if (!existsSync(nodeXz) || statSync(nodeXz).mtimeMs < statSync(process.execPath).mtimeMs) {

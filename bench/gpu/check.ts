@@ -35,7 +35,10 @@ async function outputs(): Promise<Map<string, Float32Array>> {
   const model: Model = createModel(config, 7);
   const S = config.imageSize;
   const clips = tf.randomUniform([batch, config.frames, 3, S, S], 0, 1, 'float32', 11) as tf.Tensor5D;
-  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 3) % config.numClasses), 'int32');
+  const labels = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => (i * 3) % config.numClasses),
+    'int32',
+  );
   const res = new Map<string, Float32Array>();
   const ev = tf.tidy(() => {
     const o = forward(model, clips, { training: false });
@@ -50,7 +53,8 @@ async function outputs(): Promise<Map<string, Float32Array>> {
     return l.total;
   }, model.params.trainable());
   for (const [k, t] of Object.entries(kept)) res.set(k, (await t.data()) as Float32Array);
-  for (const [k, g] of Object.entries(grads)) res.set(`grad.${model.params.nameOf(k)}`, (await g.data()) as Float32Array);
+  for (const [k, g] of Object.entries(grads))
+    res.set(`grad.${model.params.nameOf(k)}`, (await g.data()) as Float32Array);
   tf.dispose([value, clips, labels, ...Object.values(grads), ...Object.values(kept)]);
   model.params.dispose();
   return res;
@@ -79,7 +83,11 @@ async function main() {
   const calls = await withOpPathOf('webgpu', () =>
     recordKernels(async () => {
       tf.dispose(tf.tidy(() => forward(model, clips, { training: false }).logits));
-      const { value, grads } = tf.variableGrads(() => totalLoss(forward(model, clips, { training: true }), labels, censusConfig, { lambda: 0.1, ial: true }).total, model.params.trainable());
+      const { value, grads } = tf.variableGrads(
+        () =>
+          totalLoss(forward(model, clips, { training: true }), labels, censusConfig, { lambda: 0.1, ial: true }).total,
+        model.params.trainable(),
+      );
       tf.dispose([value, ...Object.values(grads)]);
     }),
   );
@@ -106,7 +114,11 @@ async function main() {
     const got = gpu.get(k)!;
     const err = relError(got, want);
     const deep = k.startsWith('grad.') && DEEP.test(k);
-    const group = k.startsWith('grad.') ? (deep ? 'gradients behind train-mode BN' : 'gradients near the output') : k.split('.')[0];
+    const group = k.startsWith('grad.')
+      ? deep
+        ? 'gradients behind train-mode BN'
+        : 'gradients near the output'
+      : k.split('.')[0];
     worst[group] = Math.max(worst[group] ?? 0, err);
     const ok = k.startsWith('grad.') ? (deep ? err < 1e-2 && cosine(got, want) > 0.9999 : err < 1e-3) : err < 1e-4;
     if (!ok) failures.push(`${k}: ${err.toExponential(2)}`);

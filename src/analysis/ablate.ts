@@ -114,7 +114,10 @@ export interface GridPlan {
 const num = (v: number) => String(v);
 
 function axesOf(a: AblateAxes): Axis[] {
-  if (a.gca !== undefined && a.attention) throw new AblateError('--gca (attention none vs gca) and --attention both choose the attention: give one of them (e.g. --attention none,gca)');
+  if (a.gca !== undefined && a.attention)
+    throw new AblateError(
+      '--gca (attention none vs gca) and --attention both choose the attention: give one of them (e.g. --attention none,gca)',
+    );
   const axes: Axis[] = [];
   if (a.gca) {
     axes.push({
@@ -126,8 +129,18 @@ function axesOf(a: AblateAxes): Axis[] {
       ],
     });
   }
-  if (a.attention?.length) axes.push({ key: 'attention', column: 'attention', values: a.attention.map((t) => ({ display: t, name: t, settings: { attention: t } })) });
-  if (a.aux?.length) axes.push({ key: 'aux', column: 'aux', values: a.aux.map((on) => ({ display: on ? '✓' : '✗', name: on ? 'aux' : 'no-aux', settings: { aux: on } })) });
+  if (a.attention?.length)
+    axes.push({
+      key: 'attention',
+      column: 'attention',
+      values: a.attention.map((t) => ({ display: t, name: t, settings: { attention: t } })),
+    });
+  if (a.aux?.length)
+    axes.push({
+      key: 'aux',
+      column: 'aux',
+      values: a.aux.map((on) => ({ display: on ? '✓' : '✗', name: on ? 'aux' : 'no-aux', settings: { aux: on } })),
+    });
   if (a.ial) {
     axes.push({
       key: 'ial',
@@ -138,8 +151,18 @@ function axesOf(a: AblateAxes): Axis[] {
       ],
     });
   }
-  if (a.lambda?.length) axes.push({ key: 'lambda', column: 'λ', values: a.lambda.map((v) => ({ display: num(v), name: `lambda${num(v)}`, settings: { lambda: v } })) });
-  if (a.r?.length) axes.push({ key: 'r', column: 'r', values: a.r.map((v) => ({ display: num(v), name: `r${num(v)}`, settings: { r: v } })) });
+  if (a.lambda?.length)
+    axes.push({
+      key: 'lambda',
+      column: 'λ',
+      values: a.lambda.map((v) => ({ display: num(v), name: `lambda${num(v)}`, settings: { lambda: v } })),
+    });
+  if (a.r?.length)
+    axes.push({
+      key: 'r',
+      column: 'r',
+      values: a.r.map((v) => ({ display: num(v), name: `r${num(v)}`, settings: { r: v } })),
+    });
   for (const axis of axes) {
     const names = axis.values.map((v) => v.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -176,8 +199,12 @@ export function expandGrid(spec: AblateSpec): GridPlan {
     for (const v of combo) s = { ...s, ...v.settings };
     // What the combination resolves to: an axis that does not apply is dropped (no aux head without attention, no
     // lambda without IAL), so that e.g. "attention none" with aux on and off is one setting, not two equal ones.
-    const probe = resolveTrainOptions({}, { ...spec.base, ...s, data: spec.base.data ?? '-', fold: spec.folds[0], seed: spec.seeds[0] });
-    const applies = (key: Axis['key']) => (key === 'aux' ? probe.model.attention !== 'none' : key === 'lambda' ? probe.loss.ial : true);
+    const probe = resolveTrainOptions(
+      {},
+      { ...spec.base, ...s, data: spec.base.data ?? '-', fold: spec.folds[0], seed: spec.seeds[0] },
+    );
+    const applies = (key: Axis['key']) =>
+      key === 'aux' ? probe.model.attention !== 'none' : key === 'lambda' ? probe.loss.ial : true;
     const parts: string[] = [];
     const values: Record<string, string> = {};
     combo.forEach((v, i) => {
@@ -208,29 +235,68 @@ export function expandGrid(spec: AblateSpec): GridPlan {
         const dir = join(spec.out, setting.name, `fold${fold}-seed${seed}`);
         const full: TrainSettings = { ...spec.base, ...setting.settings, fold, seed, out: dir };
         resolveTrainOptions({}, full); // every run's options are valid before any starts
-        runs.push({ id, setting: setting.name, fold, seed, dir, settings: full, args: trainArgs(full, (spec.implicit ?? []).filter((k) => !(k in setting.settings))) });
+        runs.push({
+          id,
+          setting: setting.name,
+          fold,
+          seed,
+          dir,
+          settings: full,
+          args: trainArgs(
+            full,
+            (spec.implicit ?? []).filter((k) => !(k in setting.settings)),
+          ),
+        });
       }
     }
   }
-  return { out: spec.out, base: { ...spec.base }, implicit: [...(spec.implicit ?? [])], columns: axes.map((a) => a.column), settings, folds: [...spec.folds], seeds: [...spec.seeds], runs };
+  return {
+    out: spec.out,
+    base: { ...spec.base },
+    implicit: [...(spec.implicit ?? [])],
+    columns: axes.map((a) => a.column),
+    settings,
+    folds: [...spec.folds],
+    seeds: [...spec.seeds],
+    runs,
+  };
 }
 
 /** The settings without those left to each run (see AblateSpec.implicit). */
-const explicit = (s: TrainSettings, implicit: readonly string[]): TrainSettings => Object.fromEntries(Object.entries(s).filter(([k]) => !implicit.includes(k)));
+const explicit = (s: TrainSettings, implicit: readonly string[]): TrainSettings =>
+  Object.fromEntries(Object.entries(s).filter(([k]) => !implicit.includes(k)));
 
 /** The `dfer train` arguments of a run: its settings without those it resolves by itself. */
-const trainArgs = (s: TrainSettings, implicit: readonly string[]): string[] => ['train', ...settingsToArgs(explicit(s, implicit))];
+const trainArgs = (s: TrainSettings, implicit: readonly string[]): string[] => [
+  'train',
+  ...settingsToArgs(explicit(s, implicit)),
+];
 
 /**
  * `dfer train --folds` as a grid of one setting ("train"), for an executor: a run per fold into the run directory
  * dfer train chose for it, each run id that directory as shown.
  */
-export function foldsGrid(o: { out: string; base: TrainSettings; implicit: string[]; seed: number; runs: { fold: string; dir: string }[] }): GridPlan {
+export function foldsGrid(o: {
+  out: string;
+  base: TrainSettings;
+  implicit: string[];
+  seed: number;
+  runs: { fold: string; dir: string }[];
+}): GridPlan {
   const runs: GridRun[] = o.runs.map(({ fold, dir }) => {
     const full: TrainSettings = { ...o.base, fold, seed: o.seed, out: dir };
     return { id: dir, setting: 'train', fold, seed: o.seed, dir, settings: full, args: trainArgs(full, o.implicit) };
   });
-  return { out: o.out, base: { ...o.base }, implicit: [...o.implicit], columns: [], settings: [{ name: 'train', values: {}, settings: {} }], folds: o.runs.map((r) => r.fold), seeds: [o.seed], runs };
+  return {
+    out: o.out,
+    base: { ...o.base },
+    implicit: [...o.implicit],
+    columns: [],
+    settings: [{ name: 'train', values: {}, settings: {} }],
+    folds: o.runs.map((r) => r.fold),
+    seeds: [o.seed],
+    runs,
+  };
 }
 
 /** "1,2,3", "1-3" -> [1, 2, 3]. */
@@ -282,8 +348,14 @@ export function runState(run: GridRun): { state: 'done' | 'todo' } | { state: 'c
   const expected = resolveTrainOptions({}, run.settings);
   const diff = diffConfigs(identityOf(saved), identityOf(expected));
   // (The data is matched by fingerprint when the run resumes; its path may differ after a move.)
-  const other = diff.filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:') && !d.startsWith('data:'));
-  if (other.length) return { state: 'conflict', message: `${run.dir} holds a run with other options (${other.slice(0, 3).join('; ')}); use another --out, or the flags it was started with` };
+  const other = diff.filter(
+    (d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:') && !d.startsWith('data:'),
+  );
+  if (other.length)
+    return {
+      state: 'conflict',
+      message: `${run.dir} holds a run with other options (${other.slice(0, 3).join('; ')}); use another --out, or the flags it was started with`,
+    };
   // More (or fewer) epochs than the finished run: run it again, the trainer continues from its last checkpoint.
   return dir.hasResults() && !diff.length ? { state: 'done' } : { state: 'todo' };
 }
@@ -300,12 +372,34 @@ export function readRunMetrics(dir: string): Metrics {
 export type RunStatus = 'queued' | 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 
 export type AblateEvent =
-  | { type: 'grid-start'; plan: GridPlan; jobs: number; finished: { id: string; uar: number; war: number }[]; executor?: 'local' | 'slurm' }
+  | {
+      type: 'grid-start';
+      plan: GridPlan;
+      jobs: number;
+      finished: { id: string; uar: number; war: number }[];
+      executor?: 'local' | 'slurm';
+    }
   | { type: 'run-start'; id: string }
   /** A training event of a running run (its epoch progress and validation, from `dfer train --json`). */
   | { type: 'run-event'; id: string; event: TrainEvent }
-  | { type: 'run-end'; id: string; status: 'done' | 'failed' | 'interrupted'; code: number; error?: string; test?: { uar: number; war: number }; seconds: number }
-  | { type: 'grid-end'; table: AblationTable; interrupted: boolean; failed: string[]; failures: RunFailure[]; inFlight: string[]; files: string[] }
+  | {
+      type: 'run-end';
+      id: string;
+      status: 'done' | 'failed' | 'interrupted';
+      code: number;
+      error?: string;
+      test?: { uar: number; war: number };
+      seconds: number;
+    }
+  | {
+      type: 'grid-end';
+      table: AblationTable;
+      interrupted: boolean;
+      failed: string[];
+      failures: RunFailure[];
+      inFlight: string[];
+      files: string[];
+    }
   // The Slurm executor's (src/cluster/slurm.ts): runs handed to Slurm and waiting for a node, and the submission.
   | { type: 'run-pending'; id: string; job: string }
   | { type: 'submitted'; job: string; runs: string[]; script: string };
@@ -317,7 +411,10 @@ export interface RunFailure {
 }
 
 /** Runs one training run to its end; resolves with its exit code (0 done, 130 interrupted, 3 bad input, ...). */
-export type RunRunner = (run: GridRun, hooks: { onEvent: (e: TrainEvent) => void; signal: AbortSignal }) => Promise<{ code: number; error?: string }>;
+export type RunRunner = (
+  run: GridRun,
+  hooks: { onEvent: (e: TrainEvent) => void; signal: AbortSignal },
+) => Promise<{ code: number; error?: string }>;
 
 /** Children of spawnTrainRunner still running: told to stop (SIGINT: save and exit) if ablate itself exits. */
 const liveChildren = new Set<ChildProcess>();
@@ -336,7 +433,11 @@ export function spawnTrainRunner(bin: string, env: NodeJS.ProcessEnv = process.e
   }
   return (run, { onEvent, signal }) =>
     new Promise((done, fail) => {
-      const child = spawn(process.execPath, [bin, ...run.args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(process.execPath, [bin, ...run.args, '--json'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       liveChildren.add(child);
       let buffer = '';
       let error: string | undefined;
@@ -371,7 +472,15 @@ export function spawnTrainRunner(bin: string, env: NodeJS.ProcessEnv = process.e
         signal.removeEventListener('abort', onAbort);
         const lastLine = stderr.trim().split('\n').filter(Boolean).at(-1);
         const exit = code ?? (sig === 'SIGINT' ? 130 : 128 + 9);
-        done({ code: exit, ...(exit !== 0 && exit !== 130 ? { error: error ?? lastLine?.replace(/^dfer train: error: /, '') ?? `exit ${exit}${sig ? ` (${sig})` : ''}` } : {}) });
+        done({
+          code: exit,
+          ...(exit !== 0 && exit !== 130
+            ? {
+                error:
+                  error ?? lastLine?.replace(/^dfer train: error: /, '') ?? `exit ${exit}${sig ? ` (${sig})` : ''}`,
+              }
+            : {}),
+        });
       });
     });
 }
@@ -416,7 +525,12 @@ export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResul
   const emit = o.emit ?? (() => {});
   const signal = o.signal ?? new AbortController().signal;
   const { metrics, todo: queue } = gridStates(plan);
-  emit({ type: 'grid-start', plan, jobs: o.jobs, finished: [...metrics].map(([id, m]) => ({ id, uar: m.uar, war: m.war })) });
+  emit({
+    type: 'grid-start',
+    plan,
+    jobs: o.jobs,
+    finished: [...metrics].map(([id, m]) => ({ id, uar: m.uar, war: m.war })),
+  });
 
   const failures: RunFailure[] = [];
   let interrupted = false;
@@ -446,7 +560,8 @@ export async function runGrid(plan: GridPlan, o: GridOptions): Promise<GridResul
         interrupted = true;
         emit({ type: 'run-end', id: run.id, status: 'interrupted', code: result.code, seconds });
       } else {
-        const error = result.code === 0 ? 'the run ended without results.json' : (result.error ?? `exit ${result.code}`);
+        const error =
+          result.code === 0 ? 'the run ended without results.json' : (result.error ?? `exit ${result.code}`);
         failures.push({ id: run.id, code: result.code || 1, error });
         emit({ type: 'run-end', id: run.id, status: 'failed', code: result.code || 1, error, seconds });
       }
@@ -468,7 +583,11 @@ export async function finishGrid(
 ): Promise<GridResult> {
   const classes = o.classes ?? classesOf(plan, metrics);
   const table = ablationTable(plan, metrics, classes, o.baseline);
-  const files = [...writeTables(plan.out, table), ...(await writeIntensityFigure(plan.out, table)), ...(await writeConfusionFigure(plan.out, plan, metrics, classes))];
+  const files = [
+    ...writeTables(plan.out, table),
+    ...(await writeIntensityFigure(plan.out, table)),
+    ...(await writeConfusionFigure(plan.out, plan, metrics, classes)),
+  ];
   const failed = r.failures.map((x) => x.id);
   const result = { table, interrupted: r.interrupted, failed, failures: r.failures, inFlight: r.inFlight, files };
   o.emit?.({ type: 'grid-end', ...result });
@@ -522,12 +641,20 @@ export interface SettingResult {
   vsBaseline?: VsBaseline;
 }
 
-
 /** A setting's runs against the baseline's, pair by pair: the (fold, seed) pairs both have finished. */
-export function compareWithBaseline(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, setting: string, baseline: string): VsBaseline {
+export function compareWithBaseline(
+  plan: GridPlan,
+  metrics: ReadonlyMap<string, Metrics>,
+  setting: string,
+  baseline: string,
+): VsBaseline {
   const key = (r: GridRun) => `${r.fold}/${r.seed}`;
-  const base = new Map(plan.runs.filter((r) => r.setting === baseline && metrics.has(r.id)).map((r) => [key(r), metrics.get(r.id)!]));
-  const pairs = plan.runs.filter((r) => r.setting === setting && metrics.has(r.id) && base.has(key(r))).map((r) => [metrics.get(r.id)!, base.get(key(r))!] as const);
+  const base = new Map(
+    plan.runs.filter((r) => r.setting === baseline && metrics.has(r.id)).map((r) => [key(r), metrics.get(r.id)!]),
+  );
+  const pairs = plan.runs
+    .filter((r) => r.setting === setting && metrics.has(r.id) && base.has(key(r)))
+    .map((r) => [metrics.get(r.id)!, base.get(key(r))!] as const);
   return compareMetricPairs(pairs, baseline);
 }
 
@@ -542,11 +669,16 @@ export interface AblationTable {
 }
 
 /** Mean and sample sd over a setting's finished runs (all its folds and seeds pooled). */
-export function aggregateSetting(ms: readonly Metrics[], classes: number): Pick<SettingResult, 'uar' | 'war' | 'perClass' | 'byIntensity'> {
+export function aggregateSetting(
+  ms: readonly Metrics[],
+  classes: number,
+): Pick<SettingResult, 'uar' | 'war' | 'perClass' | 'byIntensity'> {
   const uar = meanSd(ms.map((m) => m.uar));
   const war = meanSd(ms.map((m) => m.war));
   // A class's recall over the runs whose test split holds it (as aggregateFolds).
-  const perClass = Array.from({ length: classes }, (_, c) => meanSd(ms.filter((m) => (m.support[c] ?? 1) > 0).map((m) => m.perClass[c])));
+  const perClass = Array.from({ length: classes }, (_, c) =>
+    meanSd(ms.filter((m) => (m.support[c] ?? 1) > 0).map((m) => m.perClass[c])),
+  );
   const binned = ms.filter((m) => m.byIntensity?.length);
   let byIntensity: SettingResult['byIntensity'];
   if (binned.length) {
@@ -566,9 +698,16 @@ export function aggregateSetting(ms: readonly Metrics[], classes: number): Pick<
   return { uar, war, perClass, ...(byIntensity ? { byIntensity } : {}) };
 }
 
-export function ablationTable(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[], baseline = plan.settings[0]?.name): AblationTable {
+export function ablationTable(
+  plan: GridPlan,
+  metrics: ReadonlyMap<string, Metrics>,
+  classes: string[],
+  baseline = plan.settings[0]?.name,
+): AblationTable {
   if (baseline !== undefined && !plan.settings.some((x) => x.name === baseline)) {
-    throw new AblateError(`--baseline ${baseline}: not a setting of this grid (${plan.settings.map((x) => x.name).join(', ')})`);
+    throw new AblateError(
+      `--baseline ${baseline}: not a setting of this grid (${plan.settings.map((x) => x.name).join(', ')})`,
+    );
   }
   const rows = plan.settings.map((setting): SettingResult => {
     const runs = plan.runs.filter((r) => r.setting === setting.name);
@@ -581,11 +720,26 @@ export function ablationTable(plan: GridPlan, metrics: ReadonlyMap<string, Metri
       runs: done.length,
       expected: runs.length,
       ...aggregateSetting(ms, classes.length),
-      members: done.map((r) => ({ id: r.id, fold: r.fold, seed: r.seed, uar: metrics.get(r.id)!.uar, war: metrics.get(r.id)!.war })),
-      ...(baseline !== undefined && setting.name !== baseline && plan.settings.length > 1 ? { vsBaseline: compareWithBaseline(plan, metrics, setting.name, baseline) } : {}),
+      members: done.map((r) => ({
+        id: r.id,
+        fold: r.fold,
+        seed: r.seed,
+        uar: metrics.get(r.id)!.uar,
+        war: metrics.get(r.id)!.war,
+      })),
+      ...(baseline !== undefined && setting.name !== baseline && plan.settings.length > 1
+        ? { vsBaseline: compareWithBaseline(plan, metrics, setting.name, baseline) }
+        : {}),
     };
   });
-  return { options: settingsToArgs(explicit(plan.base, plan.implicit)), columns: plan.columns, classes, folds: plan.folds, seeds: plan.seeds, rows };
+  return {
+    options: settingsToArgs(explicit(plan.base, plan.implicit)),
+    columns: plan.columns,
+    classes,
+    folds: plan.folds,
+    seeds: plan.seeds,
+    rows,
+  };
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : 'n/a');
@@ -597,7 +751,6 @@ export function meanSdText(m: MeanSd): string {
 }
 
 const binLabel = (b: { lo: number; hi: number }) => `${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`;
-
 
 /** Header and rows of the table as text cells: setting columns, runs, UAR, WAR, recall per intensity bin. */
 export function tableCells(t: AblationTable): { header: string[]; rows: string[][] } {
@@ -617,7 +770,11 @@ export function tableCells(t: AblationTable): { header: string[]; rows: string[]
     meanSdText(r.uar),
     meanSdText(r.war),
     ...bins.map((_, k) => (r.byIntensity?.[k] ? meanSdText(r.byIntensity[k].recall) : 'n/a')),
-    ...(compared ? (r.vsBaseline ? [...pairedCells(r.vsBaseline.uar), ...pairedCells(r.vsBaseline.war)] : ['baseline', '', '', '']) : []),
+    ...(compared
+      ? r.vsBaseline
+        ? [...pairedCells(r.vsBaseline.uar), ...pairedCells(r.vsBaseline.war)]
+        : ['baseline', '', '', '']
+      : []),
   ]);
   return { header, rows };
 }
@@ -633,7 +790,9 @@ export function ablationMarkdown(t: AblationTable): string {
   const { header, rows } = tableCells(t);
   const align = header.map((_, i) => (i < (t.columns.length || 1) ? ':---:' : '---:'));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const options = t.options.length ? ['', `Every run: \`dfer train ${t.options.join(' ')}\` with the setting's flags, --fold and --seed.`] : [];
+  const options = t.options.length
+    ? ['', `Every run: \`dfer train ${t.options.join(' ')}\` with the setting's flags, --fold and --seed.`]
+    : [];
   const compared = t.rows.find((r) => r.vsBaseline);
   const method = compared
     ? [
@@ -650,10 +809,25 @@ export function ablationMarkdown(t: AblationTable): string {
         '',
         line([t.columns.length ? t.columns.join(' ') : 'setting', ...bins.map((b) => `I ${binLabel(b)}`)]),
         line([':---:', ...bins.map(() => '---:')]),
-        ...t.rows.map((r) => line([t.columns.length ? t.columns.map((c) => r.values[c] ?? '').join(' ') : r.setting, ...bins.map((_, k) => (r.byIntensity?.[k]?.toNeutral ? meanSdText(r.byIntensity[k].toNeutral!) : 'n/a'))])),
+        ...t.rows.map((r) =>
+          line([
+            t.columns.length ? t.columns.map((c) => r.values[c] ?? '').join(' ') : r.setting,
+            ...bins.map((_, k) => (r.byIntensity?.[k]?.toNeutral ? meanSdText(r.byIntensity[k].toNeutral!) : 'n/a')),
+          ]),
+        ),
       ]
     : [];
-  return [`Test-split UAR and WAR (%), ${overText(t)}.`, '', line(header), line(align), ...rows.map(line), ...method, ...drift, ...options, ''].join('\n');
+  return [
+    `Test-split UAR and WAR (%), ${overText(t)}.`,
+    '',
+    line(header),
+    line(align),
+    ...rows.map(line),
+    ...method,
+    ...drift,
+    ...options,
+    '',
+  ].join('\n');
 }
 
 const csvCell = (v: string | number) => {
@@ -676,7 +850,13 @@ export function ablationCsv(t: AblationTable): string {
     'war_sd',
     ...t.classes.flatMap((c) => [`recall_${c}_mean`, `recall_${c}_sd`]),
     ...bins.flatMap((b) => [`recall_intensity_${binLabel(b)}_mean`, `recall_intensity_${binLabel(b)}_sd`]),
-    ...['uar', 'war', ...bins.map((b) => `recall_intensity_${binLabel(b)}`)].flatMap((m) => [`${m}_diff`, `${m}_ci_low`, `${m}_ci_high`, `${m}_p`, `${m}_pairs`]),
+    ...['uar', 'war', ...bins.map((b) => `recall_intensity_${binLabel(b)}`)].flatMap((m) => [
+      `${m}_diff`,
+      `${m}_ci_low`,
+      `${m}_ci_high`,
+      `${m}_p`,
+      `${m}_pairs`,
+    ]),
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const r of t.rows) {
@@ -692,7 +872,9 @@ export function ablationCsv(t: AblationTable): string {
         r.war.sd,
         ...r.perClass.flatMap((m) => [m.mean, m.sd]),
         ...bins.flatMap((_, k) => [r.byIntensity?.[k]?.recall.mean ?? NaN, r.byIntensity?.[k]?.recall.sd ?? NaN]),
-        ...[r.vsBaseline?.uar, r.vsBaseline?.war, ...bins.map((_, k) => r.vsBaseline?.byIntensity?.[k])].flatMap((d) => (d ? [d.diff, d.ci?.[0] ?? NaN, d.ci?.[1] ?? NaN, d.p ?? NaN, d.pairs] : [NaN, NaN, NaN, NaN, NaN])),
+        ...[r.vsBaseline?.uar, r.vsBaseline?.war, ...bins.map((_, k) => r.vsBaseline?.byIntensity?.[k])].flatMap((d) =>
+          d ? [d.diff, d.ci?.[0] ?? NaN, d.ci?.[1] ?? NaN, d.p ?? NaN, d.pairs] : [NaN, NaN, NaN, NaN, NaN],
+        ),
       ]
         .map(csvCell)
         .join(','),
@@ -703,10 +885,10 @@ export function ablationCsv(t: AblationTable): string {
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
-
 /** The table as JSON (results.json and `dfer ablate --json`): one entry per setting, with uar and war (fractions). */
 export function ablationJson(t: AblationTable, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const plainAxis = (v: string) => (v === '✓' ? true : v === '✗' ? false : v === '-' ? null : /^-?[\d.]+$/.test(v) ? Number(v) : v);
+  const plainAxis = (v: string) =>
+    v === '✓' ? true : v === '✗' ? false : v === '-' ? null : /^-?[\d.]+$/.test(v) ? Number(v) : v;
   return {
     options: t.options,
     columns: t.columns,
@@ -715,7 +897,9 @@ export function ablationJson(t: AblationTable, extra: Record<string, unknown> = 
     seeds: t.seeds,
     cells: t.rows.map((r) => ({
       setting: r.setting,
-      values: Object.fromEntries(t.columns.map((c) => [c === 'λ' ? 'lambda' : c.toLowerCase(), plainAxis(r.values[c] ?? '')])),
+      values: Object.fromEntries(
+        t.columns.map((c) => [c === 'λ' ? 'lambda' : c.toLowerCase(), plainAxis(r.values[c] ?? '')]),
+      ),
       runs: r.runs,
       expected_runs: r.expected,
       uar: finite(r.uar.mean),
@@ -756,8 +940,12 @@ export function writeTables(out: string, t: AblationTable): string[] {
 export function intensityFigure(t: AblationTable): string | null {
   const bins = t.rows.find((r) => r.byIntensity?.length)?.byIntensity;
   if (!bins) return null;
-  const name = (r: SettingResult) => (t.columns.length ? t.columns.map((c) => `${c} ${r.values[c]}`).join(', ') : r.setting);
-  const panel = (title: string, pick: (b: NonNullable<SettingResult['byIntensity']>[number]) => MeanSd | undefined) => ({
+  const name = (r: SettingResult) =>
+    t.columns.length ? t.columns.map((c) => `${c} ${r.values[c]}`).join(', ') : r.setting;
+  const panel = (
+    title: string,
+    pick: (b: NonNullable<SettingResult['byIntensity']>[number]) => MeanSd | undefined,
+  ) => ({
     title,
     series: t.rows.map((r) => ({
       name: name(r),
@@ -775,18 +963,31 @@ export function intensityFigure(t: AblationTable): string | null {
  * Each setting's confusion matrix on the test split, summed over its finished runs (every clip of every fold and seed
  * once), side by side: where the settings' errors differ, e.g. how many weak expressions each sends to "neutral".
  */
-export function confusionFigure(plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[]): string | null {
+export function confusionFigure(
+  plan: GridPlan,
+  metrics: ReadonlyMap<string, Metrics>,
+  classes: string[],
+): string | null {
   const panels = plan.settings.flatMap((setting) => {
     const ms = plan.runs.filter((r) => r.setting === setting.name && metrics.has(r.id)).map((r) => metrics.get(r.id)!);
     if (!ms.length || ms.some((m) => m.confusion?.length !== classes.length)) return [];
     const sum = classes.map((_, i) => classes.map((_, j) => ms.reduce((a, m) => a + m.confusion[i][j], 0)));
-    return [confusionSvg(sum, classes, { title: `${setting.name}: ${ms.length} run${ms.length > 1 ? 's' : ''}, UAR ${meanSdText(meanSd(ms.map((m) => m.uar)))}` })];
+    return [
+      confusionSvg(sum, classes, {
+        title: `${setting.name}: ${ms.length} run${ms.length > 1 ? 's' : ''}, UAR ${meanSdText(meanSd(ms.map((m) => m.uar)))}`,
+      }),
+    ];
   });
   if (panels.length < 2) return null;
   return sideBySideSvg(panels, 'Test-split confusion matrices per setting (summed over folds and seeds)');
 }
 
-export async function writeConfusionFigure(out: string, plan: GridPlan, metrics: ReadonlyMap<string, Metrics>, classes: string[]): Promise<string[]> {
+export async function writeConfusionFigure(
+  out: string,
+  plan: GridPlan,
+  metrics: ReadonlyMap<string, Metrics>,
+  classes: string[],
+): Promise<string[]> {
   const svg = confusionFigure(plan, metrics, classes);
   if (!svg) return [];
   const f = await writeSvgAndPng(svg, join(out, 'results-confusion'));

@@ -33,7 +33,12 @@ export async function extractFeatures(
   model: Model,
   set: PreparedSet,
   ids: string[],
-  o: { sampling: SamplingSpec; batchSize: number; workers?: number; onProgress?: (done: number, total: number) => void },
+  o: {
+    sampling: SamplingSpec;
+    batchSize: number;
+    workers?: number;
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<SplitFeatures> {
   const dim = deriveShapes(model.config).temporalDim;
   const out = await forwardSplit(model, set, ids, { ...o, features: true });
@@ -119,7 +124,10 @@ export async function tsneRun(o: TsneRunOptions): Promise<TsneRun> {
   const set = PreparedSet.open(data);
   const classes = set.manifest.classes;
   let ids = set.split(fold, o.split);
-  if (ids.length < 4) throw new TsneError(`${data}: fold ${fold} has ${ids.length} clips in its ${o.split} split; t-SNE needs at least 4`);
+  if (ids.length < 4)
+    throw new TsneError(
+      `${data}: fold ${fold} has ${ids.length} clips in its ${o.split} split; t-SNE needs at least 4`,
+    );
   const splitClips = ids.length;
   if (ids.length > o.maxPoints) {
     const keep = new Set(new Rng(o.seed).shuffle([...ids]).slice(0, o.maxPoints));
@@ -136,20 +144,39 @@ export async function tsneRun(o: TsneRunOptions): Promise<TsneRun> {
     let feats: SplitFeatures;
     try {
       if (model.config.classes.join() !== classes.join()) {
-        throw new CheckpointError(`${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${classes.join(',')}`);
+        throw new CheckpointError(
+          `${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${classes.join(',')}`,
+        );
       }
       const sampling = r.run?.sampling ?? checkpointSampling(meta);
       progress(`features ${name}`, 0, ids.length, 'clips');
-      feats = await extractFeatures(model, set, ids, { sampling, batchSize: o.batchSize, workers: o.workers, onProgress: (done, total) => progress(`features ${name}`, done, total, 'clips') });
+      feats = await extractFeatures(model, set, ids, {
+        sampling,
+        batchSize: o.batchSize,
+        workers: o.workers,
+        onProgress: (done, total) => progress(`features ${name}`, done, total, 'clips'),
+      });
     } finally {
       model.params.dispose();
     }
     labels = Array.from(feats.labels);
     const onProgress = (p: TsneProgress) => {
       const stage = p.stage === 'optimise' ? `embed ${name}` : `${p.stage} ${name}`;
-      progress(stage, p.done, p.total, p.stage === 'optimise' ? 'iterations' : p.stage === 'pca' ? 'passes' : 'clips', p.kl !== undefined ? `KL ${p.kl.toFixed(3)}` : undefined);
+      progress(
+        stage,
+        p.done,
+        p.total,
+        p.stage === 'optimise' ? 'iterations' : p.stage === 'pca' ? 'passes' : 'clips',
+        p.kl !== undefined ? `KL ${p.kl.toFixed(3)}` : undefined,
+      );
     };
-    const t = await tsne(feats.features, ids.length, feats.dim, { perplexity: o.perplexity, seed: o.seed, iterations: o.iterations, method: o.method, onProgress });
+    const t = await tsne(feats.features, ids.length, feats.dim, {
+      perplexity: o.perplexity,
+      seed: o.seed,
+      iterations: o.iterations,
+      method: o.method,
+      onProgress,
+    });
     const correct = feats.predicted.reduce((a, p, i) => a + (p === feats.labels[i] ? 1 : 0), 0);
     maps.push({
       name,
@@ -167,9 +194,24 @@ export async function tsneRun(o: TsneRunOptions): Promise<TsneRun> {
   const intensity = ids.map((id) => set.clip(id).intensity);
 
   const runDir = ours.runDir;
-  const outBase = figureBase(o.out ?? (runDir ? join(runDir, `tsne-fold${fold}-${o.split}`) : `tsne-fold${fold}-${o.split}`));
+  const outBase = figureBase(
+    o.out ?? (runDir ? join(runDir, `tsne-fold${fold}-${o.split}`) : `tsne-fold${fold}-${o.split}`),
+  );
   mkdirSync(dirname(outBase) || '.', { recursive: true });
-  const run: TsneRun = { data, fold, split: o.split, classes, splitClips, ids, labels, intensity, maps, seed: o.seed, backend, files: [] };
+  const run: TsneRun = {
+    data,
+    fold,
+    split: o.split,
+    classes,
+    splitClips,
+    ids,
+    labels,
+    intensity,
+    maps,
+    seed: o.seed,
+    backend,
+    files: [],
+  };
   const plot = await writeSvgAndPng(tsneSvg(run), outBase, { scale: 2 });
   const csv = `${outBase}.csv`;
   writeFileAtomic(csv, tsneCsv(run));
@@ -182,11 +224,17 @@ const pct1 = (v: number) => `${(100 * v).toFixed(1)}%`;
 /** The figure: a row coloured by class, and a row coloured by intensity when any clip has one; a column per map. */
 export function tsneSvg(run: TsneRun): string {
   const title = (m: TsneMap) => (run.maps.length > 1 ? m.name : `fold ${run.fold} ${run.split}`);
-  const subtitle = (m: TsneMap) => `10-NN accuracy in the map ${pct1(m.knnAccuracy)} · model accuracy ${pct1(m.accuracy)}`;
-  const points = (m: TsneMap, colour: (i: number) => string) => run.ids.map((_, i) => ({ x: m.coords[2 * i], y: m.coords[2 * i + 1], colour: colour(i) }));
+  const subtitle = (m: TsneMap) =>
+    `10-NN accuracy in the map ${pct1(m.knnAccuracy)} · model accuracy ${pct1(m.accuracy)}`;
+  const points = (m: TsneMap, colour: (i: number) => string) =>
+    run.ids.map((_, i) => ({ x: m.coords[2 * i], y: m.coords[2 * i + 1], colour: colour(i) }));
   const rows: ScatterRow[] = [
     {
-      panels: run.maps.map((m) => ({ title: title(m), subtitle: subtitle(m), points: points(m, (i) => classColour(run.labels[i])) })),
+      panels: run.maps.map((m) => ({
+        title: title(m),
+        subtitle: subtitle(m),
+        points: points(m, (i) => classColour(run.labels[i])),
+      })),
       legend: run.classes.map((c, k) => ({ label: c, colour: classColour(k) })),
     },
   ];
@@ -196,11 +244,21 @@ export function tsneSvg(run: TsneRun): string {
     const hi = Math.max(...known);
     const t = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
     rows.push({
-      panels: run.maps.map((m) => ({ title: `${title(m)}: by intensity`, points: points(m, (i) => (run.intensity[i] === undefined ? MISSING_COLOUR : viridis(t(run.intensity[i]!)))) })),
-      colourBar: { label: 'intensity', lo, hi, colour: viridis, ...(known.length < run.ids.length ? { missing: 'unknown' } : {}) },
+      panels: run.maps.map((m) => ({
+        title: `${title(m)}: by intensity`,
+        points: points(m, (i) => (run.intensity[i] === undefined ? MISSING_COLOUR : viridis(t(run.intensity[i]!)))),
+      })),
+      colourBar: {
+        label: 'intensity',
+        lo,
+        hi,
+        colour: viridis,
+        ...(known.length < run.ids.length ? { missing: 'unknown' } : {}),
+      },
     });
   }
-  const clips = run.ids.length < run.splitClips ? `${run.ids.length} of ${run.splitClips} clips` : `${run.ids.length} clips`;
+  const clips =
+    run.ids.length < run.splitClips ? `${run.ids.length} of ${run.splitClips} clips` : `${run.ids.length} clips`;
   return scatterSvg(rows, { title: `t-SNE of clip features: fold ${run.fold} ${run.split}, ${clips}` });
 }
 
@@ -213,7 +271,15 @@ export function tsneCsv(run: TsneRun): string {
   run.ids.forEach((id, i) => {
     const v = run.intensity[i];
     const coords = run.maps.flatMap((m) => [m.coords[2 * i], m.coords[2 * i + 1]].map((c) => c.toPrecision(8)));
-    lines.push([csvField(id), csvField(run.classes[run.labels[i]]), String(run.labels[i]), v === undefined ? '' : String(v), ...coords].join(','));
+    lines.push(
+      [
+        csvField(id),
+        csvField(run.classes[run.labels[i]]),
+        String(run.labels[i]),
+        v === undefined ? '' : String(v),
+        ...coords,
+      ].join(','),
+    );
   });
   return lines.join('\n') + '\n';
 }

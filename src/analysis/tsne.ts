@@ -118,7 +118,14 @@ function dotRows(a: Float64Array, ra: number, b: Float64Array, rb: number, len: 
       const w1 = w0 + len;
       const w2 = w1 + len;
       const w3 = w2 + len;
-      let a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+      let a00 = 0,
+        a01 = 0,
+        a02 = 0,
+        a03 = 0,
+        a10 = 0,
+        a11 = 0,
+        a12 = 0,
+        a13 = 0;
       for (let t = 0; t < len; t++) {
         const u = a[x0 + t];
         const v = a[x1 + t];
@@ -160,8 +167,14 @@ function combineRows(c: Float64Array, k: number, m: number, x: Float64Array, len
     for (let r = 0; r < k2; r += 2) {
       const o0 = r * len;
       const o1 = o0 + len;
-      const a0 = c[r * m + i], a1 = c[r * m + i + 1], a2 = c[r * m + i + 2], a3 = c[r * m + i + 3];
-      const b0 = c[(r + 1) * m + i], b1 = c[(r + 1) * m + i + 1], b2 = c[(r + 1) * m + i + 2], b3 = c[(r + 1) * m + i + 3];
+      const a0 = c[r * m + i],
+        a1 = c[r * m + i + 1],
+        a2 = c[r * m + i + 2],
+        a3 = c[r * m + i + 3];
+      const b0 = c[(r + 1) * m + i],
+        b1 = c[(r + 1) * m + i + 1],
+        b2 = c[(r + 1) * m + i + 2],
+        b3 = c[(r + 1) * m + i + 3];
       for (let t = 0; t < len; t++) {
         const u0 = x[x0 + t];
         const u1 = x[x1 + t];
@@ -172,10 +185,16 @@ function combineRows(c: Float64Array, k: number, m: number, x: Float64Array, len
       }
     }
     for (let r = k2; r < k; r++) {
-      for (let t = 0; t < len; t++) out[r * len + t] += c[r * m + i] * x[x0 + t] + c[r * m + i + 1] * x[x1 + t] + c[r * m + i + 2] * x[x2 + t] + c[r * m + i + 3] * x[x3 + t];
+      for (let t = 0; t < len; t++)
+        out[r * len + t] +=
+          c[r * m + i] * x[x0 + t] +
+          c[r * m + i + 1] * x[x1 + t] +
+          c[r * m + i + 2] * x[x2 + t] +
+          c[r * m + i + 3] * x[x3 + t];
     }
   }
-  for (let i = m4; i < m; i++) for (let r = 0; r < k; r++) for (let t = 0; t < len; t++) out[r * len + t] += c[r * m + i] * x[i * len + t];
+  for (let i = m4; i < m; i++)
+    for (let r = 0; r < k; r++) for (let t = 0; t < len; t++) out[r * len + t] += c[r * m + i] * x[i * len + t];
   return out;
 }
 
@@ -236,7 +255,13 @@ export function symmetricEigen(m: Float64Array, k: number): { values: Float64Arr
  * arbitrary sign of an eigenvector. Randomized subspace iteration (Halko, Martinsson & Tropp 2011) with
  * `powerIterations` passes (default 2): the top components of 4096-D features in a few passes over the data.
  */
-export function pca(data: ArrayLike<number>, n: number, d: number, k: number, opts: { seed?: number; powerIterations?: number; onPass?: (done: number, total: number) => void } = {}): Float64Array {
+export function pca(
+  data: ArrayLike<number>,
+  n: number,
+  d: number,
+  k: number,
+  opts: { seed?: number; powerIterations?: number; onPass?: (done: number, total: number) => void } = {},
+): Float64Array {
   if (data.length !== n * d) throw new Error(`pca: expected ${n} x ${d} = ${n * d} values, got ${data.length}`);
   k = Math.min(k, n, d);
   const mean = new Float64Array(d);
@@ -347,7 +372,13 @@ const sqDist = (x: Float64Array, d: number, i: number, j: number) => {
 };
 
 /** Dense symmetric P (n, n), summing to 1. */
-function exactAffinities(x: Float64Array, n: number, d: number, perplexity: number, progress: (done: number) => void): Float64Array {
+function exactAffinities(
+  x: Float64Array,
+  n: number,
+  d: number,
+  perplexity: number,
+  progress: (done: number) => void,
+): Float64Array {
   const p = new Float64Array(n * n);
   const dist = new Float64Array(n - 1);
   const row = new Float64Array(n - 1);
@@ -375,7 +406,13 @@ interface SparseP {
   val: Float64Array;
 }
 
-function sparseAffinities(x: Float64Array, n: number, d: number, perplexity: number, progress: (done: number) => void): SparseP {
+function sparseAffinities(
+  x: Float64Array,
+  n: number,
+  d: number,
+  perplexity: number,
+  progress: (done: number) => void,
+): SparseP {
   const k = Math.min(n - 1, Math.floor(3 * perplexity));
   const nbr = new Int32Array(n * k);
   const cond = new Float64Array(n * k);
@@ -464,7 +501,9 @@ function sparseAffinities(x: Float64Array, n: number, d: number, perplexity: num
   const outVal: number[] = [];
   const norm = 2 * n;
   for (let i = 0; i < n; i++) {
-    const idx = Array.from({ length: start[i + 1] - start[i] }, (_, t) => start[i] + t).sort((a, b) => cols[a] - cols[b]);
+    const idx = Array.from({ length: start[i + 1] - start[i] }, (_, t) => start[i] + t).sort(
+      (a, b) => cols[a] - cols[b],
+    );
     let last = -1;
     for (const t of idx) {
       if (cols[t] === last) outVal[outVal.length - 1] += vals[t] / norm;
@@ -483,7 +522,15 @@ function sparseAffinities(x: Float64Array, n: number, d: number, perplexity: num
 // 3. Gradients of KL(P || Q)
 
 /** Exact gradient (4 (p_ij - q_ij) w_ij (y_i - y_j) summed over j) into `grad`; returns KL when asked. */
-function exactGradient(p: Float64Array, y: Float64Array, n: number, exaggeration: number, grad: Float64Array, rep: Float64Array, withKl: boolean): number {
+function exactGradient(
+  p: Float64Array,
+  y: Float64Array,
+  n: number,
+  exaggeration: number,
+  grad: Float64Array,
+  rep: Float64Array,
+  withKl: boolean,
+): number {
   grad.fill(0);
   rep.fill(0);
   let z = 0;
@@ -746,18 +793,31 @@ function barnesHutGradient(
 // The whole embedding
 
 /** Embeds the rows of the (n, d) row-major data in 2-D. */
-export async function tsne(data: ArrayLike<number>, n: number, d: number, options: TsneOptions = {}): Promise<TsneResult> {
+export async function tsne(
+  data: ArrayLike<number>,
+  n: number,
+  d: number,
+  options: TsneOptions = {},
+): Promise<TsneResult> {
   const started = Date.now();
-  const o = { ...TSNE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof TSNE_DEFAULTS & TsneOptions;
+  const o = {
+    ...TSNE_DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as typeof TSNE_DEFAULTS & TsneOptions;
   if (data.length !== n * d) throw new Error(`tsne: expected ${n} x ${d} = ${n * d} values, got ${data.length}`);
   if (n < 2) throw new Error(`tsne: needs at least 2 points, got ${n}`);
-  for (let t = 0; t < data.length; t++) if (!Number.isFinite(data[t])) throw new Error(`tsne: point ${Math.floor(t / d)} has a non-finite value`);
+  for (let t = 0; t < data.length; t++)
+    if (!Number.isFinite(data[t])) throw new Error(`tsne: point ${Math.floor(t / d)} has a non-finite value`);
   if (!(o.perplexity > 0)) throw new Error(`tsne: perplexity must be positive, got ${o.perplexity}`);
   const perplexity = Math.max(1, Math.min(o.perplexity, (n - 1) / 3));
-  const method: TsneMethod = o.method === 'exact' || o.method === 'barnes-hut' ? o.method : n <= o.exactMaxPoints ? 'exact' : 'barnes-hut';
+  const method: TsneMethod =
+    o.method === 'exact' || o.method === 'barnes-hut' ? o.method : n <= o.exactMaxPoints ? 'exact' : 'barnes-hut';
   const iterations = o.iterations;
   const exaggerationIterations = Math.min(o.exaggerationIterations, iterations);
-  const learningRate = o.learningRate === undefined || o.learningRate === 'auto' ? Math.max(n / o.earlyExaggeration / 4, 50) : o.learningRate;
+  const learningRate =
+    o.learningRate === undefined || o.learningRate === 'auto'
+      ? Math.max(n / o.earlyExaggeration / 4, 50)
+      : o.learningRate;
   const report = o.onProgress ?? (() => {});
 
   // 1. PCA (always centres; reduces when d > pcaDims).
@@ -787,7 +847,10 @@ export async function tsne(data: ArrayLike<number>, n: number, d: number, option
     const rng = new Rng(o.seed);
     for (let t = 0; t < 2 * n; t++) y[t] = 1e-4 * rng.normal();
   } else {
-    const init = dim >= 2 ? pca(x, n, dim, 2, { seed: o.seed }) : Float64Array.from({ length: 2 * n }, (_, t) => (t % 2 === 0 ? x[t / 2] : 0));
+    const init =
+      dim >= 2
+        ? pca(x, n, dim, 2, { seed: o.seed })
+        : Float64Array.from({ length: 2 * n }, (_, t) => (t % 2 === 0 ? x[t / 2] : 0));
     let m = 0;
     for (let i = 0; i < n; i++) m += init[2 * i];
     m /= n;
@@ -843,7 +906,8 @@ export async function tsne(data: ArrayLike<number>, n: number, d: number, option
     }
   }
   for (let t = 0; t < 2 * n; t++) {
-    if (!Number.isFinite(y[t])) throw new Error('tsne: the embedding diverged (non-finite coordinates); try a lower learning rate');
+    if (!Number.isFinite(y[t]))
+      throw new Error('tsne: the embedding diverged (non-finite coordinates); try a lower learning rate');
   }
   return { coords: y, n, method, perplexity, iterations, learningRate, kl, seconds: (Date.now() - started) / 1000 };
 }

@@ -33,7 +33,10 @@ import { DferError } from '../errors.js';
 export class SlurmError extends DferError {}
 
 /** Runs one Slurm client command with an argument array (never a shell string). */
-export type SlurmExec = (command: 'sbatch' | 'squeue' | 'sacct' | 'scancel', args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+export type SlurmExec = (
+  command: 'sbatch' | 'squeue' | 'sacct' | 'scancel',
+  args: string[],
+) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 export function slurmExec(env: NodeJS.ProcessEnv = process.env): SlurmExec {
   return (command, args) =>
@@ -41,7 +44,11 @@ export function slurmExec(env: NodeJS.ProcessEnv = process.env): SlurmExec {
       execFile(command, args, { env, encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
         const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
         if (e && e.code === 'ENOENT') {
-          fail(new SlurmError(`${command}: not found on PATH; --executor slurm runs on a machine with Slurm's client commands (a login node)`));
+          fail(
+            new SlurmError(
+              `${command}: not found on PATH; --executor slurm runs on a machine with Slurm's client commands (a login node)`,
+            ),
+          );
           return;
         }
         done({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
@@ -66,10 +73,15 @@ export function sbatchOptions(values: readonly string[]): string[] {
     if (!v) continue;
     const withDashes = v.startsWith('-') ? v : `--${v}`;
     const name = withDashes.replace(/^-+/, '').split(/[=\s]/)[0];
-    if (RESERVED.includes(name)) throw new SlurmError(`--slurm-opt ${raw}: dfer sets --${name === 'D' ? 'chdir' : name} itself; leave it out`);
-    if (!/^[A-Za-z][\w-]*$/.test(name)) throw new SlurmError(`--slurm-opt ${raw}: not an sbatch option (e.g. partition=gpu, --time=04:00:00, --gres=gpu:1)`);
+    if (RESERVED.includes(name))
+      throw new SlurmError(`--slurm-opt ${raw}: dfer sets --${name === 'D' ? 'chdir' : name} itself; leave it out`);
+    if (!/^[A-Za-z][\w-]*$/.test(name))
+      throw new SlurmError(
+        `--slurm-opt ${raw}: not an sbatch option (e.g. partition=gpu, --time=04:00:00, --gres=gpu:1)`,
+      );
     const space = withDashes.indexOf(' ');
-    if (space > 0 && !withDashes.includes('=')) out.push(withDashes.slice(0, space), withDashes.slice(space + 1).trim());
+    if (space > 0 && !withDashes.includes('='))
+      out.push(withDashes.slice(0, space), withDashes.slice(space + 1).trim());
     else out.push(withDashes);
   }
   return out;
@@ -88,9 +100,13 @@ export function readSbatchHeader(file: string): string[] {
     const l = line.trim();
     if (!l || (l.startsWith('#') && !/^#\s*SBATCH\b/.test(l))) return;
     const m = /^#SBATCH\s+(\S.*)$/.exec(l);
-    if (!m) throw new SlurmError(`--slurm-header ${file}:${i + 1}: only #SBATCH lines and comments belong in the header (found "${l.slice(0, 40)}")`);
+    if (!m)
+      throw new SlurmError(
+        `--slurm-header ${file}:${i + 1}: only #SBATCH lines and comments belong in the header (found "${l.slice(0, 40)}")`,
+      );
     const name = m[1].replace(/^-+/, '').split(/[=\s]/)[0];
-    if (RESERVED.includes(name)) throw new SlurmError(`--slurm-header ${file}:${i + 1}: dfer sets --${name} itself; leave it out`);
+    if (RESERVED.includes(name))
+      throw new SlurmError(`--slurm-header ${file}:${i + 1}: dfer sets --${name} itself; leave it out`);
     lines.push(`#SBATCH ${m[1]}`);
   });
   return lines;
@@ -133,7 +149,8 @@ export function readTaskFile(file: string): TaskFile {
   } catch (err) {
     throw new SlurmError(`${file}: not a task list written by dfer's Slurm executor (${(err as Error).message})`);
   }
-  if (parsed?.version !== 1 || !Array.isArray(parsed.tasks)) throw new SlurmError(`${file}: not a task list written by dfer's Slurm executor`);
+  if (parsed?.version !== 1 || !Array.isArray(parsed.tasks))
+    throw new SlurmError(`${file}: not a task list written by dfer's Slurm executor`);
   return parsed;
 }
 
@@ -146,7 +163,9 @@ function readLedger(dir: string): Ledger {
   } catch {
     // fall through
   }
-  throw new SlurmError(`${file}: not dfer's ledger of Slurm submissions; move it away (dfer then resubmits what has no results)`);
+  throw new SlurmError(
+    `${file}: not dfer's ledger of Slurm submissions; move it away (dfer then resubmits what has no results)`,
+  );
 }
 
 /**
@@ -176,7 +195,19 @@ export interface TaskState {
   reason?: string;
 }
 
-const PENDING = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'CONFIGURING', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
+const PENDING = new Set([
+  'PENDING',
+  'REQUEUED',
+  'REQUEUE_HOLD',
+  'REQUEUE_FED',
+  'CONFIGURING',
+  'RESV_DEL_HOLD',
+  'SUSPENDED',
+  'STOPPED',
+  'RESIZING',
+  'SIGNALING',
+  'STAGE_OUT',
+]);
 const RUNNING = new Set(['RUNNING', 'COMPLETING']);
 
 export const inFlightState = (s: string) => PENDING.has(s) || RUNNING.has(s);
@@ -205,7 +236,11 @@ export function parseSacct(stdout: string): Map<string, TaskState> {
 
 /** Why a task ended, from its log: Slurm's own line (cancelled, time limit, preemption) or dfer's error line. */
 export function reasonFromLog(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean).reverse();
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .reverse();
   const slurm = lines.find((l) => /\*\*\* (JOB|STEP) \S+ ON \S+ CANCELLED AT/.test(l));
   if (slurm) {
     const due = /DUE TO ([A-Z ]+?)\s*\*\*\*/.exec(slurm);
@@ -261,11 +296,21 @@ export async function runOnSlurm(plan: GridPlan, o: SlurmOptions): Promise<Slurm
   const exec = o.exec ?? slurmExec();
   const dir = resolve(o.dir);
   const { metrics, todo } = gridStates(plan);
-  emit({ type: 'grid-start', plan, jobs: 0, executor: 'slurm', finished: [...metrics].map(([id, m]) => ({ id, uar: m.uar, war: m.war })) });
+  emit({
+    type: 'grid-start',
+    plan,
+    jobs: 0,
+    executor: 'slurm',
+    finished: [...metrics].map(([id, m]) => ({ id, uar: m.uar, war: m.war })),
+  });
 
   const ledger = readLedger(dir);
   const entryOf = (run: GridRun): LedgerEntry | undefined => ledger.runs[resolve(run.dir)];
-  const states = await queryStates(exec, dir, todo.map(entryOf).filter((e): e is LedgerEntry => Boolean(e)));
+  const states = await queryStates(
+    exec,
+    dir,
+    todo.map(entryOf).filter((e): e is LedgerEntry => Boolean(e)),
+  );
 
   const failures: RunFailure[] = [];
   const follow: GridRun[] = [];
@@ -278,7 +323,14 @@ export async function runOnSlurm(plan: GridPlan, o: SlurmOptions): Promise<Slurm
     else if (entry && st && (!o.retry || o.collect)) {
       const error = endedWithout(st, entry);
       failures.push({ id: run.id, code: 1, error });
-      emit({ type: 'run-end', id: run.id, status: 'failed', code: 1, error: `${error} (--retry submits it again)`, seconds: 0 });
+      emit({
+        type: 'run-end',
+        id: run.id,
+        status: 'failed',
+        code: 1,
+        error: `${error} (--retry submits it again)`,
+        seconds: 0,
+      });
     } else if (o.collect) notSubmitted.push(run.id);
     else submit.push(run);
   }
@@ -302,7 +354,8 @@ export async function runOnSlurm(plan: GridPlan, o: SlurmOptions): Promise<Slurm
 }
 
 function endedWithout(st: TaskState, entry: LedgerEntry): string {
-  const how = st.state === 'GONE' ? 'ended' : st.state === 'COMPLETED' ? 'completed' : st.state.toLowerCase().replace(/_/g, ' ');
+  const how =
+    st.state === 'GONE' ? 'ended' : st.state === 'COMPLETED' ? 'completed' : st.state.toLowerCase().replace(/_/g, ' ');
   return `Slurm task ${taskKey(entry)} ${how} without results${st.reason ? `: ${st.reason}` : ''}`;
 }
 
@@ -317,14 +370,25 @@ async function queryStates(exec: SlurmExec, dir: string, entries: LedgerEntry[])
   }
   const unknown = entries.filter((e) => !states.has(taskKey(e)));
   if (unknown.length) {
-    const a = await exec('sacct', ['-n', '-P', '-X', '-j', [...new Set(unknown.map((e) => e.job))].join(','), '-o', 'JobID,State']).catch(() => undefined);
+    const a = await exec('sacct', [
+      '-n',
+      '-P',
+      '-X',
+      '-j',
+      [...new Set(unknown.map((e) => e.job))].join(','),
+      '-o',
+      'JobID,State',
+    ]).catch(() => undefined);
     if (a?.code === 0) for (const [k, v] of parseSacct(a.stdout)) states.set(k, v);
   }
   for (const e of entries) {
     const st = states.get(taskKey(e));
     if (st && inFlightState(st.state)) continue;
     const reason = logReason(dir, e);
-    states.set(taskKey(e), { state: st?.state ?? 'GONE', ...(reason ? { reason } : st?.reason ? { reason: st.reason } : {}) });
+    states.set(taskKey(e), {
+      state: st?.state ?? 'GONE',
+      ...(reason ? { reason } : st?.reason ? { reason: st.reason } : {}),
+    });
   }
   return states;
 }
@@ -339,9 +403,18 @@ function logReason(dir: string, e: LedgerEntry): string | undefined {
   }
 }
 
-async function submitArray(exec: SlurmExec, dir: string, runs: GridRun[], o: SlurmOptions, ledger: Ledger): Promise<NonNullable<SlurmOutcome['submitted']>> {
+async function submitArray(
+  exec: SlurmExec,
+  dir: string,
+  runs: GridRun[],
+  o: SlurmOptions,
+  ledger: Ledger,
+): Promise<NonNullable<SlurmOutcome['submitted']>> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const tasksFile = join(dir, `array-${stamp}.json`);
   const script = join(dir, `array-${stamp}.sbatch`);
   const tasks: SlurmTask[] = runs.map((r) => ({ id: r.id, dir: resolve(r.dir), args: r.args }));
@@ -365,10 +438,15 @@ async function submitArray(exec: SlurmExec, dir: string, runs: GridRun[], o: Slu
   const job = /^(\d+)/.exec(r.stdout.trim())?.[1];
   if (r.code !== 0 || !job) {
     const why = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.code}`;
-    throw new SlurmError(`sbatch refused the array (${why.replace(/^sbatch: error: /, '')}); check --slurm-opt / --slurm-header (${script})`);
+    throw new SlurmError(
+      `sbatch refused the array (${why.replace(/^sbatch: error: /, '')}); check --slurm-opt / --slurm-header (${script})`,
+    );
   }
   const submittedAt = new Date().toISOString();
-  runs.forEach((run, task) => (ledger.runs[resolve(run.dir)] = { job, task, run: run.id, submitted: submittedAt, tasks: tasksFile }));
+  runs.forEach(
+    (run, task) =>
+      (ledger.runs[resolve(run.dir)] = { job, task, run: run.id, submitted: submittedAt, tasks: tasksFile }),
+  );
   writeFileAtomic(join(dir, 'jobs.json'), JSON.stringify(ledger, null, 2) + '\n');
   return { job, runs: runs.map((x) => x.id), script };
 }
@@ -390,7 +468,11 @@ async function followTasks(
   let left = [...runs];
   while (left.length) {
     if (o.signal?.aborted) return left;
-    const states = await queryStates(exec, dir, left.map((r) => entryOf(r)!));
+    const states = await queryStates(
+      exec,
+      dir,
+      left.map((r) => entryOf(r)!),
+    );
     const still: GridRun[] = [];
     for (const run of left) {
       const entry = entryOf(run)!;
@@ -414,7 +496,14 @@ async function followTasks(
       } else {
         const error = endedWithout(st, entry);
         failures.push({ id: run.id, code: 1, error });
-        emit({ type: 'run-end', id: run.id, status: 'failed', code: 1, error: `${error} (--retry submits it again)`, seconds });
+        emit({
+          type: 'run-end',
+          id: run.id,
+          status: 'failed',
+          code: 1,
+          error: `${error} (--retry submits it again)`,
+          seconds,
+        });
       }
     }
     left = still;
@@ -425,10 +514,21 @@ async function followTasks(
 
 /** The epochs a running task has logged since `after` (its metrics.jsonl), as the local runner's epoch events. */
 function emitEpochs(run: GridRun, after: number, epochs: number, emit: (e: AblateEvent) => void): number {
-  const lines = new RunDir(run.dir).readMetrics().filter((l): l is MetricsLine & { type: 'epoch' } => l.type === 'epoch' && l.epoch > after);
+  const lines = new RunDir(run.dir)
+    .readMetrics()
+    .filter((l): l is MetricsLine & { type: 'epoch' } => l.type === 'epoch' && l.epoch > after);
   if (!lines.length) return after;
   for (const l of lines) {
-    const event = { type: 'epoch-end', epoch: l.epoch, epochs, trainLoss: l.trainLoss, val: l.val, best: Boolean(l.best), bestEpoch: l.epoch, seconds: 0 } as unknown as TrainEvent;
+    const event = {
+      type: 'epoch-end',
+      epoch: l.epoch,
+      epochs,
+      trainLoss: l.trainLoss,
+      val: l.val,
+      best: Boolean(l.best),
+      bestEpoch: l.epoch,
+      seconds: 0,
+    } as unknown as TrainEvent;
     emit({ type: 'run-event', id: run.id, event });
   }
   return lines.at(-1)!.epoch;

@@ -79,7 +79,19 @@ export interface ReadOptions {
 type Split = 'train' | 'test';
 
 /** Extensions ffmpeg typically reads, treated as videos in generic CSVs. */
-export const VIDEO_EXTENSIONS = new Set(['.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg', '.m4v', '.wmv', '.flv', '.3gp']);
+export const VIDEO_EXTENSIONS = new Set([
+  '.mp4',
+  '.avi',
+  '.mkv',
+  '.mov',
+  '.webm',
+  '.mpg',
+  '.mpeg',
+  '.m4v',
+  '.wmv',
+  '.flv',
+  '.3gp',
+]);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layouts
@@ -117,7 +129,8 @@ const entries = (dir: string): string[] => {
 function dfewLayout(source: string): { splitDir: string; root: string } | null {
   if (isDir(join(source, DFEW_SPLIT_DIR))) return { splitDir: join(source, DFEW_SPLIT_DIR), root: source };
   const names = entries(source);
-  if (names.some((n) => /^(train|test)\(.*single.*\)$/i.test(n))) return { splitDir: source, root: dirname(resolve(source)) };
+  if (names.some((n) => /^(train|test)\(.*single.*\)$/i.test(n)))
+    return { splitDir: source, root: dirname(resolve(source)) };
   return null;
 }
 
@@ -153,7 +166,9 @@ const MAFW_CLIPS = join('data', 'clips');
 function mafwSetsFolder(root: string): string | null {
   const exact = join(root, MAFW_SETS);
   if (isDir(exact)) return exact;
-  const found = entries(root).find((n) => /^train[\s_&-]*(and[\s_-]*)?test[\s_-]*set$/i.test(n) && isDir(join(root, n)));
+  const found = entries(root).find(
+    (n) => /^train[\s_&-]*(and[\s_-]*)?test[\s_-]*set$/i.test(n) && isDir(join(root, n)),
+  );
   return found ? join(root, found) : null;
 }
 
@@ -178,7 +193,9 @@ function listFiles(dir: string): { file: string; fold: string; split: Split }[] 
   const names = entries(dir).sort();
   const sets = names.flatMap((n) => {
     const m = LIST_NAME.exec(n);
-    return m && isFile(join(dir, n)) ? [{ file: join(dir, n), fold: String(Number(m[1])), split: m[2].toLowerCase() as Split }] : [];
+    return m && isFile(join(dir, n))
+      ? [{ file: join(dir, n), fold: String(Number(m[1])), split: m[2].toLowerCase() as Split }]
+      : [];
   });
   if (sets.length) return sets;
   return names
@@ -198,8 +215,12 @@ const LOOKED_FOR =
   'set_<k>_train.txt / set_<k>_test.txt lists (list), or a .txt list / .csv file';
 
 function requireSource(source: string): void {
-  if (typeof source !== 'string' || !source) throw new AnnotationError('no annotation source given: pass a dataset root, a list file or a CSV');
-  if (!existsSync(source)) throw new AnnotationError(`annotation source not found: ${source} (check the path; it should be a dataset root, a list file or a CSV)`);
+  if (typeof source !== 'string' || !source)
+    throw new AnnotationError('no annotation source given: pass a dataset root, a list file or a CSV');
+  if (!existsSync(source))
+    throw new AnnotationError(
+      `annotation source not found: ${source} (check the path; it should be a dataset root, a list file or a CSV)`,
+    );
 }
 
 /** The format of an annotation source, from its layout (folders) or its extension (files). */
@@ -211,7 +232,9 @@ export function detectFormat(source: string): SourceFormat {
   if (fervLayout(source)) return 'ferv39k';
   if (mafwLayout(source)) return 'mafw';
   if (listFiles(source).length) return 'list';
-  throw new AnnotationError(`cannot tell the annotation format of ${source}: looked for ${LOOKED_FOR}; pass --format or point at the file`);
+  throw new AnnotationError(
+    `cannot tell the annotation format of ${source}: looked for ${LOOKED_FOR}; pass --format or point at the file`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -258,19 +281,36 @@ class Collector {
     const prev = this.clips.get(r.id);
     if (prev) {
       if (sourcePath(prev.source) !== where) {
-        return this.issue(r.file, r.line, `clip id "${r.id}" (${where}) is already used by ${sourcePath(prev.source)} (${prev.origin}); ids must be unique`);
+        return this.issue(
+          r.file,
+          r.line,
+          `clip id "${r.id}" (${where}) is already used by ${sourcePath(prev.source)} (${prev.origin}); ids must be unique`,
+        );
       }
       if (prev.label !== r.label) {
-        return this.issue(r.file, r.line, `clip ${r.id} is labelled ${this.classes[r.label]} here but ${this.classes[prev.label]} at ${prev.origin} (first kept)`);
+        return this.issue(
+          r.file,
+          r.line,
+          `clip ${r.id} is labelled ${this.classes[r.label]} here but ${this.classes[prev.label]} at ${prev.origin} (first kept)`,
+        );
       }
     }
     const fold = this.fold(r.fold);
     const same = fold[r.split].get(r.id);
-    if (same !== undefined) return this.issue(r.file, r.line, `duplicate of clip ${r.id} in fold ${r.fold} ${r.split} (first at ${same}; first kept)`);
+    if (same !== undefined)
+      return this.issue(
+        r.file,
+        r.line,
+        `duplicate of clip ${r.id} in fold ${r.fold} ${r.split} (first at ${same}; first kept)`,
+      );
     const other: Split = r.split === 'train' ? 'test' : 'train';
     const there = fold[other].get(r.id);
     if (there !== undefined) {
-      return this.issue(r.file, r.line, `clip ${r.id} is in both train and test of fold ${r.fold} (already in ${other} at ${there}; kept there only)`);
+      return this.issue(
+        r.file,
+        r.line,
+        `clip ${r.id} is in both train and test of fold ${r.fold} (already in ${other} at ${there}; kept there only)`,
+      );
     }
     fold[r.split].set(r.id, origin);
     if (!prev) {
@@ -283,8 +323,12 @@ class Collector {
   finish(format: SourceFormat, source: string): Annotations {
     if (this.clips.size === 0) {
       const first = this.issues.find((i) => i.line !== undefined) ?? this.issues[0];
-      const eg = first ? `; first problem: ${first.file}${first.line !== undefined ? `:${first.line}` : ''} ${first.reason}` : '';
-      throw new AnnotationError(`no usable clips in ${source} (${format} format, ${this.issues.length} row(s) skipped)${eg}`);
+      const eg = first
+        ? `; first problem: ${first.file}${first.line !== undefined ? `:${first.line}` : ''} ${first.reason}`
+        : '';
+      throw new AnnotationError(
+        `no usable clips in ${source} (${format} format, ${this.issues.length} row(s) skipped)${eg}`,
+      );
     }
     const names = [...this.folds.keys()].sort((a, b) => foldOrder(a, b));
     const folds: Annotations['folds'] = {};
@@ -337,7 +381,13 @@ function textRows(text: string): [number, string[]][] {
 /** CSV records with their line numbers (csv-parse; BOM, CRLF, quotes). Bad quoting becomes an issue. */
 function csvRows(text: string, file: string, col: Collector): [number, string[]][] {
   const firstLine = text.slice(0, text.search(/\r|\n|$/));
-  const delimiter = firstLine.includes(',') ? ',' : firstLine.includes(';') ? ';' : firstLine.includes('\t') ? '\t' : ',';
+  const delimiter = firstLine.includes(',')
+    ? ','
+    : firstLine.includes(';')
+      ? ';'
+      : firstLine.includes('\t')
+        ? '\t'
+        : ',';
   const records = parseCsv(text, {
     bom: true,
     delimiter,
@@ -362,14 +412,16 @@ function cleanPath(p: string): string {
   let s = p.includes('\\') ? p.replace(/\\/g, '/') : p;
   // The common "./dataset/00001" needs no normalising (fast path: lists have ~10k lines each).
   if (s.startsWith('./')) s = s.slice(2);
-  if (s.includes('//') || s.includes('./') || s.endsWith('/.') || s.endsWith('/..') || s === '..') s = posix.normalize(s);
+  if (s.includes('//') || s.includes('./') || s.endsWith('/.') || s.endsWith('/..') || s === '..')
+    s = posix.normalize(s);
   while (s.endsWith('/') && s.length > 1) s = s.slice(0, -1);
   return s === '.' ? '' : s;
 }
 
 /** An absolute path for a cleaned relative (or absolute) clip path: resolve(root, path) without its cost per row. */
 function under(rootAbs: string, path: string): string {
-  if (sep === '/' && !path.startsWith('/') && !path.startsWith('..')) return rootAbs === '/' ? `/${path}` : `${rootAbs}/${path}`;
+  if (sep === '/' && !path.startsWith('/') && !path.startsWith('..'))
+    return rootAbs === '/' ? `/${path}` : `${rootAbs}/${path}`;
   return resolve(rootAbs, path);
 }
 
@@ -395,16 +447,25 @@ function readDfew(source: string, opts: ReadOptions, classes: string[]): Annotat
   const dirs = { train: dfewSplitFolder(layout.splitDir, 'train'), test: dfewSplitFolder(layout.splitDir, 'test') };
   let found = 0;
   for (let k = 1; k <= 5; k++) {
-    const files = { train: dirs.train && join(dirs.train, `set_${k}.csv`), test: dirs.test && join(dirs.test, `set_${k}.csv`) };
+    const files = {
+      train: dirs.train && join(dirs.train, `set_${k}.csv`),
+      test: dirs.test && join(dirs.test, `set_${k}.csv`),
+    };
     const have = { train: !!files.train && isFile(files.train), test: !!files.test && isFile(files.test) };
     if (have.train || have.test) found++;
     if (!have.train || !have.test) {
       const lacking = (['train', 'test'] as const).filter((s) => !have[s]);
-      const path = (s: Split) => files[s] ?? join(layout.splitDir, s === 'train' ? DFEW_TRAIN : DFEW_TEST, `set_${k}.csv`);
-      col.issue(path(lacking[0]), undefined, `missing: fold ${k} has no ${lacking.join(' or ')} list, so fold ${k} is skipped`);
+      const path = (s: Split) =>
+        files[s] ?? join(layout.splitDir, s === 'train' ? DFEW_TRAIN : DFEW_TEST, `set_${k}.csv`);
+      col.issue(
+        path(lacking[0]),
+        undefined,
+        `missing: fold ${k} has no ${lacking.join(' or ')} list, so fold ${k} is skipped`,
+      );
       continue;
     }
-    for (const split of ['train', 'test'] as const) readDfewCsv(files[split]!, String(k), split, { frames, clipRoot, toClass }, col);
+    for (const split of ['train', 'test'] as const)
+      readDfewCsv(files[split]!, String(k), split, { frames, clipRoot, toClass }, col);
   }
   if (!found) {
     throw new AnnotationError(
@@ -423,12 +484,19 @@ interface DfewContext {
   toClass: (number | null)[];
 }
 
-function readDfewCsv(file: string, fold: string, split: Split, { frames, clipRoot, toClass }: DfewContext, col: Collector): void {
+function readDfewCsv(
+  file: string,
+  fold: string,
+  split: Split,
+  { frames, clipRoot, toClass }: DfewContext,
+  col: Collector,
+): void {
   const rows = csvRows(readText(file, 'DFEW split list'), file, col);
   let start = 0;
   // The header `video_name,label` (tools re-saving the CSVs sometimes drop it): a first row not starting with a number.
   if (rows.length && !/^\d/.test(rows[0][1][0])) start = 1;
-  if (rows.length <= start) throw new AnnotationError(`DFEW split list ${file} has a header but no clips: re-extract it from the DFEW release`);
+  if (rows.length <= start)
+    throw new AnnotationError(`DFEW split list ${file} has a header but no clips: re-extract it from the DFEW release`);
   for (let i = start; i < rows.length; i++) {
     const [line, f] = rows[i];
     if (f.length !== 2) {
@@ -448,11 +516,17 @@ function readDfewCsv(file: string, fold: string, split: Split, { frames, clipRoo
     }
     const label = toClass[dfew];
     if (label === null) {
-      col.issue(file, line, `label ${f[1]} (${DFEW_CLASSES[dfew]}) is not one of the classes ${col.classes.join(', ')}`);
+      col.issue(
+        file,
+        line,
+        `label ${f[1]} (${DFEW_CLASSES[dfew]}) is not one of the classes ${col.classes.join(', ')}`,
+      );
       continue;
     }
     const source: ClipSource =
-      frames === 'original' ? { kind: 'video', file: join(clipRoot, 'Clip', 'original', `${id}.mp4`) } : { kind: 'frames', dir: join(clipRoot, 'Clip', frames, id) };
+      frames === 'original'
+        ? { kind: 'video', file: join(clipRoot, 'Clip', 'original', `${id}.mp4`) }
+        : { kind: 'frames', dir: join(clipRoot, 'Clip', frames, id) };
     col.add({ id, label, source, fold, split, file, line });
   }
 }
@@ -492,7 +566,15 @@ function readFerv(source: string, opts: ReadOptions, classes: string[]): Annotat
         col.drop(file, line, `unknown label ${show(f[1])} (FERV39k labels are ${describeLabels(classes, 0, false)})`);
         continue;
       }
-      col.add({ id: path.replace(/\//g, '_'), label, source: { kind: 'frames', dir: under(framesRoot, path) }, fold: '1', split, file, line });
+      col.add({
+        id: path.replace(/\//g, '_'),
+        label,
+        source: { kind: 'frames', dir: under(framesRoot, path) },
+        fold: '1',
+        split,
+        file,
+        line,
+      });
     }
   }
   return col.finish('ferv39k', source);
@@ -507,7 +589,9 @@ function readList(source: string, opts: ReadOptions, classes: string[]): Annotat
   else {
     files = listFiles(source);
     if (!files.length) {
-      throw new AnnotationError(`no annotation lists in ${source}: expected set_<k>_train.txt and set_<k>_test.txt (or pass one list file)`);
+      throw new AnnotationError(
+        `no annotation lists in ${source}: expected set_<k>_train.txt and set_<k>_test.txt (or pass one list file)`,
+      );
     }
     files.sort((a, b) => foldOrder(a.fold, b.fold) || (a.split === b.split ? 0 : a.split === 'train' ? -1 : 1));
   }
@@ -542,7 +626,16 @@ function readList(source: string, opts: ReadOptions, classes: string[]): Annotat
         col.drop(file, line, `frame folder ${show(f[0])} has no name to use as the clip id`);
         continue;
       }
-      col.add({ id, label, source: { kind: 'frames', dir: frameDir(path) }, listedFrames: Number(f[1]), fold, split, file, line });
+      col.add({
+        id,
+        label,
+        source: { kind: 'frames', dir: frameDir(path) },
+        listedFrames: Number(f[1]),
+        fold,
+        split,
+        file,
+        line,
+      });
     }
   }
   return col.finish('list', source);
@@ -552,17 +645,26 @@ function readList(source: string, opts: ReadOptions, classes: string[]): Annotat
 // csv: header `path,label[,split][,fold]`
 
 function readGenericCsv(source: string, opts: ReadOptions, classes: string[]): Annotations {
-  if (!isFile(source)) throw new AnnotationError(`csv format needs a CSV file, but ${source} is a folder: pass the file`);
+  if (!isFile(source))
+    throw new AnnotationError(`csv format needs a CSV file, but ${source} is a folder: pass the file`);
   const col = new Collector(classes);
   const rows = csvRows(readText(source, 'CSV'), source, col);
   if (!rows.length) throw new AnnotationError(`CSV ${source} has no rows`);
   const [headerLine, header] = rows[0];
   const names = header.map((h) => h.toLowerCase());
-  const at = { path: names.indexOf('path'), label: names.indexOf('label'), split: names.indexOf('split'), fold: names.indexOf('fold') };
+  const at = {
+    path: names.indexOf('path'),
+    label: names.indexOf('label'),
+    split: names.indexOf('split'),
+    fold: names.indexOf('fold'),
+  };
   if (at.path < 0 || at.label < 0) {
     let hint = 'a header row with columns path,label and optionally split,fold';
-    if (names[0] === 'video_name') hint += '; this looks like a DFEW split file: pass the DFEW root (the folder holding EmoLabel_DataSplit) instead';
-    else if (header.length === 1 && /\S\s+\S/.test(header[0])) hint += '; this looks like a space-separated list: FERV39k lists are read from the FERV39k root (--format ferv39k), others with --format list';
+    if (names[0] === 'video_name')
+      hint += '; this looks like a DFEW split file: pass the DFEW root (the folder holding EmoLabel_DataSplit) instead';
+    else if (header.length === 1 && /\S\s+\S/.test(header[0]))
+      hint +=
+        '; this looks like a space-separated list: FERV39k lists are read from the FERV39k root (--format ferv39k), others with --format list';
     throw new AnnotationError(`CSV ${source}:${headerLine} has header ${show(header.join(','))}: expected ${hint}`);
   }
   const root = resolve(opts.root ?? dirname(source));
@@ -599,7 +701,10 @@ function readGenericCsv(source: string, opts: ReadOptions, classes: string[]): A
     const ext = posix.extname(path);
     const video = VIDEO_EXTENSIONS.has(ext.toLowerCase()) || isFile(full);
     const stem = video && ext ? path.slice(0, -ext.length) : path;
-    const id = stem.replace(/^(\.\.\/)+/, '').replace(/^\/+/, '').replace(/\//g, '_');
+    const id = stem
+      .replace(/^(\.\.\/)+/, '')
+      .replace(/^\/+/, '')
+      .replace(/\//g, '_');
     const src: ClipSource = video ? { kind: 'video', file: full } : { kind: 'frames', dir: full };
     col.add({ id, label, source: src, fold, split: (splitRaw || 'train') as Split, file: source, line });
   }
@@ -638,7 +743,14 @@ export async function readMafwLabels(file: string): Promise<MafwLabelSheet> {
  * number of fewer than 5 digits (a spreadsheet that dropped the zeros) is padded. Null when it is not a file name.
  */
 function mafwClipId(raw: unknown): string | null {
-  let s = typeof raw === 'number' ? (Number.isInteger(raw) && raw >= 0 ? String(raw) : '') : typeof raw === 'string' ? raw.trim() : '';
+  let s =
+    typeof raw === 'number'
+      ? Number.isInteger(raw) && raw >= 0
+        ? String(raw)
+        : ''
+      : typeof raw === 'string'
+        ? raw.trim()
+        : '';
   if (!s || s.includes('/') || s.includes('\\')) return null;
   const ext = extname(s);
   if (ext && VIDEO_EXTENSIONS.has(ext.toLowerCase())) s = s.slice(0, -ext.length);
@@ -656,8 +768,13 @@ function mafwSheetLabels(sheet: MafwLabelSheet, col: Collector): Map<string, [nu
   if (!sheet.rows) return skip(`cannot read it (${sheet.error ?? 'unknown error'}; re-download it, or remove it)`);
   const text = (v: unknown) => (v === null || v === undefined ? '' : String(v).trim());
   // The release's header is row 1 (clip, anger, ..., disappointment, single_label); a title row above it is tolerated.
-  const headerAt = sheet.rows.slice(0, 10).findIndex((r) => Array.isArray(r) && r.some((c) => text(c).toLowerCase() === 'clip'));
-  if (headerAt < 0) return skip('has no header row with a "clip" column (the release has clip, anger, ..., disappointment, single_label)');
+  const headerAt = sheet.rows
+    .slice(0, 10)
+    .findIndex((r) => Array.isArray(r) && r.some((c) => text(c).toLowerCase() === 'clip'));
+  if (headerAt < 0)
+    return skip(
+      'has no header row with a "clip" column (the release has clip, anger, ..., disappointment, single_label)',
+    );
   const header = sheet.rows[headerAt].map((c) => text(c).toLowerCase());
   const at = { clip: header.indexOf('clip'), label: header.findIndex((h) => /^single[\s_-]*label$/.test(h)) };
   if (at.label < 0) return skip(`row ${headerAt + 1} has no "single_label" column (the release's last column)`);
@@ -674,7 +791,11 @@ function mafwSheetLabels(sheet: MafwLabelSheet, col: Collector): Map<string, [nu
     }
     const label = mafwLabel(text(r[at.label]));
     if (label === null) {
-      col.issue(file, row, `single_label ${show(text(r[at.label]))} of clip ${id} is not ${describeLabels(MAFW_CLASSES, 1)} (row not used)`);
+      col.issue(
+        file,
+        row,
+        `single_label ${show(text(r[at.label]))} of clip ${id} is not ${describeLabels(MAFW_CLASSES, 1)} (row not used)`,
+      );
       continue;
     }
     const prev = labels.get(id);
@@ -703,12 +824,19 @@ function readMafw(source: string, opts: ReadOptions, classes: string[]): Annotat
   const lists: { file: string; fold: string; split: Split }[] = [];
   let found = 0;
   for (let k = 1; k <= 5; k++) {
-    const files = { train: join(layout.listDir, `set_${k}`, 'train.txt'), test: join(layout.listDir, `set_${k}`, 'test.txt') };
+    const files = {
+      train: join(layout.listDir, `set_${k}`, 'train.txt'),
+      test: join(layout.listDir, `set_${k}`, 'test.txt'),
+    };
     const have = { train: isFile(files.train), test: isFile(files.test) };
     if (have.train || have.test) found++;
     if (!have.train || !have.test) {
       const lacking = (['train', 'test'] as const).filter((s) => !have[s]);
-      col.issue(files[lacking[0]], undefined, `missing: fold ${k} has no ${lacking.join(' or ')} list, so fold ${k} is skipped`);
+      col.issue(
+        files[lacking[0]],
+        undefined,
+        `missing: fold ${k} has no ${lacking.join(' or ')} list, so fold ${k} is skipped`,
+      );
       continue;
     }
     for (const split of ['train', 'test'] as const) lists.push({ file: files[split], fold: String(k), split });
@@ -723,7 +851,9 @@ function readMafw(source: string, opts: ReadOptions, classes: string[]): Annotat
         `MAFW ${layout.labels} has the labels but there are no split lists in ${layout.listDir}: extract "${MAFW_SETS}" from the MAFW release into ${layout.root} (its set_1..set_5 are the folds dfer trains and evaluates on)`,
       );
     }
-    throw new AnnotationError(`no MAFW split lists in ${layout.listDir}: expected set_1/train.txt .. set_5/test.txt (re-extract "${MAFW_SETS}" from the MAFW release)`);
+    throw new AnnotationError(
+      `no MAFW split lists in ${layout.listDir}: expected set_1/train.txt .. set_5/test.txt (re-extract "${MAFW_SETS}" from the MAFW release)`,
+    );
   }
   const sheet = opts.mafwLabels ? mafwSheetLabels(opts.mafwLabels, col) : null;
   // Labels are MAFW's names (numbers are refused: repositories order the 11 classes differently), mapped by name
@@ -753,7 +883,12 @@ function readMafw(source: string, opts: ReadOptions, classes: string[]): Annotat
         // DFER repos train and test on (MAE-DFER's and HiCMAE's MAFW loaders are built from these lists), so results
         // stay comparable with theirs.
         const there = sheet.get(id);
-        if (!there) col.issue(file, line, `clip ${id} is not in ${opts.mafwLabels!.file} (kept, labelled ${MAFW_CLASSES[mafw]} as listed)`);
+        if (!there)
+          col.issue(
+            file,
+            line,
+            `clip ${id} is not in ${opts.mafwLabels!.file} (kept, labelled ${MAFW_CLASSES[mafw]} as listed)`,
+          );
         else if (there[1] !== mafw) {
           col.issue(
             opts.mafwLabels!.file,
@@ -776,7 +911,11 @@ function readMafw(source: string, opts: ReadOptions, classes: string[]): Annotat
     const unlisted = [...sheet].filter(([id]) => !listed.has(id));
     if (unlisted.length) {
       const eg = unlisted.slice(0, 3).map(([id, [row]]) => `${id} (row ${row})`);
-      col.issue(opts.mafwLabels!.file, unlisted[0][1][0], `${unlisted.length} labelled clip(s) are in no split list, so they are not prepared: ${eg.join(', ')}${unlisted.length > 3 ? ', ...' : ''}`);
+      col.issue(
+        opts.mafwLabels!.file,
+        unlisted[0][1][0],
+        `${unlisted.length} labelled clip(s) are in no split list, so they are not prepared: ${eg.join(', ')}${unlisted.length > 3 ? ', ...' : ''}`,
+      );
     }
   }
   return col.finish('mafw', source);
@@ -795,7 +934,11 @@ export function readAnnotations(source: string, opts: ReadOptions = {}): Annotat
   if (!(SOURCE_FORMATS as readonly string[]).includes(format)) {
     throw new AnnotationError(`unknown annotation format "${format}": expected ${SOURCE_FORMATS.join(', ')}`);
   }
-  const classes = opts.classes ? validateClasses(opts.classes, 'classes') : format === 'mafw' ? [...MAFW_CLASSES] : [...DFEW_CLASSES];
+  const classes = opts.classes
+    ? validateClasses(opts.classes, 'classes')
+    : format === 'mafw'
+      ? [...MAFW_CLASSES]
+      : [...DFEW_CLASSES];
   switch (format) {
     case 'dfew':
       return readDfew(source, opts, classes);

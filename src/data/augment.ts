@@ -20,7 +20,13 @@ export interface AugmentSettings {
   rotation: number; // max |degrees|
 }
 
-export const OFFICIAL_AUGMENT: AugmentSettings = { area: [0.85, 1], aspect: [3 / 5, 5 / 3], flip: 0.5, brightness: [0.4, 1.6], rotation: 4 };
+export const OFFICIAL_AUGMENT: AugmentSettings = {
+  area: [0.85, 1],
+  aspect: [3 / 5, 5 / 3],
+  flip: 0.5,
+  brightness: [0.4, 1.6],
+  rotation: 4,
+};
 
 /** No augmentation: the whole frame, resized (test mode). */
 export function identityAugment(width: number, height: number): AugmentParams {
@@ -28,7 +34,12 @@ export function identityAugment(width: number, height: number): AugmentParams {
 }
 
 /** Draw one clip's augmentation (GroupRandomSizedCrop's 10 attempts, then a centre crop as fallback). */
-export function drawAugment(rng: Rng, width: number, height: number, s: AugmentSettings = OFFICIAL_AUGMENT): AugmentParams {
+export function drawAugment(
+  rng: Rng,
+  width: number,
+  height: number,
+  s: AugmentSettings = OFFICIAL_AUGMENT,
+): AugmentParams {
   let crop: AugmentParams['crop'] | undefined;
   for (let attempt = 0; attempt < 10 && !crop; attempt++) {
     const area = rng.uniform(s.area[0], s.area[1]) * width * height;
@@ -80,7 +91,7 @@ export function renderFrame(frame: Frame, p: AugmentParams, size: number, out: F
       bilinearAt(frame, p.crop.x + (xr + 0.5) * sx - 0.5, p.crop.y + (yr + 0.5) * sy - 0.5, rgb);
       for (let ch = 0; ch < 3; ch++) {
         const v = rgb[ch] * scale;
-        out[o + ch] = Math.min(v , 1);
+        out[o + ch] = Math.min(v, 1);
       }
     }
   }

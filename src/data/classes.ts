@@ -76,7 +76,10 @@ export interface LabelResolverOptions {
 }
 
 /** resolveLabel with the class list's spellings computed once, for parsing many rows. */
-export function labelResolver(classes: readonly string[], opts: LabelResolverOptions = {}): (raw: string) => number | null {
+export function labelResolver(
+  classes: readonly string[],
+  opts: LabelResolverOptions = {},
+): (raw: string) => number | null {
   const base = opts.base ?? 0;
   const indices = opts.indices ?? true;
   const names = spellings(classes);
@@ -113,11 +116,13 @@ export function describeLabels(classes: readonly string[], base: 0 | 1 = 0, indi
 
 /** Throws an AnnotationError unless `classes` is a usable class list (non-empty, unique names, no bare numbers). */
 export function validateClasses(classes: readonly string[], what = 'class list'): string[] {
-  if (!Array.isArray(classes) || classes.length === 0) throw new AnnotationError(`${what} is empty: give class names like happiness,sadness,...`);
+  if (!Array.isArray(classes) || classes.length === 0)
+    throw new AnnotationError(`${what} is empty: give class names like happiness,sadness,...`);
   const seen = new Map<string, string>();
   classes.forEach((c, i) => {
     if (typeof c !== 'string' || !c.trim()) throw new AnnotationError(`${what}: class ${i + 1} has no name`);
-    if (parseIndex(c) !== null) throw new AnnotationError(`${what}: "${c}" is a number; class names must not be (labels use numbers as indices)`);
+    if (parseIndex(c) !== null)
+      throw new AnnotationError(`${what}: "${c}" is a number; class names must not be (labels use numbers as indices)`);
     // happy and happiness in one list would make labels ambiguous: treat variants as the same name.
     const key = GROUP_OF.get(norm(c))?.[0] ?? norm(c);
     const prev = seen.get(key);
@@ -129,7 +134,10 @@ export function validateClasses(classes: readonly string[], what = 'class list')
 
 /** The `--classes happy,sad,...` flag: comma-separated names, trimmed, non-empty, without duplicates. */
 export function parseClassList(spec: string): string[] {
-  if (!spec?.trim()) throw new AnnotationError('--classes is empty: give comma-separated class names, e.g. --classes happiness,sadness,neutral');
+  if (!spec?.trim())
+    throw new AnnotationError(
+      '--classes is empty: give comma-separated class names, e.g. --classes happiness,sadness,neutral',
+    );
   const names = spec.split(',').map((s) => s.trim());
   const blank = names.findIndex((s) => !s);
   if (blank >= 0) throw new AnnotationError(`--classes "${spec}": entry ${blank + 1} is empty (a stray comma?)`);

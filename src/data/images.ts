@@ -69,16 +69,22 @@ export function listFrameFiles(dir: string): FrameListing {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new FrameSourceError(
-      code === 'ENOENT' ? `frame folder not found: ${dir}` : `cannot read frame folder ${dir}: ${code ?? (err as Error).message}`,
+      code === 'ENOENT'
+        ? `frame folder not found: ${dir}`
+        : `cannot read frame folder ${dir}: ${code ?? (err as Error).message}`,
       dir,
     );
   }
-  if (!st.isDirectory()) throw new FrameSourceError(`not a folder of frames: ${dir} (expected a directory of images)`, dir);
+  if (!st.isDirectory())
+    throw new FrameSourceError(`not a folder of frames: ${dir} (expected a directory of images)`, dir);
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    throw new FrameSourceError(`cannot read frame folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, dir);
+    throw new FrameSourceError(
+      `cannot read frame folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      dir,
+    );
   }
   const images: { name: string; num: string | null }[] = [];
   const ignored: string[] = [];
@@ -94,7 +100,8 @@ export function listFrameFiles(dir: string): FrameListing {
         // a dangling link: not a usable image
       }
     }
-    if (isFile && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) images.push({ name: e.name, num: lastNumber(e.name) });
+    if (isFile && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+      images.push({ name: e.name, num: lastNumber(e.name) });
     else ignored.push(isDir ? `${e.name}/` : e.name);
   }
   images.sort((a, b) => {
@@ -117,7 +124,9 @@ function checkFrame(frame: Frame, what: string): void {
     throw new RangeError(`${what}: bad frame size ${width}x${height}`);
   }
   if (data.length !== width * height * 3) {
-    throw new RangeError(`${what}: ${data.length} bytes for a ${width}x${height} RGB frame (expected ${width * height * 3})`);
+    throw new RangeError(
+      `${what}: ${data.length} bytes for a ${width}x${height} RGB frame (expected ${width * height * 3})`,
+    );
   }
 }
 
@@ -128,9 +137,15 @@ function bytes(buf: Buffer): Uint8Array {
 
 /** The pipeline's end: 8-bit sRGB, three channels (grey expanded, alpha dropped, CMYK converted), raw. */
 async function toRgb(img: sharp.Sharp): Promise<Frame> {
-  const { data, info } = await img.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await img
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
-    throw new Error(`expected ${info.width}x${info.height}x3 RGB bytes from sharp, got ${data.length} bytes with ${info.channels} channels`);
+    throw new Error(
+      `expected ${info.width}x${info.height}x3 RGB bytes from sharp, got ${data.length} bytes with ${info.channels} channels`,
+    );
   }
   return { width: info.width, height: info.height, data: bytes(data) };
 }
@@ -143,7 +158,10 @@ async function toRgb(img: sharp.Sharp): Promise<Frame> {
 export async function readImage(file: string, size: number, fit: 'cover' | 'contain' = 'cover'): Promise<Frame> {
   checkSize(size);
   // contain: the whole picture, scaled down only, its longer side at most `size` (to find faces in), as decodeVideoFrames.
-  const resize = fit === 'cover' ? ({ fit: 'cover', position: 'centre' } as const) : ({ fit: 'inside', withoutEnlargement: true } as const);
+  const resize =
+    fit === 'cover'
+      ? ({ fit: 'cover', position: 'centre' } as const)
+      : ({ fit: 'inside', withoutEnlargement: true } as const);
   return readVia(file, (img) => img.resize(size, size, { ...resize, kernel: 'lanczos3' }));
 }
 
@@ -154,7 +172,10 @@ async function readVia(file: string, shape: (img: sharp.Sharp) => sharp.Sharp): 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (err as Error).message.split('\n')[0];
-    throw new FrameSourceError(`cannot read image ${file}: ${/^input file is missing/i.test(why) ? 'no such file' : why}`, file);
+    throw new FrameSourceError(
+      `cannot read image ${file}: ${/^input file is missing/i.test(why) ? 'no such file' : why}`,
+      file,
+    );
   }
 }
 
@@ -186,8 +207,11 @@ export function bilinearAt(frame: Frame, x: number, y: number, rgb: Float64Array
 /** Encodes an RGB frame as a baseline JPEG (quality 1..100, default 90). */
 export async function encodeJpeg(frame: Frame, quality = 90): Promise<Buffer> {
   checkFrame(frame, 'encodeJpeg');
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new RangeError(`JPEG quality must be an integer in 1..100, got ${quality}`);
-  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).jpeg({ quality }).toBuffer();
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new RangeError(`JPEG quality must be an integer in 1..100, got ${quality}`);
+  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    .jpeg({ quality })
+    .toBuffer();
 }
 
 /** Decodes an encoded image (JPEG, or any format sharp reads) to an RGB frame at its own size. */
@@ -195,6 +219,9 @@ export async function decodeJpeg(buf: Buffer): Promise<Frame> {
   try {
     return await toRgb(sharp(buf, { failOn: 'warning' }));
   } catch (err) {
-    throw new FrameSourceError(`cannot decode image bytes (${buf.length} bytes): ${(err as Error).message.split('\n')[0]}`, '<buffer>');
+    throw new FrameSourceError(
+      `cannot decode image bytes (${buf.length} bytes): ${(err as Error).message.split('\n')[0]}`,
+      '<buffer>',
+    );
   }
 }

@@ -62,7 +62,9 @@ export async function sampleClip(o: SampleOptions): Promise<SampleResult> {
     indices,
     ...(augment ? { augment } : {}),
     ...(degenerate
-      ? { warning: `the official rule samples frame 0 only for a ${clip.frames}-frame clip in ${o.mode} mode (n <= U + V - 1); --rule uniform spreads the samples` }
+      ? {
+          warning: `the official rule samples frame 0 only for a ${clip.frames}-frame clip in ${o.mode} mode (n <= U + V - 1); --rule uniform spreads the samples`,
+        }
       : {}),
   };
   if (o.sheet) {
@@ -73,7 +75,14 @@ export async function sampleClip(o: SampleOptions): Promise<SampleResult> {
 }
 
 /** The sampled frames in a grid (up to 8 per row), in sampling order. */
-async function writeContactSheet(set: PreparedSet, id: string, indices: number[], augment: AugmentParams, tile: number, file: string): Promise<void> {
+async function writeContactSheet(
+  set: PreparedSet,
+  id: string,
+  indices: number[],
+  augment: AugmentParams,
+  tile: number,
+  file: string,
+): Promise<void> {
   const frames = await set.readFrames(id, indices);
   const cols = Math.min(8, indices.length);
   const rows = Math.ceil(indices.length / cols);
@@ -87,11 +96,14 @@ async function writeContactSheet(set: PreparedSet, id: string, indices: number[]
     const x0 = pad + (k % cols) * (tile + pad);
     const y0 = pad + Math.floor(k / cols) * (tile + pad);
     for (let y = 0; y < tile; y++) {
-      for (let x = 0; x < tile * 3; x++) canvas[((y0 + y) * W + x0) * 3 + x] = Math.round(pixels[y * tile * 3 + x] * 255);
+      for (let x = 0; x < tile * 3; x++)
+        canvas[((y0 + y) * W + x0) * 3 + x] = Math.round(pixels[y * tile * 3 + x] * 255);
     }
   });
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}.png`;
-  await sharp(canvas, { raw: { width: W, height: H, channels: 3 } }).png().toFile(tmp);
+  await sharp(canvas, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(tmp);
   renameSync(tmp, file);
 }

@@ -99,12 +99,22 @@ export function flatColour(frame: Frame): FlatColour {
   const bins = new Map<number, { n: number; r: number; g: number; b: number }>();
   for (let by = 0; by + B <= h; by += B) {
     for (let bx = 0; bx + B <= w; bx += B) {
-      let r0 = 255, g0 = 255, b0 = 255, r1 = 0, g1 = 0, b1 = 0, rs = 0, gs = 0, bs = 0;
+      let r0 = 255,
+        g0 = 255,
+        b0 = 255,
+        r1 = 0,
+        g1 = 0,
+        b1 = 0,
+        rs = 0,
+        gs = 0,
+        bs = 0;
       let flat = true;
       for (let y = by; y < by + B && flat; y++) {
         let p = (y * w + bx) * 3;
         for (let x = 0; x < B; x++, p += 3) {
-          const r = d[p], g = d[p + 1], b = d[p + 2];
+          const r = d[p],
+            g = d[p + 1],
+            b = d[p + 2];
           if (r < r0) r0 = r;
           if (r > r1) r1 = r;
           if (g < g0) g0 = g;
@@ -119,7 +129,9 @@ export function flatColour(frame: Frame): FlatColour {
       }
       if (!flat) continue;
       const n = B * B;
-      const r = rs / n, g = gs / n, b = bs / n;
+      const r = rs / n,
+        g = gs / n,
+        b = bs / n;
       if (!conspicuous(r, g, b)) continue;
       const key = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
       const bin = bins.get(key);
@@ -134,12 +146,16 @@ export function flatColour(frame: Frame): FlatColour {
   // a colour and its neighbouring bins (a flat colour near a bin edge splits across two)
   let best = { n: 0, r: 0, g: 0, b: 0 };
   for (const key of bins.keys()) {
-    const kr = key >> 10, kg = (key >> 5) & 31, kb = key & 31;
+    const kr = key >> 10,
+      kg = (key >> 5) & 31,
+      kb = key & 31;
     const sum = { n: 0, r: 0, g: 0, b: 0 };
     for (let dr = -1; dr <= 1; dr++) {
       for (let dg = -1; dg <= 1; dg++) {
         for (let db = -1; db <= 1; db++) {
-          const r = kr + dr, g = kg + dg, b = kb + db;
+          const r = kr + dr,
+            g = kg + dg,
+            b = kb + db;
           if (r < 0 || r > 31 || g < 0 || g > 31 || b < 0 || b > 31) continue;
           const bin = bins.get((r << 10) | (g << 5) | b);
           if (!bin) continue;
@@ -172,7 +188,7 @@ function maxDiff(x: Uint8Array, i: number, y: Uint8Array, j: number): number {
   if (a < 0) a = -a;
   if (b < 0) b = -b;
   if (c < 0) c = -c;
-  return a > b ? (Math.max(a , c)) : Math.max(b , c);
+  return a > b ? Math.max(a, c) : Math.max(b, c);
 }
 
 /** The transient share of `frame` between `prev` and `next` (same size), and the mean colour of those pixels. */
@@ -181,9 +197,12 @@ export function transientDamage(prev: Frame, frame: Frame, next: Frame): { fract
   const { width: w, height: h } = frame;
   for (const f of [prev, next]) {
     checkFrame(f, 'transientDamage');
-    if (f.width !== w || f.height !== h) throw new RangeError(`transientDamage: frames of different sizes (${f.width}x${f.height}, ${w}x${h})`);
+    if (f.width !== w || f.height !== h)
+      throw new RangeError(`transientDamage: frames of different sizes (${f.width}x${f.height}, ${w}x${h})`);
   }
-  const a = prev.data, b = frame.data, c = next.data;
+  const a = prev.data,
+    b = frame.data,
+    c = next.data;
   const t = TRANSIENT_PIXEL_DIFF;
   const mask = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -209,7 +228,10 @@ export function transientDamage(prev: Frame, frame: Frame, next: Frame): { fract
       if (changed) mask[p] = 1;
     }
   }
-  let count = 0, rs = 0, gs = 0, bs = 0;
+  let count = 0,
+    rs = 0,
+    gs = 0,
+    bs = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
@@ -231,7 +253,10 @@ export function transientDamage(prev: Frame, frame: Frame, next: Frame): { fract
     }
   }
   if (count === 0) return { fraction: 0, colour: [0, 0, 0] };
-  return { fraction: count / (w * h), colour: [Math.round(rs / count), Math.round(gs / count), Math.round(bs / count)] };
+  return {
+    fraction: count / (w * h),
+    colour: [Math.round(rs / count), Math.round(gs / count), Math.round(bs / count)],
+  };
 }
 
 /** transientDamage's share alone. */
@@ -243,7 +268,10 @@ function thresholds(opts: DamageOptions | number | undefined): Required<DamageOp
   const o = typeof opts === 'number' ? { flatThreshold: opts } : (opts ?? {});
   const flatThreshold = o.flatThreshold ?? DEFAULT_FLAT_THRESHOLD;
   const transientThreshold = o.transientThreshold ?? DEFAULT_TRANSIENT_THRESHOLD;
-  for (const [k, v] of [['flatThreshold', flatThreshold], ['transientThreshold', transientThreshold]] as const) {
+  for (const [k, v] of [
+    ['flatThreshold', flatThreshold],
+    ['transientThreshold', transientThreshold],
+  ] as const) {
     if (!(v > 0 && v <= 1)) throw new RangeError(`${k} must be in (0, 1], got ${v}`);
   }
   return { flatThreshold, transientThreshold };
@@ -278,7 +306,9 @@ export class DamageScorer {
   push(frame: Frame): FrameDamageScore | null {
     checkFrame(frame, `frame ${this.index + 1}`);
     if (this.cur && (frame.width !== this.cur.width || frame.height !== this.cur.height)) {
-      throw new RangeError(`frame ${this.index + 1} is ${frame.width}x${frame.height}, frame ${this.index} ${this.cur.width}x${this.cur.height}: frames must share a size`);
+      throw new RangeError(
+        `frame ${this.index + 1} is ${frame.width}x${frame.height}, frame ${this.index} ${this.cur.width}x${this.cur.height}: frames must share a size`,
+      );
     }
     const out = this.cur ? this.score(this.cur, this.prev, frame) : null;
     this.prev = this.cur;

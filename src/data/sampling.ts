@@ -46,5 +46,7 @@ function spread(n: number, u: number): number[] {
 /** The T = U x V frame indices: V consecutive frames from each start, clamped to the last frame. */
 export function sampleFrameIndices(n: number, mode: SampleMode, s: SamplingSpec, rng?: Rng): number[] {
   if (!Number.isInteger(n) || n < 1) throw new Error(`cannot sample from a clip of ${n} frames`);
-  return segmentStarts(n, mode, s, rng).flatMap((start) => Array.from({ length: s.v }, (_, k) => Math.min(start + k, n - 1)));
+  return segmentStarts(n, mode, s, rng).flatMap((start) =>
+    Array.from({ length: s.v }, (_, k) => Math.min(start + k, n - 1)),
+  );
 }

@@ -96,7 +96,13 @@ export function encodeClip(jpegs: Buffer[], width: number, height: number): Buff
 }
 
 /** Write a clip file atomically; returns its manifest fields. */
-export function writeClip(dir: string, id: string, jpegs: Buffer[], width: number, height: number): { file: string; sha256: string } {
+export function writeClip(
+  dir: string,
+  id: string,
+  jpegs: Buffer[],
+  width: number,
+  height: number,
+): { file: string; sha256: string } {
   const file = clipFileName(id);
   mkdirSync(join(dir, 'clips'), { recursive: true });
   const bytes = encodeClip(jpegs, width, height);
@@ -143,10 +149,15 @@ async function readOpenClip(fh: Awaited<ReturnType<typeof open>>, path: string, 
 /** The error to report for clip `id` whose file could not be read: a missing or damaged file is named with its clip
  * and how to repair it (prepare re-creates missing clips); anything else (the system, a bug) is returned as it is. */
 export function clipReadError(id: string, path: string, err: unknown): unknown {
-  if (!existsSync(path)) return new StoreError(`clip ${id}: ${path} is missing; run the same dfer prepare again (it re-creates missing clips)`);
+  if (!existsSync(path))
+    return new StoreError(
+      `clip ${id}: ${path} is missing; run the same dfer prepare again (it re-creates missing clips)`,
+    );
   if (!(err instanceof StoreError)) return err;
   const why = err.message.replace(`${path}: `, '').split('\n')[0];
-  return new StoreError(`clip ${id}: ${path} is damaged (${why}); delete it and run the same dfer prepare again (it re-creates missing clips); dfer doctor --data <set> checks every clip`);
+  return new StoreError(
+    `clip ${id}: ${path} is damaged (${why}); delete it and run the same dfer prepare again (it re-creates missing clips); dfer doctor --data <set> checks every clip`,
+  );
 }
 
 /** Content fingerprint: classes, storage settings, every clip's label and bytes, the folds. Order-independent. */
@@ -166,11 +177,20 @@ export function writeManifest(dir: string, m: Manifest): void {
   writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(m, null, 1) + '\n');
 }
 
-export function newManifest(fields: Omit<Manifest, 'format' | 'version' | 'dfer' | 'createdAt' | 'fingerprint' | 'counts'>): Manifest {
+export function newManifest(
+  fields: Omit<Manifest, 'format' | 'version' | 'dfer' | 'createdAt' | 'fingerprint' | 'counts'>,
+): Manifest {
   const perClass = new Array(fields.classes.length).fill(0);
   for (const c of fields.clips) perClass[c.label]++;
   const base = { ...fields, counts: { clips: fields.clips.length, perClass, skipped: fields.skipped.length } };
-  return { format: 'dfer-prepared', version: 1, dfer: VERSION, createdAt: new Date().toISOString(), ...base, fingerprint: fingerprint(base) };
+  return {
+    format: 'dfer-prepared',
+    version: 1,
+    dfer: VERSION,
+    createdAt: new Date().toISOString(),
+    ...base,
+    fingerprint: fingerprint(base),
+  };
 }
 
 /** A prepared set opened for reading. */
@@ -187,7 +207,9 @@ export class PreparedSet {
   static open(dir: string): PreparedSet {
     const path = join(dir, 'manifest.json');
     if (!existsSync(path)) {
-      const hint = existsSync(join(dir, 'journal.jsonl')) ? ' (preparation did not finish: run dfer prepare again to resume)' : ' (run dfer prepare first)';
+      const hint = existsSync(join(dir, 'journal.jsonl'))
+        ? ' (preparation did not finish: run dfer prepare again to resume)'
+        : ' (run dfer prepare first)';
       throw new StoreError(`${dir}: not a prepared dataset, no manifest.json${hint}`);
     }
     let m: Manifest;
@@ -202,19 +224,28 @@ export class PreparedSet {
 
   /** The dataset the set holds (dfew, ferv39k, mafw, synthetic, or custom for lists and CSVs). */
   get dataset(): DatasetKind {
-    return this.manifest.dataset ?? (existsSync(join(this.manifest.source.path, 'synth.json')) ? 'synthetic' : datasetOfFormat(this.manifest.source.format));
+    return (
+      this.manifest.dataset ??
+      (existsSync(join(this.manifest.source.path, 'synth.json'))
+        ? 'synthetic'
+        : datasetOfFormat(this.manifest.source.format))
+    );
   }
 
   clip(id: string): PreparedClip {
     const c = this.byId.get(id);
-    if (!c) throw new StoreError(`${this.dir}: no clip "${id}" (the set has ${this.manifest.clips.length} clips, e.g. ${this.manifest.clips[0]?.id})`);
+    if (!c)
+      throw new StoreError(
+        `${this.dir}: no clip "${id}" (the set has ${this.manifest.clips.length} clips, e.g. ${this.manifest.clips[0]?.id})`,
+      );
     return c;
   }
 
   /** Clip ids of one split of one fold ("1".."5"). */
   split(fold: string, split: 'train' | 'test'): string[] {
     const f = this.manifest.folds[fold];
-    if (!f) throw new StoreError(`${this.dir}: no fold ${fold} (folds: ${Object.keys(this.manifest.folds).join(', ')})`);
+    if (!f)
+      throw new StoreError(`${this.dir}: no fold ${fold} (folds: ${Object.keys(this.manifest.folds).join(', ')})`);
     return f[split].filter((id) => this.byId.has(id));
   }
 
@@ -226,14 +257,21 @@ export class PreparedSet {
   }
 
   /** Every clip file against the SHA-256 the manifest recorded when it was written. */
-  async verify(onProgress?: (done: number, total: number) => void): Promise<{ clips: number; damaged: Array<{ id: string; file: string; reason: string }> }> {
+  async verify(
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ clips: number; damaged: Array<{ id: string; file: string; reason: string }> }> {
     const damaged: Array<{ id: string; file: string; reason: string }> = [];
     const clips = this.manifest.clips;
     for (let i = 0; i < clips.length; i++) {
       const c = clips[i];
       const file = join(this.dir, c.file);
       if (!existsSync(file)) damaged.push({ id: c.id, file, reason: 'missing' });
-      else if (createHash('sha256').update(await readFile(file)).digest('hex') !== c.sha256) damaged.push({ id: c.id, file, reason: 'contents differ from the manifest (SHA-256)' });
+      else if (
+        createHash('sha256')
+          .update(await readFile(file))
+          .digest('hex') !== c.sha256
+      )
+        damaged.push({ id: c.id, file, reason: 'contents differ from the manifest (SHA-256)' });
       onProgress?.(i + 1, clips.length);
     }
     return { clips: clips.length, damaged };

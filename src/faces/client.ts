@@ -42,7 +42,13 @@ export class FaceDetector {
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       // A copy: the caller keeps its frame (it is cropped from after detection).
-      this.worker!.postMessage({ seq, width: frame.width, height: frame.height, data: frame.data, options: this.options });
+      this.worker!.postMessage({
+        seq,
+        width: frame.width,
+        height: frame.height,
+        data: frame.data,
+        options: this.options,
+      });
     });
   }
 

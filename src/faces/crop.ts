@@ -37,15 +37,29 @@ export interface FaceCrops {
 }
 
 /** Detection frames: every k-th, and the last (so the end of a clip is not extrapolated). */
-export const detectionFrames = (n: number, k: number) => Array.from({ length: n }, (_, i) => i % Math.max(1, k) === 0 || i === n - 1);
+export const detectionFrames = (n: number, k: number) =>
+  Array.from({ length: n }, (_, i) => i % Math.max(1, k) === 0 || i === n - 1);
 
 /** The aligned face crops of `frames`, or null when no face was found in any checked frame. */
-export async function cropFaces(frames: Frame[], detector: FaceDetector, o: FaceCropOptions): Promise<FaceCrops | null> {
+export async function cropFaces(
+  frames: Frame[],
+  detector: FaceDetector,
+  o: FaceCropOptions,
+): Promise<FaceCrops | null> {
   const check = detectionFrames(frames.length, o.detectEvery);
-  const detections: (DetectedFace[] | undefined)[] = await Promise.all(frames.map((f, i) => (check[i] ? detector.detect(f) : Promise.resolve(undefined))));
+  const detections: (DetectedFace[] | undefined)[] = await Promise.all(
+    frames.map((f, i) => (check[i] ? detector.detect(f) : Promise.resolve(undefined))),
+  );
   const track = trackFace(detections);
   if (!track) return null;
   const crops = frames.map((f, i) => alignFace(f, track.frames[i].leftEye, track.frames[i].rightEye, o.size));
-  const stats: FaceStats = { frames: frames.length, checked: track.checked, found: track.found, coverage: track.coverage, filled: track.filled, jitter: track.jitter };
+  const stats: FaceStats = {
+    frames: frames.length,
+    checked: track.checked,
+    found: track.found,
+    coverage: track.coverage,
+    filled: track.filled,
+    jitter: track.jitter,
+  };
   return { frames: crops, track, stats };
 }

@@ -22,7 +22,11 @@ export interface DetectorOptions {
   minScore?: number;
 }
 
-export const DETECTOR = { name: '@vladmandic/face-api', detector: 'tinyFaceDetector', landmarks: 'faceLandmark68Net' } as const;
+export const DETECTOR = {
+  name: '@vladmandic/face-api',
+  detector: 'tinyFaceDetector',
+  landmarks: 'faceLandmark68Net',
+} as const;
 
 type FaceApi = typeof import('@vladmandic/face-api');
 let loaded: Promise<FaceApi> | undefined;
@@ -33,7 +37,11 @@ const require = createRequire(import.meta.url);
 function load(): Promise<FaceApi> {
   loaded ??= (async () => {
     const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-    const tf = api.tf as unknown as { setBackend(n: string): Promise<boolean>; ready(): Promise<void>; getBackend(): string };
+    const tf = api.tf as unknown as {
+      setBackend(n: string): Promise<boolean>;
+      ready(): Promise<void>;
+      getBackend(): string;
+    };
     await tf.setBackend('wasm');
     await tf.ready();
     const models = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
@@ -44,14 +52,23 @@ function load(): Promise<FaceApi> {
   return loaded;
 }
 
-const mean = (pts: { x: number; y: number }[]): [number, number] => [pts.reduce((a, p) => a + p.x, 0) / pts.length, pts.reduce((a, p) => a + p.y, 0) / pts.length];
+const mean = (pts: { x: number; y: number }[]): [number, number] => [
+  pts.reduce((a, p) => a + p.x, 0) / pts.length,
+  pts.reduce((a, p) => a + p.y, 0) / pts.length,
+];
 
 /** Every face in an RGB frame (width x height x 3 bytes), with its eye centres. */
-export async function detectFaces(frame: { width: number; height: number; data: Uint8Array }, o: DetectorOptions = {}): Promise<DetectedFace[]> {
+export async function detectFaces(
+  frame: { width: number; height: number; data: Uint8Array },
+  o: DetectorOptions = {},
+): Promise<DetectedFace[]> {
   const api = await load();
   const input = api.tf.tensor3d(frame.data, [frame.height, frame.width, 3], 'int32');
   try {
-    const options = new api.TinyFaceDetectorOptions({ inputSize: o.inputSize ?? 224, scoreThreshold: o.minScore ?? 0.4 });
+    const options = new api.TinyFaceDetectorOptions({
+      inputSize: o.inputSize ?? 224,
+      scoreThreshold: o.minScore ?? 0.4,
+    });
     const found = await api.detectAllFaces(input as never, options).withFaceLandmarks();
     return found.map((f) => {
       const b = f.detection.box;

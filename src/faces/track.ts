@@ -51,12 +51,16 @@ export function iou(a: Box, b: Box): number {
 }
 
 const area = (f: DetectedFace) => f.box[2] * f.box[3];
-const centreDistance = (a: Box, b: Box) => Math.hypot(a[0] + a[2] / 2 - (b[0] + b[2] / 2), a[1] + a[3] / 2 - (b[1] + b[3] / 2));
+const centreDistance = (a: Box, b: Box) =>
+  Math.hypot(a[0] + a[2] / 2 - (b[0] + b[2] / 2), a[1] + a[3] / 2 - (b[1] + b[3] / 2));
 const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
 const lerpArr = <T extends number[]>(a: T, b: T, t: number) => a.map((v, i) => lerp(v, b[i], t)) as T;
 
 /** Picks the followed face in each checked frame (undefined: detection did not run there; []: it found nothing). */
-export function followFace(detections: (DetectedFace[] | undefined)[], o: TrackOptions = {}): (DetectedFace | null | undefined)[] {
+export function followFace(
+  detections: (DetectedFace[] | undefined)[],
+  o: TrackOptions = {},
+): (DetectedFace | null | undefined)[] {
   const minOverlap = o.minOverlap ?? 0.2;
   const reacquireAfter = o.reacquireAfter ?? 5;
   let current: DetectedFace | null = null;
@@ -86,8 +90,12 @@ export function followFace(detections: (DetectedFace[] | undefined)[], o: TrackO
   });
 }
 
-const mid = (f: { leftEye: [number, number]; rightEye: [number, number] }): [number, number] => [(f.leftEye[0] + f.rightEye[0]) / 2, (f.leftEye[1] + f.rightEye[1]) / 2];
-const eyeDistance = (f: { leftEye: [number, number]; rightEye: [number, number] }) => Math.hypot(f.rightEye[0] - f.leftEye[0], f.rightEye[1] - f.leftEye[1]);
+const mid = (f: { leftEye: [number, number]; rightEye: [number, number] }): [number, number] => [
+  (f.leftEye[0] + f.rightEye[0]) / 2,
+  (f.leftEye[1] + f.rightEye[1]) / 2,
+];
+const eyeDistance = (f: { leftEye: [number, number]; rightEye: [number, number] }) =>
+  Math.hypot(f.rightEye[0] - f.leftEye[0], f.rightEye[1] - f.leftEye[1]);
 
 function meanMovement(faces: TrackedFace[]): number {
   let sum = 0;
@@ -126,10 +134,16 @@ export function trackFace(detections: (DetectedFace[] | undefined)[], o: TrackOp
     // Between two detections of the same face, interpolate; across a cut (the face jumped by more than twice its eye
     // distance, or changed size by half) sliding the crop over the frame would show neither: hold the nearer one.
     const ratio = eyeDistance(a) / Math.max(eyeDistance(b), 1e-6);
-    const cut = Math.hypot(mid(a)[0] - mid(b)[0], mid(a)[1] - mid(b)[1]) > 2 * eyeDistance(a) || ratio > 1.5 || ratio < 1 / 1.5;
+    const cut =
+      Math.hypot(mid(a)[0] - mid(b)[0], mid(a)[1] - mid(b)[1]) > 2 * eyeDistance(a) || ratio > 1.5 || ratio < 1 / 1.5;
     const span = before && after ? (i - beforeAt) / (seen[next] - beforeAt) : 0;
     const t = cut ? (span <= 0.5 ? 0 : 1) : span;
-    frames.push({ box: lerpArr(a.box, b.box, t), leftEye: lerpArr(a.leftEye, b.leftEye, t), rightEye: lerpArr(a.rightEye, b.rightEye, t), detected: false });
+    frames.push({
+      box: lerpArr(a.box, b.box, t),
+      leftEye: lerpArr(a.leftEye, b.leftEye, t),
+      rightEye: lerpArr(a.rightEye, b.rightEye, t),
+      detected: false,
+    });
   }
   const raw = meanMovement(frames.filter((f) => f.detected));
   const smoothed = smoothTrack(frames, o.smooth ?? 2);

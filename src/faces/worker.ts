@@ -3,10 +3,13 @@
 import { parentPort } from 'node:worker_threads';
 import { detectFaces, type DetectorOptions } from './detector.js';
 
-parentPort!.on('message', async (m: { seq: number; width: number; height: number; data: Uint8Array; options: DetectorOptions }) => {
-  try {
-    parentPort!.postMessage({ seq: m.seq, faces: await detectFaces(m, m.options) });
-  } catch (err) {
-    parentPort!.postMessage({ seq: m.seq, error: (err as Error).message });
-  }
-});
+parentPort!.on(
+  'message',
+  async (m: { seq: number; width: number; height: number; data: Uint8Array; options: DetectorOptions }) => {
+    try {
+      parentPort!.postMessage({ seq: m.seq, faces: await detectFaces(m, m.options) });
+    } catch (err) {
+      parentPort!.postMessage({ seq: m.seq, error: (err as Error).message });
+    }
+  },
+);

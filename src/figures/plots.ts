@@ -3,7 +3,6 @@
 // SVG 1.1 with generic fonts, so that librsvg (through sharp), browsers and papers' LaTeX pipelines all draw it alike.
 import { GRID, heatColour, heatTextIsLight, INK, MUTED, PALETTE, r1, svgDoc, text, textWidth } from './svg.js';
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Confusion matrix
 
@@ -41,16 +40,35 @@ export function confusionSvg(confusion: number[][], classes: string[], opts: Con
   const height = Math.ceil(top + gridW + 46);
 
   const body: string[] = [];
-  if (opts.title) body.push(text(width / 2, 24, opts.title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK }));
-  body.push(text(left + gridW / 2, titleH + 14, 'predicted', { 'text-anchor': 'middle', 'font-size': 13, fill: MUTED }));
+  if (opts.title)
+    body.push(
+      text(width / 2, 24, opts.title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK }),
+    );
+  body.push(
+    text(left + gridW / 2, titleH + 14, 'predicted', { 'text-anchor': 'middle', 'font-size': 13, fill: MUTED }),
+  );
   const trueY = top + gridW / 2;
-  body.push(text(16, trueY, 'true', { 'text-anchor': 'middle', 'font-size': 13, fill: MUTED, transform: `rotate(-90 16 ${r1(trueY)})` }));
+  body.push(
+    text(16, trueY, 'true', {
+      'text-anchor': 'middle',
+      'font-size': 13,
+      fill: MUTED,
+      transform: `rotate(-90 16 ${r1(trueY)})`,
+    }),
+  );
 
   classes.forEach((c, j) => {
     const x = left + j * cell + cell / 2;
     if (rotate) {
       const y = top - 6;
-      body.push(text(x, y, c, { 'text-anchor': 'start', 'font-size': labelSize, fill: INK, transform: `rotate(-45 ${r1(x)} ${r1(y)})` }));
+      body.push(
+        text(x, y, c, {
+          'text-anchor': 'start',
+          'font-size': labelSize,
+          fill: INK,
+          transform: `rotate(-45 ${r1(x)} ${r1(y)})`,
+        }),
+      );
     } else {
       body.push(text(x, top - 7, c, { 'text-anchor': 'middle', 'font-size': labelSize, fill: INK }));
     }
@@ -61,7 +79,9 @@ export function confusionSvg(confusion: number[][], classes: string[], opts: Con
   const pctSize = cell >= 60 ? 11 : 9;
   for (let i = 0; i < n; i++) {
     const y = top + i * cell;
-    body.push(text(left - 8, y + cell / 2 + 4, classes[i], { 'text-anchor': 'end', 'font-size': labelSize, fill: INK }));
+    body.push(
+      text(left - 8, y + cell / 2 + 4, classes[i], { 'text-anchor': 'end', 'font-size': labelSize, fill: INK }),
+    );
     for (let j = 0; j < n; j++) {
       const x = left + j * cell;
       const count = confusion[i][j];
@@ -69,16 +89,42 @@ export function confusionSvg(confusion: number[][], classes: string[], opts: Con
       const t = normalise ? share : count / maxCell;
       const fill = count > 0 ? heatColour(t) : '#ffffff';
       const ink = heatTextIsLight(t) ? '#ffffff' : INK;
-      body.push(`<rect x="${r1(x)}" y="${r1(y)}" width="${cell}" height="${cell}" fill="${fill}" stroke="#ffffff" stroke-width="1"/>`);
+      body.push(
+        `<rect x="${r1(x)}" y="${r1(y)}" width="${cell}" height="${cell}" fill="${fill}" stroke="#ffffff" stroke-width="1"/>`,
+      );
       const showPct = cell >= 46 && count > 0;
       const cy = y + cell / 2 + (showPct ? -2 : 4);
-      body.push(text(x + cell / 2, cy, String(count), { 'text-anchor': 'middle', 'font-size': countSize, 'font-weight': i === j ? 'bold' : 'normal', fill: count > 0 ? ink : '#aaaaaa' }));
-      if (showPct) body.push(text(x + cell / 2, cy + pctSize + 3, `${(100 * share).toFixed(1)}%`, { 'text-anchor': 'middle', 'font-size': pctSize, fill: ink }));
+      body.push(
+        text(x + cell / 2, cy, String(count), {
+          'text-anchor': 'middle',
+          'font-size': countSize,
+          'font-weight': i === j ? 'bold' : 'normal',
+          fill: count > 0 ? ink : '#aaaaaa',
+        }),
+      );
+      if (showPct)
+        body.push(
+          text(x + cell / 2, cy + pctSize + 3, `${(100 * share).toFixed(1)}%`, {
+            'text-anchor': 'middle',
+            'font-size': pctSize,
+            fill: ink,
+          }),
+        );
     }
-    body.push(text(left + gridW + 8, y + cell / 2 + 4, String(rowSums[i]), { 'text-anchor': 'start', 'font-size': 11, fill: MUTED }));
+    body.push(
+      text(left + gridW + 8, y + cell / 2 + 4, String(rowSums[i]), {
+        'text-anchor': 'start',
+        'font-size': 11,
+        fill: MUTED,
+      }),
+    );
   }
-  body.push(`<rect x="${r1(left)}" y="${r1(top)}" width="${gridW}" height="${gridW}" fill="none" stroke="#bbbbbb" stroke-width="1"/>`);
-  const note = normalise ? 'shading and %: share of the true class (row); diagonal % = recall' : 'shading: count; %: share of the true class (row)';
+  body.push(
+    `<rect x="${r1(left)}" y="${r1(top)}" width="${gridW}" height="${gridW}" fill="none" stroke="#bbbbbb" stroke-width="1"/>`,
+  );
+  const note = normalise
+    ? 'shading and %: share of the true class (row); diagonal % = recall'
+    : 'shading: count; %: share of the true class (row)';
   body.push(text(left + gridW / 2, top + gridW + 28, note, { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED }));
   return svgDoc(width, height, body);
 }
@@ -87,7 +133,11 @@ export function confusionSvg(confusion: number[][], classes: string[], opts: Con
  * Figures placed side by side in a grid of `columns` (each an SVG document of this module, nested as it is), under a
  * title: the per-setting confusion matrices of an ablation.
  */
-export function sideBySideSvg(figures: readonly string[], title: string, columns = Math.ceil(Math.sqrt(figures.length))): string {
+export function sideBySideSvg(
+  figures: readonly string[],
+  title: string,
+  columns = Math.ceil(Math.sqrt(figures.length)),
+): string {
   const size = (svg: string) => {
     const m = /<svg[^>]* width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/.exec(svg);
     if (!m) throw new Error('sideBySideSvg: a figure without width and height');
@@ -95,13 +145,19 @@ export function sideBySideSvg(figures: readonly string[], title: string, columns
   };
   const sizes = figures.map(size);
   const cols = Math.max(1, Math.min(columns, figures.length));
-  const colW = Array.from({ length: cols }, (_, c) => Math.max(0, ...sizes.filter((_, i) => i % cols === c).map((z) => z.w)));
+  const colW = Array.from({ length: cols }, (_, c) =>
+    Math.max(0, ...sizes.filter((_, i) => i % cols === c).map((z) => z.w)),
+  );
   const rows = Math.ceil(figures.length / cols);
-  const rowH = Array.from({ length: rows }, (_, r) => Math.max(0, ...sizes.slice(r * cols, (r + 1) * cols).map((z) => z.h)));
+  const rowH = Array.from({ length: rows }, (_, r) =>
+    Math.max(0, ...sizes.slice(r * cols, (r + 1) * cols).map((z) => z.h)),
+  );
   const titleH = 40;
   const width = Math.ceil(colW.reduce((a, b) => a + b, 0));
   const height = Math.ceil(titleH + rowH.reduce((a, b) => a + b, 0));
-  const body = [text(width / 2, 26, title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: INK })];
+  const body = [
+    text(width / 2, 26, title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: INK }),
+  ];
   figures.forEach((svg, i) => {
     const x = colW.slice(0, i % cols).reduce((a, b) => a + b, 0);
     const y = titleH + rowH.slice(0, Math.floor(i / cols)).reduce((a, b) => a + b, 0);
@@ -233,7 +289,10 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
   const hasRight = data.some((s) => s.axis === 'right' && s.pts.length > 0);
 
   // Legend rows laid out to the width.
-  const legendItems = data.map((s) => ({ s, label: s.axis === 'right' && hasRight ? `${s.name} (right axis)` : s.name }));
+  const legendItems = data.map((s) => ({
+    s,
+    label: s.axis === 'right' && hasRight ? `${s.name} (right axis)` : s.name,
+  }));
   const rows: (typeof legendItems)[] = [[]];
   let used = 0;
   const legendW = width - 80;
@@ -252,13 +311,17 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
   const ph = height - margin.top - margin.bottom;
 
   const body: string[] = [];
-  body.push(text(width / 2, 24, opts.title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK }));
+  body.push(
+    text(width / 2, 24, opts.title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK }),
+  );
   rows.forEach((row, ri) => {
     const rowW = row.reduce((a, it) => a + 34 + textWidth(it.label, 12) + 18, 0) - 18;
     let x = (width - rowW) / 2;
     const y = 36 + ri * 18 + 8;
     for (const it of row) {
-      body.push(`<line x1="${r1(x)}" y1="${r1(y)}" x2="${r1(x + 26)}" y2="${r1(y)}" stroke="${it.s.colour}" stroke-width="2.5"${it.s.axis === 'right' ? ' stroke-dasharray="6 4"' : ''}/>`);
+      body.push(
+        `<line x1="${r1(x)}" y1="${r1(y)}" x2="${r1(x + 26)}" y2="${r1(y)}" stroke="${it.s.colour}" stroke-width="2.5"${it.s.axis === 'right' ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
       body.push(text(x + 32, y + 4, it.label, { 'font-size': 12, fill: INK }));
       x += 34 + textWidth(it.label, 12) + 18;
     }
@@ -266,10 +329,13 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
 
   const all = data.flatMap((s) => s.pts);
   if (all.length === 0) {
-    body.push(text(width / 2, margin.top + ph / 2, 'no data', { 'text-anchor': 'middle', 'font-size': 14, fill: MUTED }));
+    body.push(
+      text(width / 2, margin.top + ph / 2, 'no data', { 'text-anchor': 'middle', 'font-size': 14, fill: MUTED }),
+    );
     return svgDoc(width, height, body);
   }
-  const minMax = (vals: number[]): [number, number] => vals.reduce<[number, number]>((a, v) => [Math.min(a[0], v), Math.max(a[1], v)], [Infinity, -Infinity]);
+  const minMax = (vals: number[]): [number, number] =>
+    vals.reduce<[number, number]>((a, v) => [Math.min(a[0], v), Math.max(a[1], v)], [Infinity, -Infinity]);
   const integerX = all.every((p) => Number.isInteger(p[0]));
   const [xLo, xHi] = niceDomain(...minMax(all.map((p) => p[0])), integerX);
   const domain = (axis: 'left' | 'right'): [number, number] | undefined => {
@@ -287,16 +353,22 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
   const yStep = yTicks.length > 1 ? yTicks[1] - yTicks[0] : Math.abs(gridDomain[1] - gridDomain[0]) || 1;
   for (const t of yTicks) {
     const y = sy(gridDomain)(t);
-    body.push(`<line x1="${margin.left}" y1="${r1(y)}" x2="${margin.left + pw}" y2="${r1(y)}" stroke="${GRID}" stroke-width="1"/>`);
+    body.push(
+      `<line x1="${margin.left}" y1="${r1(y)}" x2="${margin.left + pw}" y2="${r1(y)}" stroke="${GRID}" stroke-width="1"/>`,
+    );
     const side = yLeft ? margin.left - 8 : margin.left + pw + 8;
-    body.push(text(side, y + 4, formatTick(t, yStep), { 'text-anchor': yLeft ? 'end' : 'start', 'font-size': 11, fill: MUTED }));
+    body.push(
+      text(side, y + 4, formatTick(t, yStep), { 'text-anchor': yLeft ? 'end' : 'start', 'font-size': 11, fill: MUTED }),
+    );
   }
   if (yLeft && yRight) {
     const rt = niceTicks(yRight[0], yRight[1], 6);
     const rStep = rt.length > 1 ? rt[1] - rt[0] : Math.abs(yRight[1] - yRight[0]) || 1;
     for (const t of rt) {
       const y = sy(yRight)(t);
-      body.push(`<line x1="${margin.left + pw}" y1="${r1(y)}" x2="${margin.left + pw + 5}" y2="${r1(y)}" stroke="${MUTED}" stroke-width="1"/>`);
+      body.push(
+        `<line x1="${margin.left + pw}" y1="${r1(y)}" x2="${margin.left + pw + 5}" y2="${r1(y)}" stroke="${MUTED}" stroke-width="1"/>`,
+      );
       body.push(text(margin.left + pw + 8, y + 4, formatTick(t, rStep), { 'font-size': 11, fill: MUTED }));
     }
   }
@@ -304,23 +376,57 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
   const xStep = xTicks.length > 1 ? xTicks[1] - xTicks[0] : 1;
   for (const t of xTicks) {
     const x = sx(t);
-    body.push(`<line x1="${r1(x)}" y1="${margin.top + ph}" x2="${r1(x)}" y2="${margin.top + ph + 5}" stroke="${MUTED}" stroke-width="1"/>`);
-    body.push(text(x, margin.top + ph + 19, formatTick(t, xStep), { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED }));
+    body.push(
+      `<line x1="${r1(x)}" y1="${margin.top + ph}" x2="${r1(x)}" y2="${margin.top + ph + 5}" stroke="${MUTED}" stroke-width="1"/>`,
+    );
+    body.push(
+      text(x, margin.top + ph + 19, formatTick(t, xStep), { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED }),
+    );
   }
   // Axes.
-  body.push(`<line x1="${margin.left}" y1="${margin.top + ph}" x2="${margin.left + pw}" y2="${margin.top + ph}" stroke="${MUTED}" stroke-width="1"/>`);
-  body.push(`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + ph}" stroke="${MUTED}" stroke-width="1"/>`);
-  if (yRight) body.push(`<line x1="${margin.left + pw}" y1="${margin.top}" x2="${margin.left + pw}" y2="${margin.top + ph}" stroke="${MUTED}" stroke-width="1"/>`);
-  body.push(text(margin.left + pw / 2, height - 12, opts.xLabel, { 'text-anchor': 'middle', 'font-size': 13, fill: INK }));
+  body.push(
+    `<line x1="${margin.left}" y1="${margin.top + ph}" x2="${margin.left + pw}" y2="${margin.top + ph}" stroke="${MUTED}" stroke-width="1"/>`,
+  );
+  body.push(
+    `<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + ph}" stroke="${MUTED}" stroke-width="1"/>`,
+  );
+  if (yRight)
+    body.push(
+      `<line x1="${margin.left + pw}" y1="${margin.top}" x2="${margin.left + pw}" y2="${margin.top + ph}" stroke="${MUTED}" stroke-width="1"/>`,
+    );
+  body.push(
+    text(margin.left + pw / 2, height - 12, opts.xLabel, { 'text-anchor': 'middle', 'font-size': 13, fill: INK }),
+  );
   const ly = margin.top + ph / 2;
-  body.push(text(18, ly, yLeft ? opts.yLabel : (opts.yLabelRight ?? opts.yLabel), { 'text-anchor': 'middle', 'font-size': 13, fill: INK, transform: `rotate(-90 18 ${r1(ly)})` }));
+  body.push(
+    text(18, ly, yLeft ? opts.yLabel : (opts.yLabelRight ?? opts.yLabel), {
+      'text-anchor': 'middle',
+      'font-size': 13,
+      fill: INK,
+      transform: `rotate(-90 18 ${r1(ly)})`,
+    }),
+  );
   if (yLeft && yRight) {
-    const label = opts.yLabelRight ?? data.filter((s) => s.axis === 'right').map((s) => s.name).join(', ');
-    body.push(text(width - 14, ly, label, { 'text-anchor': 'middle', 'font-size': 13, fill: INK, transform: `rotate(90 ${width - 14} ${r1(ly)})` }));
+    const label =
+      opts.yLabelRight ??
+      data
+        .filter((s) => s.axis === 'right')
+        .map((s) => s.name)
+        .join(', ');
+    body.push(
+      text(width - 14, ly, label, {
+        'text-anchor': 'middle',
+        'font-size': 13,
+        fill: INK,
+        transform: `rotate(90 ${width - 14} ${r1(ly)})`,
+      }),
+    );
   }
 
   // Series, clipped to the plot area.
-  body.push(`<clipPath id="plot"><rect x="${margin.left}" y="${margin.top - 2}" width="${pw}" height="${ph + 4}"/></clipPath>`);
+  body.push(
+    `<clipPath id="plot"><rect x="${margin.left}" y="${margin.top - 2}" width="${pw}" height="${ph + 4}"/></clipPath>`,
+  );
   for (const s of data) {
     if (!s.pts.length) continue;
     const d = s.axis === 'right' && yRight ? yRight : (yLeft ?? yRight!);
@@ -328,10 +434,15 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
     const dash = s.axis === 'right' && yLeft ? ' stroke-dasharray="6 4"' : '';
     if (s.pts.length > 1) {
       const path = s.pts.map((p, i) => `${i ? 'L' : 'M'}${r1(sx(p[0]))},${r1(y(p[1]))}`).join(' ');
-      body.push(`<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"${dash} clip-path="url(#plot)"/>`);
+      body.push(
+        `<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"${dash} clip-path="url(#plot)"/>`,
+      );
     }
     if (s.pts.length <= 40) {
-      for (const p of s.pts) body.push(`<circle cx="${r1(sx(p[0]))}" cy="${r1(y(p[1]))}" r="3.5" fill="${s.colour}" stroke="#ffffff" stroke-width="1"/>`);
+      for (const p of s.pts)
+        body.push(
+          `<circle cx="${r1(sx(p[0]))}" cy="${r1(y(p[1]))}" r="3.5" fill="${s.colour}" stroke="#ffffff" stroke-width="1"/>`,
+        );
     }
   }
   return svgDoc(width, height, body);
@@ -341,18 +452,34 @@ export function curvesSvg(series: CurveSeries[], opts: CurvesOptions): string {
  * An expression timeline: each class's probability (%) at the middle of each window, over time, with a strip of the
  * aligned face crops (PNG bytes, taken at `time` seconds) under it, so a reader sees what the model saw when.
  */
-export function timelineSvg(title: string, classes: string[], windows: { start: number; end: number; probabilities: number[] }[], thumbnails: { time: number; png: Buffer }[]): string {
+export function timelineSvg(
+  title: string,
+  classes: string[],
+  windows: { start: number; end: number; probabilities: number[] }[],
+  thumbnails: { time: number; png: Buffer }[],
+): string {
   const width = 900;
   const plotH = 420;
-  const series: CurveSeries[] = classes.map((c, k) => ({ name: c, points: windows.map((w) => [(w.start + w.end) / 2, 100 * w.probabilities[k]] as [number, number]) }));
+  const series: CurveSeries[] = classes.map((c, k) => ({
+    name: c,
+    points: windows.map((w) => [(w.start + w.end) / 2, 100 * w.probabilities[k]] as [number, number]),
+  }));
   const plot = curvesSvg(series, { title, xLabel: 'time (s)', yLabel: 'probability (%)', width, height: plotH });
   const thumb = thumbnails.length ? Math.min(96, Math.floor((width - 20) / thumbnails.length) - 4) : 0;
   const stripH = thumbnails.length ? thumb + 28 : 0;
   const body: string[] = [plot.replace(/^<svg [^>]*>/, `<svg x="0" y="0" width="${width}" height="${plotH}">`)];
   thumbnails.forEach((t, i) => {
     const x = 10 + i * (thumb + 4);
-    body.push(`<image x="${x}" y="${plotH + 4}" width="${thumb}" height="${thumb}" href="data:image/png;base64,${t.png.toString('base64')}"/>`);
-    body.push(text(x + thumb / 2, plotH + thumb + 20, `${t.time.toFixed(1)} s`, { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED }));
+    body.push(
+      `<image x="${x}" y="${plotH + 4}" width="${thumb}" height="${thumb}" href="data:image/png;base64,${t.png.toString('base64')}"/>`,
+    );
+    body.push(
+      text(x + thumb / 2, plotH + thumb + 20, `${t.time.toFixed(1)} s`, {
+        'text-anchor': 'middle',
+        'font-size': 11,
+        fill: MUTED,
+      }),
+    );
   });
   return svgDoc(width, plotH + stripH, body);
 }
@@ -379,11 +506,15 @@ export function intensitySvg(bins: { lo: number; hi: number }[], panels: Intensi
   const legendRows = Math.ceil(names.length / perRow);
   const top = margin.top + legendRows * 18;
   const height = top + ph + margin.bottom;
-  const body: string[] = [text(width / 2, 24, title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK })];
+  const body: string[] = [
+    text(width / 2, 24, title, { 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', fill: INK }),
+  ];
   names.forEach((n, i) => {
     const x = 60 + (i % perRow) * colW;
     const y = 46 + Math.floor(i / perRow) * 18;
-    body.push(`<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2.5"/>`);
+    body.push(
+      `<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2.5"/>`,
+    );
     body.push(text(x + 30, y + 4, n, { 'font-size': 12, fill: INK }));
   });
   panels.forEach((panel, p) => {
@@ -392,24 +523,44 @@ export function intensitySvg(bins: { lo: number; hi: number }[], panels: Intensi
     const sy = (v: number) => top + ph - v * ph;
     body.push(text(x0 + pw / 2, top - 8, panel.title, { 'text-anchor': 'middle', 'font-size': 13, fill: INK }));
     for (const t of [0, 0.25, 0.5, 0.75, 1]) {
-      body.push(`<line x1="${x0}" y1="${r1(sy(t))}" x2="${x0 + pw}" y2="${r1(sy(t))}" stroke="#e6e6e6" stroke-width="1"/>`);
+      body.push(
+        `<line x1="${x0}" y1="${r1(sy(t))}" x2="${x0 + pw}" y2="${r1(sy(t))}" stroke="#e6e6e6" stroke-width="1"/>`,
+      );
       body.push(text(x0 - 8, sy(t) + 4, `${100 * t}%`, { 'text-anchor': 'end', 'font-size': 11, fill: MUTED }));
     }
-    bins.forEach((b, k) => body.push(text(sx(k), top + ph + 18, `${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, { 'text-anchor': 'middle', 'font-size': 11, fill: MUTED })));
-    body.push(text(x0 + pw / 2, top + ph + 40, 'apex intensity', { 'text-anchor': 'middle', 'font-size': 12, fill: INK }));
+    bins.forEach((b, k) =>
+      body.push(
+        text(sx(k), top + ph + 18, `${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, {
+          'text-anchor': 'middle',
+          'font-size': 11,
+          fill: MUTED,
+        }),
+      ),
+    );
+    body.push(
+      text(x0 + pw / 2, top + ph + 40, 'apex intensity', { 'text-anchor': 'middle', 'font-size': 12, fill: INK }),
+    );
     body.push(`<line x1="${x0}" y1="${top + ph}" x2="${x0 + pw}" y2="${top + ph}" stroke="${MUTED}"/>`);
     panel.series.forEach((s, i) => {
       const colour = PALETTE[i % PALETTE.length];
       // Settings side by side within a bin, so their bars do not hide each other.
       const dx = (i - (panel.series.length - 1) / 2) * 6;
       const pts = s.values.map((v, k) => [sx(k) + dx, v] as const).filter(([, v]) => Number.isFinite(v));
-      if (pts.length > 1) body.push(`<path d="${pts.map(([x, v], j) => `${j ? 'L' : 'M'}${r1(x)},${r1(sy(v))}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+      if (pts.length > 1)
+        body.push(
+          `<path d="${pts.map(([x, v], j) => `${j ? 'L' : 'M'}${r1(x)},${r1(sy(v))}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="2"/>`,
+        );
       s.values.forEach((v, k) => {
         if (!Number.isFinite(v)) return;
         const x = sx(k) + dx;
         const e = s.spread[k];
-        if (Number.isFinite(e) && e > 0) body.push(`<line x1="${r1(x)}" y1="${r1(sy(Math.min(1, v + e)))}" x2="${r1(x)}" y2="${r1(sy(Math.max(0, v - e)))}" stroke="${colour}" stroke-width="1.5"/>`);
-        body.push(`<circle cx="${r1(x)}" cy="${r1(sy(v))}" r="3.5" fill="${colour}" stroke="#ffffff" stroke-width="1"/>`);
+        if (Number.isFinite(e) && e > 0)
+          body.push(
+            `<line x1="${r1(x)}" y1="${r1(sy(Math.min(1, v + e)))}" x2="${r1(x)}" y2="${r1(sy(Math.max(0, v - e)))}" stroke="${colour}" stroke-width="1.5"/>`,
+          );
+        body.push(
+          `<circle cx="${r1(x)}" cy="${r1(sy(v))}" r="3.5" fill="${colour}" stroke="#ffffff" stroke-width="1"/>`,
+        );
       });
     });
   });
@@ -418,4 +569,3 @@ export function intensitySvg(bins: { lo: number; hi: number }[], panels: Intensi
 
 // ---------------------------------------------------------------------------------------------------------------
 // Files
-

@@ -18,7 +18,16 @@ export function classColour(k: number): string {
   const round = Math.floor(k / PALETTE.length);
   if (round === 0) return base;
   const f = round % 2 === 1 ? 0.45 : -0.35; // towards white, then towards black
-  return '#' + hexRgb(base).map((v) => Math.round(f > 0 ? v + (255 - v) * f : v * (1 + f)).toString(16).padStart(2, '0')).join('');
+  return (
+    '#' +
+    hexRgb(base)
+      .map((v) =>
+        Math.round(f > 0 ? v + (255 - v) * f : v * (1 + f))
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')
+  );
 }
 
 export interface ScatterPoint {
@@ -50,7 +59,6 @@ export interface ScatterOptions {
   radius?: number;
 }
 
-
 /** The scatter grid: rows x panels, each panel scaled to its own points (equal aspect), legends at the right. */
 export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): string {
   const side = opts.panelSize ?? 420;
@@ -59,7 +67,13 @@ export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): strin
   const radius = opts.radius ?? Math.max(1.6, Math.min(4, 4 * Math.sqrt(300 / maxPoints)));
   const legendW = Math.max(
     120,
-    ...rows.map((r) => (r.legend ? 36 + Math.max(...r.legend.map((l) => l.label.length * 7.5)) : r.colourBar ? 30 + r.colourBar.label.length * 7 : 0)),
+    ...rows.map((r) =>
+      r.legend
+        ? 36 + Math.max(...r.legend.map((l) => l.label.length * 7.5))
+        : r.colourBar
+          ? 30 + r.colourBar.label.length * 7
+          : 0,
+    ),
   );
   const gap = 28;
   const titleH = opts.title ? 40 : 12;
@@ -68,19 +82,36 @@ export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): strin
   const width = Math.ceil(gap + cols * (side + gap) + legendW);
   const height = Math.ceil(titleH + rows.length * rowH);
   const body: string[] = [];
-  if (opts.title) body.push(text(width / 2, 26, opts.title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: INK }));
+  if (opts.title)
+    body.push(
+      text(width / 2, 26, opts.title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: INK }),
+    );
 
   rows.forEach((row, ri) => {
     const top = titleH + ri * rowH;
     row.panels.forEach((panel, ci) => {
       const left = gap + ci * (side + gap);
-      body.push(text(left + side / 2, top + 15, panel.title, { 'text-anchor': 'middle', 'font-size': 14, 'font-weight': 'bold', fill: INK }));
-      if (panel.subtitle) body.push(text(left + side / 2, top + 32, panel.subtitle, { 'text-anchor': 'middle', 'font-size': 12, fill: MUTED }));
+      body.push(
+        text(left + side / 2, top + 15, panel.title, {
+          'text-anchor': 'middle',
+          'font-size': 14,
+          'font-weight': 'bold',
+          fill: INK,
+        }),
+      );
+      if (panel.subtitle)
+        body.push(
+          text(left + side / 2, top + 32, panel.subtitle, { 'text-anchor': 'middle', 'font-size': 12, fill: MUTED }),
+        );
       const py = top + panelTitleH;
-      body.push(`<rect x="${r1(left)}" y="${r1(py)}" width="${side}" height="${side}" fill="#ffffff" stroke="#bbbbbb" stroke-width="1"/>`);
+      body.push(
+        `<rect x="${r1(left)}" y="${r1(py)}" width="${side}" height="${side}" fill="#ffffff" stroke="#bbbbbb" stroke-width="1"/>`,
+      );
       const finite = panel.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
       if (!finite.length) {
-        body.push(text(left + side / 2, py + side / 2, 'no points', { 'text-anchor': 'middle', 'font-size': 13, fill: MUTED }));
+        body.push(
+          text(left + side / 2, py + side / 2, 'no points', { 'text-anchor': 'middle', 'font-size': 13, fill: MUTED }),
+        );
         return;
       }
       let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
@@ -105,7 +136,11 @@ export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): strin
         byColour.set(p.colour, list);
       }
       for (const [colour, circles] of byColour) {
-        body.push(`<g fill="${colour}" fill-opacity="0.75" stroke="#ffffff" stroke-width="${r1(radius / 5)}" stroke-opacity="0.6">`, ...circles, '</g>');
+        body.push(
+          `<g fill="${colour}" fill-opacity="0.75" stroke="#ffffff" stroke-width="${r1(radius / 5)}" stroke-opacity="0.6">`,
+          ...circles,
+          '</g>',
+        );
       }
     });
 
@@ -126,9 +161,13 @@ export function scatterSvg(rows: ScatterRow[], opts: ScatterOptions = {}): strin
       const steps = 32;
       for (let s = 0; s < steps; s++) {
         const t = 1 - (s + 0.5) / steps;
-        body.push(`<rect x="${r1(lx)}" y="${r1(barTop + (s * barH) / steps)}" width="16" height="${r1(barH / steps + 0.5)}" fill="${bar.colour(t)}"/>`);
+        body.push(
+          `<rect x="${r1(lx)}" y="${r1(barTop + (s * barH) / steps)}" width="16" height="${r1(barH / steps + 0.5)}" fill="${bar.colour(t)}"/>`,
+        );
       }
-      body.push(`<rect x="${r1(lx)}" y="${r1(barTop)}" width="16" height="${r1(barH)}" fill="none" stroke="#bbbbbb" stroke-width="1"/>`);
+      body.push(
+        `<rect x="${r1(lx)}" y="${r1(barTop)}" width="16" height="${r1(barH)}" fill="none" stroke="#bbbbbb" stroke-width="1"/>`,
+      );
       const fmt = (v: number) => (Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2));
       body.push(text(lx + 22, barTop + 5, fmt(bar.hi), { 'font-size': 12, fill: MUTED }));
       body.push(text(lx + 22, barTop + barH + 4, fmt(bar.lo), { 'font-size': 12, fill: MUTED }));

@@ -22,7 +22,16 @@ export function rampColour(stops: readonly string[], t: number): string {
   const i = Math.min(stops.length - 2, Math.floor(x));
   const a = hexRgb(stops[i]);
   const b = hexRgb(stops[i + 1]);
-  return '#' + a.map((v, k) => Math.round(v + (b[k] - v) * (x - i)).toString(16).padStart(2, '0')).join('');
+  return (
+    '#' +
+    a
+      .map((v, k) =>
+        Math.round(v + (b[k] - v) * (x - i))
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')
+  );
 }
 
 /** The heat-map colour of t in [0, 1] (light to dark blue), as #rrggbb. */
@@ -30,7 +39,8 @@ export const heatColour = (t: number): string => rampColour(BLUES, t);
 
 export const heatTextIsLight = (t: number) => t > 0.55;
 
-export const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export const r1 = (v: number) => Math.round(v * 10) / 10;
 
@@ -55,10 +65,16 @@ export function svgDoc(width: number, height: number, body: string[]): string {
 }
 
 /** Writes `<base>.svg` and its rendering `<base>.png` (sharp/librsvg), each atomically; returns both paths. */
-export async function writeSvgAndPng(svg: string, basePath: string, opts: { scale?: number } = {}): Promise<{ svg: string; png: string }> {
+export async function writeSvgAndPng(
+  svg: string,
+  basePath: string,
+  opts: { scale?: number } = {},
+): Promise<{ svg: string; png: string }> {
   const scale = opts.scale ?? 1;
   const { default: sharp } = await import('sharp'); // loaded on first use: the terminal views import this module too
-  const png = await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+  const png = await sharp(Buffer.from(svg), { density: 72 * scale })
+    .png()
+    .toBuffer();
   const paths = { svg: `${basePath}.svg`, png: `${basePath}.png` };
   writeFileAtomic(paths.svg, svg);
   writeFileAtomic(paths.png, png);

@@ -44,7 +44,9 @@ export function aggregateFolds(rows: readonly FoldMetrics[], classes: readonly s
   const k = classes.length;
   for (const r of rows) {
     if (r.metrics.perClass.length !== k) {
-      throw new Error(`aggregateFolds: fold ${r.fold} has ${r.metrics.perClass.length} classes, expected ${k} (${classes.join(', ')})`);
+      throw new Error(
+        `aggregateFolds: fold ${r.fold} has ${r.metrics.perClass.length} classes, expected ${k} (${classes.join(', ')})`,
+      );
     }
   }
   const seen = new Set<string>();
@@ -54,7 +56,9 @@ export function aggregateFolds(rows: readonly FoldMetrics[], classes: readonly s
   }
   const uar = meanSd(rows.map((r) => r.metrics.uar));
   const war = meanSd(rows.map((r) => r.metrics.war));
-  const perClass = classes.map((_, c) => meanSd(rows.filter((r) => (r.metrics.support[c] ?? 1) > 0).map((r) => r.metrics.perClass[c])));
+  const perClass = classes.map((_, c) =>
+    meanSd(rows.filter((r) => (r.metrics.support[c] ?? 1) > 0).map((r) => r.metrics.perClass[c])),
+  );
   return {
     classes: [...classes],
     folds: [...rows],

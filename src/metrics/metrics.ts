@@ -13,7 +13,6 @@ export interface Metrics {
   byIntensity?: { lo: number; hi: number; clips: number; recall: number; toNeutral?: number }[];
 }
 
-
 export const INTENSITY_BINS: [number, number][] = [
   [0, 0.25],
   [0.25, 0.5],
@@ -43,7 +42,13 @@ export function metricsFromConfusion(confusion: number[][]): Metrics {
   };
 }
 
-export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number, intensity?: (number | undefined)[], neutral?: number): Metrics {
+export function computeMetrics(
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  classes: number,
+  intensity?: (number | undefined)[],
+  neutral?: number,
+): Metrics {
   const m = metricsFromConfusion(confusionMatrix(truth, predicted, classes));
   if (intensity?.some((v) => v !== undefined)) {
     const drift = neutral !== undefined && neutral >= 0;
@@ -58,7 +63,13 @@ export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<nu
         if (drift && predicted[i] === neutral && truth[i] !== neutral) toNeutral++;
       });
       // The paper's argument: weak expressions drift to "neutral". The share of the bin's (expressive) clips called so.
-      return { lo, hi, clips, recall: clips ? right / clips : 0, ...(drift ? { toNeutral: clips ? toNeutral / clips : 0 } : {}) };
+      return {
+        lo,
+        hi,
+        clips,
+        recall: clips ? right / clips : 0,
+        ...(drift ? { toNeutral: clips ? toNeutral / clips : 0 } : {}),
+      };
     });
   }
   return m;

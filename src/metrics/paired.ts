@@ -37,7 +37,8 @@ function quantile(sorted: readonly number[], q: number): number {
 
 /** The paired comparison of `setting` against `baseline`, values given pair by pair in the same order. */
 export function pairedDiff(setting: readonly number[], baseline: readonly number[], o: PairedOptions = {}): PairedDiff {
-  if (setting.length !== baseline.length) throw new RangeError(`paired values differ in length: ${setting.length} vs ${baseline.length}`);
+  if (setting.length !== baseline.length)
+    throw new RangeError(`paired values differ in length: ${setting.length} vs ${baseline.length}`);
   const d = setting.map((v, i) => v - baseline[i]);
   const n = d.length;
   if (n === 0) return { diff: NaN, ci: null, p: null, pairs: 0 };
@@ -93,14 +94,27 @@ export interface VsBaseline {
 
 /** Pairs of [setting's, baseline's] test metrics of the same fold and seed -> the paired differences. */
 export function compareMetricPairs(pairs: readonly (readonly [Metrics, Metrics])[], baseline: string): VsBaseline {
-  const of = (f: (m: Metrics) => number) => pairedDiff(pairs.map(([a]) => f(a)), pairs.map(([, b]) => f(b)));
+  const of = (f: (m: Metrics) => number) =>
+    pairedDiff(
+      pairs.map(([a]) => f(a)),
+      pairs.map(([, b]) => f(b)),
+    );
   const out: VsBaseline = { baseline, uar: of((m) => m.uar), war: of((m) => m.war) };
   const bins = pairs[0]?.[0].byIntensity;
   if (bins?.length) {
     out.byIntensity = bins.map((b, k) => {
       // Pairs where both runs' test splits hold clips of this bin.
-      const both = pairs.filter(([a, c]) => (a.byIntensity?.[k]?.clips ?? 0) > 0 && (c.byIntensity?.[k]?.clips ?? 0) > 0);
-      return { lo: b.lo, hi: b.hi, ...pairedDiff(both.map(([a]) => a.byIntensity![k].recall), both.map(([, c]) => c.byIntensity![k].recall)) };
+      const both = pairs.filter(
+        ([a, c]) => (a.byIntensity?.[k]?.clips ?? 0) > 0 && (c.byIntensity?.[k]?.clips ?? 0) > 0,
+      );
+      return {
+        lo: b.lo,
+        hi: b.hi,
+        ...pairedDiff(
+          both.map(([a]) => a.byIntensity![k].recall),
+          both.map(([, c]) => c.byIntensity![k].recall),
+        ),
+      };
     });
   }
   return out;
@@ -112,10 +126,18 @@ const signedPoints = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}
 export function pairedCells(d: PairedDiff): [string, string] {
   if (!Number.isFinite(d.diff)) return ['n/a', ''];
   if (!d.ci) return [`${signedPoints(d.diff)} (${d.pairs} pair: no interval)`, '-'];
-  return [`${signedPoints(d.diff)} [${(100 * d.ci[0]).toFixed(2)}, ${(100 * d.ci[1]).toFixed(2)}]`, d.p! < 0.001 ? '<0.001' : d.p!.toFixed(3)];
+  return [
+    `${signedPoints(d.diff)} [${(100 * d.ci[0]).toFixed(2)}, ${(100 * d.ci[1]).toFixed(2)}]`,
+    d.p! < 0.001 ? '<0.001' : d.p!.toFixed(3),
+  ];
 }
 
-const pairedJson = (d: PairedDiff) => ({ diff: Number.isFinite(d.diff) ? d.diff : null, ci: d.ci, p: d.p, pairs: d.pairs });
+const pairedJson = (d: PairedDiff) => ({
+  diff: Number.isFinite(d.diff) ? d.diff : null,
+  ci: d.ci,
+  p: d.p,
+  pairs: d.pairs,
+});
 
 /** vs_baseline of results.json: {baseline, uar, war: {diff, ci: [low, high] | null, p | null, pairs}, by_intensity}. */
 export function vsBaselineJson(v: VsBaseline): Record<string, unknown> {

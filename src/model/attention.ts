@@ -57,9 +57,16 @@ export function globalDepthwiseConv(x: tf.Tensor4D, w: tf.Tensor3D): tf.Tensor2D
 const temporalMean = (z: tf.Tensor2D, frames: number) => tf.mean(tf.reshape(z, [-1, frames, z.shape[1]]), 1, true);
 
 /** Apply channel attention to x (B*T, H, W, C); `frames` = T regroups frames into clips. */
-export function channelAttention(p: ParamStore, prefix: string, a: AttentionSpec, x: tf.Tensor4D, frames: number): AttentionResult {
+export function channelAttention(
+  p: ParamStore,
+  prefix: string,
+  a: AttentionSpec,
+  x: tf.Tensor4D,
+  frames: number,
+): AttentionResult {
   if (a.type === 'none') return { out: x, aux: null };
-  const excite = (z: tf.Tensor2D) => linear(relu(linear(z, p.get(`${prefix}.fc1.0.weight`))), p.get(`${prefix}.fc2.0.weight`)) as tf.Tensor2D;
+  const excite = (z: tf.Tensor2D) =>
+    linear(relu(linear(z, p.get(`${prefix}.fc1.0.weight`))), p.get(`${prefix}.fc2.0.weight`)) as tf.Tensor2D;
   const c = a.channels;
   let z: tf.Tensor2D; // the squeeze descriptor Z
   let s: tf.Tensor2D; // per-frame channel weights S
@@ -90,7 +97,10 @@ export function channelAttention(p: ParamStore, prefix: string, a: AttentionSpec
   }
   const out = tf.mul(x, tf.reshape(s, [-1, 1, 1, c])) as tf.Tensor4D;
   const aux = a.aux
-    ? (linear(linear(tf.reshape(temporalMean(z, frames), [-1, c]), p.get(`${prefix}.AUX_fc.0.weight`)), p.get(`${prefix}.AUX_fc.1.weight`)) as tf.Tensor2D)
+    ? (linear(
+        linear(tf.reshape(temporalMean(z, frames), [-1, c]), p.get(`${prefix}.AUX_fc.0.weight`)),
+        p.get(`${prefix}.AUX_fc.1.weight`),
+      ) as tf.Tensor2D)
     : null;
   return { out, aux };
 }

@@ -54,7 +54,8 @@ export async function saveCheckpoint(path: string, model: Model, opts: SaveOptio
   const tensors: TensorMap = new Map();
   const read = async (t: tf.Tensor) => (await t.data()) as Float32Array;
   for (const [name, v] of model.params.vars) tensors.set(name, { dtype: 'F32', shape: v.shape, data: await read(v) });
-  for (const [name, t] of opts.momentum ?? []) tensors.set(MOMENTUM + name, { dtype: 'F32', shape: t.shape, data: await read(t) });
+  for (const [name, t] of opts.momentum ?? [])
+    tensors.set(MOMENTUM + name, { dtype: 'F32', shape: t.shape, data: await read(t) });
   const bytes = serializeSafetensors(tensors, { format: 'dfer' });
   const m: CheckpointMeta = {
     format: 'dfer-checkpoint',
@@ -74,14 +75,16 @@ export async function saveCheckpoint(path: string, model: Model, opts: SaveOptio
 
 export function readCheckpointMeta(path: string): CheckpointMeta {
   const { meta } = checkpointPaths(path);
-  if (!existsSync(meta)) throw new CheckpointError(`${meta}: no such checkpoint (expected <name>.json beside <name>.safetensors)`);
+  if (!existsSync(meta))
+    throw new CheckpointError(`${meta}: no such checkpoint (expected <name>.json beside <name>.safetensors)`);
   let m: CheckpointMeta;
   try {
     m = JSON.parse(readFileSync(meta, 'utf8'));
   } catch (err) {
     throw new CheckpointError(`${meta}: not valid JSON (${(err as Error).message})`);
   }
-  if (m.format !== 'dfer-checkpoint') throw new CheckpointError(`${meta}: not a dfer checkpoint (format ${JSON.stringify(m.format)})`);
+  if (m.format !== 'dfer-checkpoint')
+    throw new CheckpointError(`${meta}: not a dfer checkpoint (format ${JSON.stringify(m.format)})`);
   return m;
 }
 
@@ -103,12 +106,16 @@ export function loadCheckpoint(path: string, expect?: ModelConfig): LoadedCheckp
   const { weights } = checkpointPaths(path);
   if (expect) {
     const diff = diffConfigs(expect, meta.config);
-    if (diff.length) throw new CheckpointError(`${weights}: config does not match (expected -> checkpoint): ${diff.join('; ')}`);
+    if (diff.length)
+      throw new CheckpointError(`${weights}: config does not match (expected -> checkpoint): ${diff.join('; ')}`);
   }
   if (!existsSync(weights)) throw new CheckpointError(`${weights}: missing (the .json has no weights beside it)`);
   const bytes = readFileSync(weights);
   const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== meta.weightsSha256) throw new CheckpointError(`${weights}: contents do not match ${checkpointPaths(path).meta} (SHA-256 differs); the pair was mixed up or damaged`);
+  if (sha !== meta.weightsSha256)
+    throw new CheckpointError(
+      `${weights}: contents do not match ${checkpointPaths(path).meta} (SHA-256 differs); the pair was mixed up or damaged`,
+    );
   const { tensors } = parseSafetensors(bytes, weights);
   const model = createModel(validateConfig(meta.config));
   const momentum = new Map<string, tf.Tensor>();
@@ -116,14 +123,18 @@ export function loadCheckpoint(path: string, expect?: ModelConfig): LoadedCheckp
     for (const [name, spec] of model.params.specs) {
       const t = tensors.get(name);
       if (!t) throw new CheckpointError(`${weights}: missing tensor ${name}`);
-      if (t.shape.join() !== spec.shape.join()) throw new CheckpointError(`${weights}: tensor ${name} has shape [${t.shape}], expected [${spec.shape}]`);
+      if (t.shape.join() !== spec.shape.join())
+        throw new CheckpointError(`${weights}: tensor ${name} has shape [${t.shape}], expected [${spec.shape}]`);
       const bad = firstNonFinite(t.data);
       if (bad >= 0) {
-        throw new CheckpointError(`${weights}: tensor ${name} holds ${t.data[bad]} (element ${bad}): the weights diverged; use an earlier checkpoint, or train again with a lower --lr`);
+        throw new CheckpointError(
+          `${weights}: tensor ${name} holds ${t.data[bad]} (element ${bad}): the weights diverged; use an earlier checkpoint, or train again with a lower --lr`,
+        );
       }
       model.params.load(name, Float32Array.from(t.data));
     }
-    for (const [name, t] of tensors) if (name.startsWith(MOMENTUM)) momentum.set(name.slice(MOMENTUM.length), tf.tensor(t.data, t.shape));
+    for (const [name, t] of tensors)
+      if (name.startsWith(MOMENTUM)) momentum.set(name.slice(MOMENTUM.length), tf.tensor(t.data, t.shape));
   } catch (err) {
     model.params.dispose();
     tf.dispose([...momentum.values()]);

@@ -35,13 +35,28 @@ function fromSafetensors(file: string, config: ModelConfig, opts: ClipSourceOpti
   const where = `${file}[${key}]`;
   if (!t) {
     const keys = [...tensors.keys()];
-    const shown = keys.slice(0, 20).map((k) => `${k} [${tensors.get(k)!.shape}]`).join(', ');
-    throw new ClipInputError(`${file}: no tensor ${key}; available: ${shown || '(none)'}${keys.length > 20 ? `, ... (${keys.length} in all)` : ''}`);
+    const shown = keys
+      .slice(0, 20)
+      .map((k) => `${k} [${tensors.get(k)!.shape}]`)
+      .join(', ');
+    throw new ClipInputError(
+      `${file}: no tensor ${key}; available: ${shown || '(none)'}${keys.length > 20 ? `, ... (${keys.length} in all)` : ''}`,
+    );
   }
-  if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new ClipInputError(`${where}: dtype ${t.dtype}, expected float (F32) clips in [0, 1]`);
+  if (t.dtype !== 'F32' && t.dtype !== 'F64')
+    throw new ClipInputError(`${where}: dtype ${t.dtype}, expected float (F32) clips in [0, 1]`);
   const [n, frames, ch, h, w] = t.shape;
-  if (t.shape.length !== 5 || frames !== config.frames || ch !== 3 || h !== config.imageSize || w !== config.imageSize || n < 1) {
-    throw new ClipInputError(`${where}: shape [${t.shape}], expected ${clipShapeText(config)} for this checkpoint (N clips, T frames, RGB, H, W)`);
+  if (
+    t.shape.length !== 5 ||
+    frames !== config.frames ||
+    ch !== 3 ||
+    h !== config.imageSize ||
+    w !== config.imageSize ||
+    n < 1
+  ) {
+    throw new ClipInputError(
+      `${where}: shape [${t.shape}], expected ${clipShapeText(config)} for this checkpoint (N clips, T frames, RGB, H, W)`,
+    );
   }
   let lo = Infinity;
   let hi = -Infinity;
@@ -55,7 +70,10 @@ function fromSafetensors(file: string, config: ModelConfig, opts: ClipSourceOpti
     throw new ClipInputError(`${where}: values span [${lo}, ${hi}], expected pixels / 255 in [0, 1]`);
   }
   // F32 and F64 tensors are decoded to a Float32Array (safetensors.ts)
-  return { clips: tf.tensor5d(t.data as Float32Array, t.shape as [number, number, number, number, number]), source: where };
+  return {
+    clips: tf.tensor5d(t.data as Float32Array, t.shape as [number, number, number, number, number]),
+    source: where,
+  };
 }
 
 const LOADERS: Record<string, ClipLoader> = {
@@ -67,7 +85,9 @@ export function loadClips(file: string, config: ModelConfig, opts: ClipSourceOpt
   const ext = extname(file).toLowerCase();
   const loader = LOADERS[ext];
   if (!loader) {
-    throw new ClipInputError(`${file}: unsupported input type "${ext || '(no extension)'}"; supported: ${Object.keys(LOADERS).join(', ')} (a float tensor ${clipShapeText(config)} in [0, 1])`);
+    throw new ClipInputError(
+      `${file}: unsupported input type "${ext || '(no extension)'}"; supported: ${Object.keys(LOADERS).join(', ')} (a float tensor ${clipShapeText(config)} in [0, 1])`,
+    );
   }
   return loader(file, config, opts);
 }

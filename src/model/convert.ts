@@ -32,7 +32,8 @@ export interface ImportTorchResult {
 
 /** The same file named twice (an output that would overwrite the input) is refused before any work. */
 function refuseOverwrite(output: string, input: string, what: string): void {
-  if (resolve(output) === resolve(input)) throw new CheckpointError(`${output}: ${what} would overwrite the input; choose another --out`);
+  if (resolve(output) === resolve(input))
+    throw new CheckpointError(`${output}: ${what} would overwrite the input; choose another --out`);
 }
 
 export async function importTorchCheckpoint(o: ImportTorchOptions): Promise<ImportTorchResult> {
@@ -45,7 +46,14 @@ export async function importTorchCheckpoint(o: ImportTorchOptions): Promise<Impo
   try {
     mkdirSync(dirname(paths.weights), { recursive: true });
     const meta = await saveCheckpoint(paths.base, model, { source: `torch:${resolve(o.input)}` });
-    return { backend, input: o.input, preset: o.preset, checkpoint: { weights: paths.weights, meta: paths.meta }, ...report, meta };
+    return {
+      backend,
+      input: o.input,
+      preset: o.preset,
+      checkpoint: { weights: paths.weights, meta: paths.meta },
+      ...report,
+      meta,
+    };
   } finally {
     model.params.dispose();
   }

@@ -11,7 +11,12 @@ export interface ClipPrediction {
 }
 
 /** clips (N, T, 3, H, W) in [0, 1], evaluated in eval mode (running BN statistics) `batchSize` clips at a time. */
-export async function predictClips(model: Model, clips: tf.Tensor5D, batchSize = 8, onBatch?: (done: number, total: number) => void): Promise<ClipPrediction[]> {
+export async function predictClips(
+  model: Model,
+  clips: tf.Tensor5D,
+  batchSize = 8,
+  onBatch?: (done: number, total: number) => void,
+): Promise<ClipPrediction[]> {
   const n = clips.shape[0];
   const results: ClipPrediction[] = [];
   for (let start = 0; start < n; start += batchSize) {
@@ -29,7 +34,13 @@ export async function predictClips(model: Model, clips: tf.Tensor5D, batchSize =
     }
     for (let i = 0; i < size; i++) {
       const labelIndex = probs[i].indexOf(Math.max(...probs[i]));
-      results.push({ logits: logits[i], probabilities: probs[i], label: model.config.classes[labelIndex], labelIndex, features: feats[i] });
+      results.push({
+        logits: logits[i],
+        probabilities: probs[i],
+        label: model.config.classes[labelIndex],
+        labelIndex,
+        features: feats[i],
+      });
     }
     onBatch?.(start + size, n);
   }

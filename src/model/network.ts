@@ -43,8 +43,19 @@ function bnState(p: ParamStore, name: string): BatchNormState {
 }
 
 /** conv -> BN (-> ReLU when `relu`). */
-function convBn(p: ParamStore, conv: string, bn: string, x: tf.Tensor4D, stride: number, pad: number, o: ForwardOptions, relu = false): tf.Tensor4D {
-  return batchNorm(conv2d(x, p.get(`${conv}.weight`), stride, pad), bnState(p, bn), o.training, { relu }) as tf.Tensor4D;
+function convBn(
+  p: ParamStore,
+  conv: string,
+  bn: string,
+  x: tf.Tensor4D,
+  stride: number,
+  pad: number,
+  o: ForwardOptions,
+  relu = false,
+): tf.Tensor4D {
+  return batchNorm(conv2d(x, p.get(`${conv}.weight`), stride, pad), bnState(p, bn), o.training, {
+    relu,
+  }) as tf.Tensor4D;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -76,7 +87,9 @@ function basicBlock(p: ParamStore, prefix: string, blk: BlockSpec, x: tf.Tensor4
   out = convBn(p, `${prefix}.conv2`, `${prefix}.bn2`, out, 1, 1, o);
   let aux: tf.Tensor2D | null = null;
   if (blk.attention) ({ out, aux } = channelAttention(p, prefix, blk.attention, out, frames));
-  const identity = hasDownsample(blk) ? convBn(p, `${prefix}.downsample.0`, `${prefix}.downsample.1`, x, blk.stride, 0, o) : x;
+  const identity = hasDownsample(blk)
+    ? convBn(p, `${prefix}.downsample.0`, `${prefix}.downsample.1`, x, blk.stride, 0, o)
+    : x;
   return { out: addRelu(out, identity) as tf.Tensor4D, aux };
 }
 
@@ -94,7 +107,10 @@ function blockSpecs(c: ModelConfig) {
     layer1: { cin: c.stemWidth, planes: w1, stride: 1, attention: null } as BlockSpec,
     layer2: { cin: w1, planes: w2, stride: 2, attention: attn(w2, shapes.layer2) } as BlockSpec,
     layer3: { cin: w2, planes: w3, stride: 2, attention: attn(w3, shapes.layer3) } as BlockSpec,
-    layer4: Array.from({ length: c.dynamicDepth }, (_, i): BlockSpec => ({ cin: i === 0 ? w3 : w4, planes: w4, stride: i === 0 ? 2 : 1, attention: null })),
+    layer4: Array.from(
+      { length: c.dynamicDepth },
+      (_, i): BlockSpec => ({ cin: i === 0 ? w3 : w4, planes: w4, stride: i === 0 ? 2 : 1, attention: null }),
+    ),
   };
 }
 
@@ -142,7 +158,9 @@ export function forward(model: Model, clips: tf.Tensor5D, o: ForwardOptions): Fo
   const [B, T] = clips.shape;
   const [H, W, ch] = hwc ? clips.shape.slice(2) : [clips.shape[3], clips.shape[4], clips.shape[2]];
   if (T !== c.frames || ch !== 3 || H !== c.imageSize || W !== c.imageSize) {
-    const want = hwc ? `(B, ${c.frames}, ${c.imageSize}, ${c.imageSize}, 3)` : `(B, ${c.frames}, 3, ${c.imageSize}, ${c.imageSize})`;
+    const want = hwc
+      ? `(B, ${c.frames}, ${c.imageSize}, ${c.imageSize}, 3)`
+      : `(B, ${c.frames}, 3, ${c.imageSize}, ${c.imageSize})`;
     throw new Error(`input clips must be ${want}; got (${clips.shape.join(', ')})`);
   }
   let x = tf.reshape(hwc ? clips : tf.transpose(clips, [0, 1, 3, 4, 2]), [B * T, H, W, 3]) as tf.Tensor4D;
@@ -162,13 +180,21 @@ export function forward(model: Model, clips: tf.Tensor5D, o: ForwardOptions): Fo
 
   // Dynamic branch: frame differences x[t+1] - x[t] through layer4
   let dynamic = tf.reshape(
-    tf.sub(tf.slice(perClip, [0, 1, 0, 0, 0], [B, tm1, h3, w3, c3]), tf.slice(perClip, [0, 0, 0, 0, 0], [B, tm1, h3, w3, c3])),
+    tf.sub(
+      tf.slice(perClip, [0, 1, 0, 0, 0], [B, tm1, h3, w3, c3]),
+      tf.slice(perClip, [0, 0, 0, 0, 0], [B, tm1, h3, w3, c3]),
+    ),
     [B * tm1, h3, w3, c3],
   ) as tf.Tensor4D;
   blocks.layer4.forEach((blk, i) => (dynamic = basicBlock(p, `${S}.layer4.${i}`, blk, dynamic, tm1, o).out));
 
   // Static branch: frames 0..T-2 -> patch embedding -> spatial transformer over the hw patches
-  const first = tf.reshape(tf.slice(perClip, [0, 0, 0, 0, 0], [B, tm1, h3, w3, c3]), [B * tm1, h3, w3, c3]) as tf.Tensor4D;
+  const first = tf.reshape(tf.slice(perClip, [0, 0, 0, 0, 0], [B, tm1, h3, w3, c3]), [
+    B * tm1,
+    h3,
+    w3,
+    c3,
+  ]) as tf.Tensor4D;
   const patches = convBn(p, `${S}.patch_embedding.0`, `${S}.patch_embedding.1`, first, 2, 1, o, true);
   const [, hf, wf, cf] = patches.shape;
   let tokens = tf.add(tf.reshape(patches, [B * tm1, hf * wf, cf]), p.get(`${S}.pos_embedding_pos`)) as tf.Tensor3D;

@@ -23,14 +23,30 @@ export function customOp(f: (inputs: tf.Tensor[], save: Save) => GradResult): (.
 }
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
-const pad4 = (top: number, bottom: number, left: number, right: number): Pad4 => [[0, 0], [top, bottom], [left, right], [0, 0]];
+const pad4 = (top: number, bottom: number, left: number, right: number): Pad4 => [
+  [0, 0],
+  [top, bottom],
+  [left, right],
+  [0, 0],
+];
 
 /** Insert (s - 1) zeros between the rows and columns of dy: (N, OH, OW, C) -> (N, (OH-1)s+1, (OW-1)s+1, C). */
 function zeroDilate(dy: tf.Tensor4D, s: number): tf.Tensor4D {
   if (s === 1) return dy;
   const [n, oh, ow, c] = dy.shape;
-  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, s - 1], [0, 0], [0, s - 1], [0, 0]]);
-  return tf.slice(tf.reshape(spread as tf.Tensor, [n, oh * s, ow * s, c]) as tf.Tensor4D, [0, 0, 0, 0], [n, (oh - 1) * s + 1, (ow - 1) * s + 1, c]);
+  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, s - 1],
+    [0, 0],
+    [0, s - 1],
+    [0, 0],
+  ]);
+  return tf.slice(
+    tf.reshape(spread as tf.Tensor, [n, oh * s, ow * s, c]) as tf.Tensor4D,
+    [0, 0, 0, 0],
+    [n, (oh - 1) * s + 1, (ow - 1) * s + 1, c],
+  );
 }
 
 /** dL/dx of a strided, symmetrically padded conv, as one forward conv (41 GFLOPS on wasm vs 4 for the stock kernel). */
@@ -47,7 +63,14 @@ function convBackpropInput(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: number[], s
  * dL/dw as a forward conv with batch and channel axes swapped: the input is x as (Cin, H, W, N), the filter is dy as
  * (OH, OW, N, Cout) dilated by the stride. 20 GFLOPS on wasm, where Conv2DBackpropFilter has no kernel at all.
  */
-function convBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, s: number, p: number): tf.Tensor4D {
+function convBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  kh: number,
+  kw: number,
+  s: number,
+  p: number,
+): tf.Tensor4D {
   let xt = tf.transpose(x, [3, 1, 2, 0]); // (Cin, H, W, N)
   const [, oh, ow] = dy.shape;
   // Rows past the last window the forward pass read contribute nothing; crop them, pad the rest.
@@ -119,7 +142,9 @@ function updateRunningStats(bn: BatchNormState, mean: tf.Tensor, variance: tf.Te
   const unbias = count / Math.max(count - 1, 1);
   if (hasFused(FUSED.bnRunningStats)) {
     const inputs = { runningMean: bn.runningMean, runningVar: bn.runningVar, mean, variance };
-    const [m1, v1] = tf.engine().runKernel(FUSED.bnRunningStats, inputs, { momentum: BN_MOMENTUM, unbias }) as tf.Tensor[];
+    const [m1, v1] = tf
+      .engine()
+      .runKernel(FUSED.bnRunningStats, inputs, { momentum: BN_MOMENTUM, unbias }) as tf.Tensor[];
     bn.runningMean.assign(m1);
     bn.runningVar.assign(v1);
     return;
@@ -133,13 +158,21 @@ function updateRunningStats(bn: BatchNormState, mean: tf.Tensor, variance: tf.Te
 function fusedBatchNorm(x: tf.Tensor, bn: BatchNormState, count: number, relu: boolean): tf.Tensor {
   const attrs = { eps: BN_EPS, relu };
   const op = customOp(([xi, gi, bi], save) => {
-    const [y, mean, variance] = tf.engine().runKernel(FUSED_NORM.batchNormTrain, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
+    const [y, mean, variance] = tf
+      .engine()
+      .runKernel(FUSED_NORM.batchNormTrain, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
     updateRunningStats(bn, mean, variance, count);
     save([xi, mean, variance, gi, y]);
     return {
       value: y,
       gradFunc: (dy, [xs, m, v, g, ys]) =>
-        tf.engine().runKernel(FUSED_NORM.batchNormTrainGrad, { dy, x: xs, mean: m, variance: v, gamma: g, y: ys }, attrs) as tf.Tensor[],
+        tf
+          .engine()
+          .runKernel(
+            FUSED_NORM.batchNormTrainGrad,
+            { dy, x: xs, mean: m, variance: v, gamma: g, y: ys },
+            attrs,
+          ) as tf.Tensor[],
     };
   });
   return op(x, bn.gamma, bn.beta);
@@ -150,12 +183,18 @@ function fusedBatchNorm(x: tf.Tensor, bn: BatchNormState, count: number, relu: b
  * backward (no moments autodiff), running stats updated with the unbiased variance. Eval: running statistics.
  * `relu`: ReLU(BN(x)). On the native backend each mode is one fused kernel (plus one for the backward pass).
  */
-export function batchNorm(x: tf.Tensor, bn: BatchNormState, training: boolean, opts: { relu?: boolean } = {}): tf.Tensor {
+export function batchNorm(
+  x: tf.Tensor,
+  bn: BatchNormState,
+  training: boolean,
+  opts: { relu?: boolean } = {},
+): tf.Tensor {
   const withRelu = opts.relu === true;
   if (!training) {
     const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
     const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
-    if (hasFused(FUSED_NORM.batchNormInfer)) return tf.engine().runKernel(FUSED_NORM.batchNormInfer, { x, scale, shift }, { relu: withRelu }) as tf.Tensor;
+    if (hasFused(FUSED_NORM.batchNormInfer))
+      return tf.engine().runKernel(FUSED_NORM.batchNormInfer, { x, scale, shift }, { relu: withRelu }) as tf.Tensor;
     const y = tf.add(tf.mul(x, scale), shift);
     return withRelu ? tf.relu(y) : y;
   }
@@ -219,11 +258,16 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.T
 function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
   const attrs = { eps: LN_EPS };
   const op = customOp(([xi, gi, bi], save) => {
-    const [y, mean, invStd] = tf.engine().runKernel(FUSED_NORM.layerNorm, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
+    const [y, mean, invStd] = tf
+      .engine()
+      .runKernel(FUSED_NORM.layerNorm, { x: xi, gamma: gi, beta: bi }, attrs) as tf.Tensor[];
     save([xi, mean, invStd, gi]);
     return {
       value: y,
-      gradFunc: (dy, [xs, m, is, g]) => tf.engine().runKernel(FUSED_NORM.layerNormGrad, { dy, x: xs, mean: m, invStd: is, gamma: g }, {}) as tf.Tensor[],
+      gradFunc: (dy, [xs, m, is, g]) =>
+        tf
+          .engine()
+          .runKernel(FUSED_NORM.layerNormGrad, { dy, x: xs, mean: m, invStd: is, gamma: g }, {}) as tf.Tensor[],
     };
   });
   return op(x, gamma, beta);
@@ -235,7 +279,10 @@ export function relu<T extends tf.Tensor>(x: T): T {
   const op = customOp(([xi], save) => {
     const y = tf.relu(xi);
     save([y]);
-    return { value: y, gradFunc: (dy, [ys]) => [tf.engine().runKernel(FUSED.reluGrad, { dy, y: ys }, {}) as tf.Tensor] };
+    return {
+      value: y,
+      gradFunc: (dy, [ys]) => [tf.engine().runKernel(FUSED.reluGrad, { dy, y: ys }, {}) as tf.Tensor],
+    };
   });
   return op(x) as T;
 }
@@ -286,7 +333,10 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
       value: tf.reshape(bi ? tf.add(y, bi) : y, [...xShape.slice(0, -1), dout]),
       gradFunc: (dy, [xs, ws]) => {
         const dy2 = tf.reshape(dy, [-1, dout]) as tf.Tensor2D;
-        const grads = [tf.reshape(tf.matMul(dy2, ws as tf.Tensor2D, false, true), xShape), tf.matMul(xs as tf.Tensor2D, dy2, true, false)];
+        const grads = [
+          tf.reshape(tf.matMul(dy2, ws as tf.Tensor2D, false, true), xShape),
+          tf.matMul(xs as tf.Tensor2D, dy2, true, false),
+        ];
         return bi ? [...grads, tf.sum(dy2, 0)] : grads;
       },
     };

@@ -135,7 +135,13 @@ export class ModuleBuilder {
   /** Conv2d(in, out, k, bias=False): kaiming_normal(fan_out, relu), as the official ResNet initialises every conv. */
   conv(name: string, cin: number, cout: number, k: number): void {
     this.store.declare(
-      { name: `${name}.weight`, shape: [k, k, cin, cout], layout: 'conv', init: { kind: 'kaimingNormalFanOut', fanOut: cout * k * k }, trainable: true },
+      {
+        name: `${name}.weight`,
+        shape: [k, k, cin, cout],
+        layout: 'conv',
+        init: { kind: 'kaimingNormalFanOut', fanOut: cout * k * k },
+        trainable: true,
+      },
       this.rand,
     );
   }
@@ -143,7 +149,13 @@ export class ModuleBuilder {
   /** Depthwise Conv2d(C, C, k, groups=C, bias=False): GCA's global convolution. */
   depthwise(name: string, c: number, k: number): void {
     this.store.declare(
-      { name: `${name}.weight`, shape: [k, k, c], layout: 'depthwise', init: { kind: 'kaimingNormalFanOut', fanOut: c * k * k }, trainable: true },
+      {
+        name: `${name}.weight`,
+        shape: [k, k, c],
+        layout: 'depthwise',
+        init: { kind: 'kaimingNormalFanOut', fanOut: c * k * k },
+        trainable: true,
+      },
       this.rand,
     );
   }
@@ -151,7 +163,13 @@ export class ModuleBuilder {
   /** 1x1 Conv2d(in, out, bias=False) applied to a (N, C, 1, 1) descriptor: a linear layer in conv clothing. */
   pointwise(name: string, cin: number, cout: number): void {
     this.store.declare(
-      { name: `${name}.weight`, shape: [cin, cout], layout: 'pointwise', init: { kind: 'kaimingNormalFanOut', fanOut: cout }, trainable: true },
+      {
+        name: `${name}.weight`,
+        shape: [cin, cout],
+        layout: 'pointwise',
+        init: { kind: 'kaimingNormalFanOut', fanOut: cout },
+        trainable: true,
+      },
       this.rand,
     );
   }
@@ -159,14 +177,30 @@ export class ModuleBuilder {
   /** nn.Linear(in, out, bias): PyTorch's default U(-1/sqrt(in), 1/sqrt(in)) for weight and bias. */
   linear(name: string, cin: number, cout: number, bias: boolean): void {
     const bound = 1 / Math.sqrt(cin);
-    this.store.declare({ name: `${name}.weight`, shape: [cin, cout], layout: 'linear', init: { kind: 'uniform', bound }, trainable: true }, this.rand);
-    if (bias) this.store.declare({ name: `${name}.bias`, shape: [cout], layout: 'plain', init: { kind: 'uniform', bound }, trainable: true }, this.rand);
+    this.store.declare(
+      {
+        name: `${name}.weight`,
+        shape: [cin, cout],
+        layout: 'linear',
+        init: { kind: 'uniform', bound },
+        trainable: true,
+      },
+      this.rand,
+    );
+    if (bias)
+      this.store.declare(
+        { name: `${name}.bias`, shape: [cout], layout: 'plain', init: { kind: 'uniform', bound }, trainable: true },
+        this.rand,
+      );
   }
 
   /** BatchNorm2d(C): weight 1, bias 0, running mean 0, running var 1. */
   batchNorm(name: string, c: number): void {
     const plain = (suffix: string, value: number, trainable: boolean) =>
-      this.store.declare({ name: `${name}.${suffix}`, shape: [c], layout: 'plain', init: { kind: 'constant', value }, trainable }, this.rand);
+      this.store.declare(
+        { name: `${name}.${suffix}`, shape: [c], layout: 'plain', init: { kind: 'constant', value }, trainable },
+        this.rand,
+      );
     plain('weight', 1, true);
     plain('bias', 0, true);
     plain('running_mean', 0, false);
@@ -175,8 +209,14 @@ export class ModuleBuilder {
 
   /** LayerNorm(D): weight 1, bias 0. */
   layerNorm(name: string, d: number): void {
-    this.store.declare({ name: `${name}.weight`, shape: [d], layout: 'plain', init: { kind: 'constant', value: 1 }, trainable: true }, this.rand);
-    this.store.declare({ name: `${name}.bias`, shape: [d], layout: 'plain', init: { kind: 'constant', value: 0 }, trainable: true }, this.rand);
+    this.store.declare(
+      { name: `${name}.weight`, shape: [d], layout: 'plain', init: { kind: 'constant', value: 1 }, trainable: true },
+      this.rand,
+    );
+    this.store.declare(
+      { name: `${name}.bias`, shape: [d], layout: 'plain', init: { kind: 'constant', value: 0 }, trainable: true },
+      this.rand,
+    );
   }
 
   /** A learned position embedding, N(0, 1). */

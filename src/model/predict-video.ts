@@ -101,7 +101,7 @@ async function cropsOf(
   seconds: VideoPrediction['seconds'],
 ): Promise<{ crops: Frame[]; faces: VideoPrediction['faces'] }> {
   const started = performance.now();
-  const timed = async <T,>(key: 'detect' | 'align', f: () => Promise<T> | T): Promise<T> => {
+  const timed = async <T>(key: 'detect' | 'align', f: () => Promise<T> | T): Promise<T> => {
     const t0 = performance.now();
     try {
       return await f();
@@ -121,15 +121,21 @@ async function cropsOf(
   const detections: (DetectedFace[] | undefined)[] = [];
   let latest: Frame | undefined;
   for await (const f of framesOf(input, FACE_SOURCE_SIDE, true, o)) {
-    detections.push(detections.length % o.detectEvery === 0 ? await timed('detect', () => detector.detect(f)) : undefined);
+    detections.push(
+      detections.length % o.detectEvery === 0 ? await timed('detect', () => detector.detect(f)) : undefined,
+    );
     latest = f;
     if (detections.length % 50 === 0) progress({ input, stage: 'detect', done: detections.length, total: expected });
   }
-  if (latest && detections[detections.length - 1] === undefined) detections[detections.length - 1] = await timed('detect', () => detector.detect(latest!));
+  if (latest && detections[detections.length - 1] === undefined)
+    detections[detections.length - 1] = await timed('detect', () => detector.detect(latest!));
   const track = trackFace(detections);
   if (!track) {
     const checked = detections.filter((d) => d !== undefined).length;
-    throw new NoFaceError(`${input}: no face found in ${checked} checked frames of ${detections.length}; nothing to classify (for videos that are face crops already, use --faces none)`, { frames: detections.length, checked, found: 0 });
+    throw new NoFaceError(
+      `${input}: no face found in ${checked} checked frames of ${detections.length}; nothing to classify (for videos that are face crops already, use --faces none)`,
+      { frames: detections.length, checked, found: 0 },
+    );
   }
   // Pass 2: each frame's aligned crop.
   const crops: Frame[] = [];
@@ -137,10 +143,20 @@ async function cropsOf(
     const t = track.frames[crops.length];
     if (!t) break;
     crops.push(await timed('align', () => alignFace(f, t.leftEye, t.rightEye, size)));
-    if (crops.length % 50 === 0 || crops.length === detections.length) progress({ input, stage: 'crop', done: crops.length, total: detections.length });
+    if (crops.length % 50 === 0 || crops.length === detections.length)
+      progress({ input, stage: 'crop', done: crops.length, total: detections.length });
   }
   finish();
-  return { crops, faces: { frames: detections.length, checked: track.checked, found: track.found, coverage: track.coverage, jitter: track.jitter } };
+  return {
+    crops,
+    faces: {
+      frames: detections.length,
+      checked: track.checked,
+      found: track.found,
+      coverage: track.coverage,
+      jitter: track.jitter,
+    },
+  };
 }
 
 /** Window starts (frames): every `stride` frames while a whole window fits, and one window for a shorter video. */
@@ -153,7 +169,10 @@ export function windowStarts(frames: number, window: number, stride: number): nu
   return starts;
 }
 
-export async function predictVideos(o: VideoPredictOptions, progress: (p: VideoProgress) => void = () => {}): Promise<VideoPredictResult> {
+export async function predictVideos(
+  o: VideoPredictOptions,
+  progress: (p: VideoProgress) => void = () => {},
+): Promise<VideoPredictResult> {
   const backend = await useBackend(o.backend);
   const { model, momentum, meta } = loadCheckpoint(o.checkpoint);
   tf.dispose([...momentum.values()]);
@@ -189,21 +208,32 @@ export async function predictVideos(o: VideoPredictOptions, progress: (p: VideoP
         sampleFrameIndices(n, 'test', sampling).forEach((idx, t) => {
           const src = crops[s + idx].data;
           const base = (w * T + t) * 3 * pixels;
-          for (let p = 0; p < pixels; p++) for (let c = 0; c < 3; c++) data[base + c * pixels + p] = src[3 * p + c] / 255;
+          for (let p = 0; p < pixels; p++)
+            for (let c = 0; c < 3; c++) data[base + c * pixels + p] = src[3 * p + c] / 255;
         });
       });
       const clips = tf.tensor5d(data, [starts.length, T, 3, size, size]);
       let predictions;
       const t0 = performance.now();
       try {
-        predictions = await predictClips(model, clips, o.batchSize, (done, total) => progress({ input, stage: 'classify', done, total }));
+        predictions = await predictClips(model, clips, o.batchSize, (done, total) =>
+          progress({ input, stage: 'classify', done, total }),
+        );
       } finally {
         clips.dispose();
         seconds.network = (performance.now() - t0) / 1000;
       }
-      const windows = starts.map((s, w) => ({ start: s / fps, end: Math.min(s + win, crops.length) / fps, label: predictions[w].label, probabilities: predictions[w].probabilities }));
+      const windows = starts.map((s, w) => ({
+        start: s / fps,
+        end: Math.min(s + win, crops.length) / fps,
+        label: predictions[w].label,
+        probabilities: predictions[w].probabilities,
+      }));
       const every = Math.max(1, Math.floor(crops.length / 12));
-      const thumbnails = crops.filter((_, i) => i % every === 0).slice(0, 12).map((frame, i) => ({ time: (i * every) / fps, frame }));
+      const thumbnails = crops
+        .filter((_, i) => i % every === 0)
+        .slice(0, 12)
+        .map((frame, i) => ({ time: (i * every) / fps, frame }));
       videos.push({ path: input, fps, faces, windows, thumbnails, seconds });
     }
     return { backend, checkpoint: checkpointPaths(o.checkpoint).base, classes: model.config.classes, sampling, videos };
@@ -223,9 +253,19 @@ export async function writeTimelines(r: VideoPredictResult, plot: string): Promi
   const files: string[] = [];
   const done = r.videos.filter((v) => v.windows.length);
   for (const v of done) {
-    const thumbs = await Promise.all(v.thumbnails.map(async (t) => ({ time: t.time, png: await sharp(t.frame.data, { raw: { width: t.frame.width, height: t.frame.height, channels: 3 } }).png().toBuffer() })));
+    const thumbs = await Promise.all(
+      v.thumbnails.map(async (t) => ({
+        time: t.time,
+        png: await sharp(t.frame.data, { raw: { width: t.frame.width, height: t.frame.height, channels: 3 } })
+          .png()
+          .toBuffer(),
+      })),
+    );
     const svg = timelineSvg(`${basename(v.path)}: expression probabilities`, r.classes, v.windows, thumbs);
-    const out = await writeSvgAndPng(svg, done.length > 1 ? `${base}-${basename(v.path).replace(/\.[^.]+$/, '')}` : base);
+    const out = await writeSvgAndPng(
+      svg,
+      done.length > 1 ? `${base}-${basename(v.path).replace(/\.[^.]+$/, '')}` : base,
+    );
     files.push(out.svg, out.png);
   }
   return files;

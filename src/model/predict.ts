@@ -24,7 +24,10 @@ export interface PredictResult {
 }
 
 /** `onBatch(done, total)` is called after each batch of clips. */
-export async function predictFile(o: PredictOptions, onBatch?: (done: number, total: number) => void): Promise<PredictResult> {
+export async function predictFile(
+  o: PredictOptions,
+  onBatch?: (done: number, total: number) => void,
+): Promise<PredictResult> {
   const { input, ...rest } = o;
   return (await predictFiles({ ...rest, inputs: [input] }, (_, done, total) => onBatch?.(done, total)))[0];
 }
@@ -42,8 +45,16 @@ export async function predictFiles(
     for (const input of o.inputs) {
       const { clips, source } = loadClips(input, model.config, { key: o.key });
       try {
-        const predictions = await predictClips(model, clips, o.batchSize ?? 8, (done, total) => onBatch?.(input, done, total));
-        results.push({ backend, checkpoint: checkpointPaths(o.checkpoint).base, input: source, classes: model.config.classes, clips: predictions });
+        const predictions = await predictClips(model, clips, o.batchSize ?? 8, (done, total) =>
+          onBatch?.(input, done, total),
+        );
+        results.push({
+          backend,
+          checkpoint: checkpointPaths(o.checkpoint).base,
+          input: source,
+          classes: model.config.classes,
+          clips: predictions,
+        });
       } finally {
         clips.dispose();
       }

@@ -21,7 +21,10 @@ export class SafetensorsError extends DferError {}
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
-export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): { tensors: TensorMap; metadata: Record<string, string> } {
+export function parseSafetensors(
+  bytes: Uint8Array,
+  file = '<buffer>',
+): { tensors: TensorMap; metadata: Record<string, string> } {
   const fail = (why: string): never => {
     throw new SafetensorsError(`${file}: ${why}`);
   };
@@ -36,7 +39,8 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): { tensor
   } catch {
     return fail('not a safetensors file (header is not JSON)');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('not a safetensors file (header is not an object)');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail('not a safetensors file (header is not an object)');
   const dataStart = 8 + headerLen;
   const tensors: TensorMap = new Map();
   let metadata: Record<string, string> = {};
@@ -47,12 +51,15 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): { tensor
     }
     const e = entry as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     const dtype = e.dtype as DType;
-    if (!(dtype in BYTES)) fail(`tensor ${name} has unsupported dtype ${e.dtype} (supported: ${Object.keys(BYTES).join(', ')})`);
+    if (!(dtype in BYTES))
+      fail(`tensor ${name} has unsupported dtype ${e.dtype} (supported: ${Object.keys(BYTES).join(', ')})`);
     if (!Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) fail(`tensor ${name} lacks shape or data_offsets`);
     const [start, end] = e.data_offsets!;
     const count = e.shape!.reduce((a, b) => a * b, 1);
-    if (end - start !== count * BYTES[dtype]) fail(`tensor ${name}: ${end - start} bytes do not match shape [${e.shape}] of ${dtype}`);
-    if (dataStart + end > bytes.length) fail(`truncated: tensor ${name} ends at byte ${dataStart + end} but the file has ${bytes.length}`);
+    if (end - start !== count * BYTES[dtype])
+      fail(`tensor ${name}: ${end - start} bytes do not match shape [${e.shape}] of ${dtype}`);
+    if (dataStart + end > bytes.length)
+      fail(`truncated: tensor ${name} ends at byte ${dataStart + end} but the file has ${bytes.length}`);
     tensors.set(name, { dtype, shape: e.shape!, data: decode(bytes, dataStart + start, count, dtype) });
   }
   return { tensors, metadata };
@@ -79,7 +86,9 @@ export function readSafetensors(file: string): { tensors: TensorMap; metadata: R
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new SafetensorsError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new SafetensorsError(
+      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return parseSafetensors(bytes, file);
 }

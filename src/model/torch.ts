@@ -10,7 +10,8 @@ import { DferError } from '../errors.js';
 export class TorchImportError extends DferError {}
 
 /** Official tensors the forward pass never reads (MODEL.md): accepted on import, written on export. */
-const UNUSED_OFFICIAL = /^s_former\.(bias|layer[123]\.0\.(bias1|bias2|glb\.weight)|layer1\.0\.(gc\.0|fc1\.0|fc2\.0|AUX_fc\.[01])\.weight)$|\.num_batches_tracked$/;
+const UNUSED_OFFICIAL =
+  /^s_former\.(bias|layer[123]\.0\.(bias1|bias2|glb\.weight)|layer1\.0\.(gc\.0|fc1\.0|fc2\.0|AUX_fc\.[01])\.weight)$|\.num_batches_tracked$/;
 
 const product = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -84,7 +85,11 @@ export interface ImportReport {
 }
 
 /** Load an official state_dict into a fresh dfer model of `config`. Errors name the tensor at fault. */
-export function importTorchStateDict(state: TensorMap, config: ModelConfig, file = 'state_dict'): { model: Model; report: ImportReport } {
+export function importTorchStateDict(
+  state: TensorMap,
+  config: ModelConfig,
+  file = 'state_dict',
+): { model: Model; report: ImportReport } {
   const model = createModel(config);
   try {
     const report = loadTorchInto(model.params, state, file);
@@ -113,7 +118,9 @@ function loadTorchInto(params: ParamStore, state: TensorMap, file: string): Impo
     const expected = torchShape(spec.shape, spec.layout);
     if (!t) throw new TorchImportError(`${file}: missing tensor ${name} (expected shape [${expected}])`);
     if (t.shape.join() !== expected.join()) {
-      throw new TorchImportError(`${file}: tensor ${name} has shape [${t.shape}], expected [${expected}] (wrong --preset or config?)`);
+      throw new TorchImportError(
+        `${file}: tensor ${name} has shape [${t.shape}], expected [${expected}] (wrong --preset or config?)`,
+      );
     }
     params.load(name, fromTorchLayout(t.data, t.shape, spec.layout));
   }
@@ -124,15 +131,25 @@ function loadTorchInto(params: ParamStore, state: TensorMap, file: string): Impo
 export async function exportTorchStateDict(model: Model): Promise<TensorMap> {
   const { config: c, params } = model;
   if (c.attention !== 'gca' || !c.aux) {
-    throw new TorchImportError(`the official code only builds GCA with its aux head; this model has attention=${c.attention}, aux=${c.aux}`);
+    throw new TorchImportError(
+      `the official code only builds GCA with its aux head; this model has attention=${c.attention}, aux=${c.aux}`,
+    );
   }
   const out: TensorMap = new Map();
-  const f32 = (shape: number[], data?: Float32Array): RawTensor => ({ dtype: 'F32', shape, data: data ?? new Float32Array(product(shape)) });
+  const f32 = (shape: number[], data?: Float32Array): RawTensor => ({
+    dtype: 'F32',
+    shape,
+    data: data ?? new Float32Array(product(shape)),
+  });
   for (const [name, spec] of params.specs) {
     const values = await params.get(name).data();
     out.set(name, f32(torchShape(spec.shape, spec.layout), toTorchLayout(values, spec.shape, spec.layout)));
     if (name.endsWith('.running_var')) {
-      out.set(name.replace(/running_var$/, 'num_batches_tracked'), { dtype: 'I64', shape: [], data: new Float64Array([0]) });
+      out.set(name.replace(/running_var$/, 'num_batches_tracked'), {
+        dtype: 'I64',
+        shape: [],
+        data: new Float64Array([0]),
+      });
     }
   }
   // Tensors the official modules create but never use; zeros keep the file loadable and change nothing.
@@ -140,7 +157,11 @@ export async function exportTorchStateDict(model: Model): Promise<TensorMap> {
   const stem = c.stemWidth;
   out.set('s_former.bias', f32([1, stem, 1, 1]));
   const w1 = c.widths[0];
-  const layers: [string, number][] = [['layer1', w1], ['layer2', c.widths[1]], ['layer3', c.widths[2]]];
+  const layers: [string, number][] = [
+    ['layer1', w1],
+    ['layer2', c.widths[1]],
+    ['layer3', c.widths[2]],
+  ];
   for (const [layer, width] of layers) {
     const p = `s_former.${layer}.0`;
     out.set(`${p}.bias1`, f32([1, width, 1, 1]));

@@ -35,7 +35,8 @@ export function attend(qkv: tf.Tensor3D, t: TransformerConfig): tf.Tensor3D {
   const [b, n] = qkv.shape;
   const inner = t.heads * t.dimHead;
   const scale = t.dimHead ** -0.5;
-  const toHeads = (m: tf.Tensor) => tf.transpose(tf.reshape(m, [b, n, t.heads, t.dimHead]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const toHeads = (m: tf.Tensor) =>
+    tf.transpose(tf.reshape(m, [b, n, t.heads, t.dimHead]), [0, 2, 1, 3]) as tf.Tensor4D;
   const fromHeads = (m: tf.Tensor) => tf.reshape(tf.transpose(m, [0, 2, 1, 3]), [b, n, inner]);
   const op = customOp(([qkvIn], save) => {
     const [q, k, v] = tf.split(qkvIn, 3, 2).map(toHeads);
@@ -66,9 +67,20 @@ function feedForward(p: ParamStore, prefix: string, x: tf.Tensor3D): tf.Tensor3D
 export function transformer(p: ParamStore, prefix: string, x: tf.Tensor3D, t: TransformerConfig): tf.Tensor3D {
   for (let i = 0; i < t.depth; i++) {
     const attn = `${prefix}.layers.${i}.0.fn`;
-    x = tf.add(attention(p, `${attn}.fn`, layerNorm(x, p.get(`${attn}.norm.weight`), p.get(`${attn}.norm.bias`)) as tf.Tensor3D, t), x);
+    x = tf.add(
+      attention(
+        p,
+        `${attn}.fn`,
+        layerNorm(x, p.get(`${attn}.norm.weight`), p.get(`${attn}.norm.bias`)) as tf.Tensor3D,
+        t,
+      ),
+      x,
+    );
     const ff = `${prefix}.layers.${i}.1.fn`;
-    x = tf.add(feedForward(p, `${ff}.fn`, layerNorm(x, p.get(`${ff}.norm.weight`), p.get(`${ff}.norm.bias`)) as tf.Tensor3D), x);
+    x = tf.add(
+      feedForward(p, `${ff}.fn`, layerNorm(x, p.get(`${ff}.norm.weight`), p.get(`${ff}.norm.bias`)) as tf.Tensor3D),
+      x,
+    );
   }
   return x;
 }

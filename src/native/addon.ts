@@ -24,7 +24,8 @@ function packageRoot(): string {
   return dir;
 }
 
-export const ADDON_PATH = process.env.DFER_NATIVE_ADDON ?? path.join(packageRoot(), 'native', 'build', 'Release', 'dfer_native.node');
+export const ADDON_PATH =
+  process.env.DFER_NATIVE_ADDON ?? path.join(packageRoot(), 'native', 'build', 'Release', 'dfer_native.node');
 export const ENABLE_HINT = 'apt-get install libdnnl-dev, then npm run build:native';
 
 /** The fingerprint of the sources beside the addon (build/Release/../..), computed by the same script binding.gyp
@@ -40,14 +41,22 @@ function nativeSourceHash(): string | null {
 let loaded: { addon: NativeAddon | null; status: NativeStatus } | undefined;
 
 function load(): { addon: NativeAddon | null; status: NativeStatus } {
-  if (process.env.DFER_NATIVE === '0') return { addon: null, status: { available: false, detail: 'disabled by DFER_NATIVE=0' } };
-  if (!existsSync(ADDON_PATH)) return { addon: null, status: { available: false, detail: `not built (${ENABLE_HINT})` } };
+  if (process.env.DFER_NATIVE === '0')
+    return { addon: null, status: { available: false, detail: 'disabled by DFER_NATIVE=0' } };
+  if (!existsSync(ADDON_PATH))
+    return { addon: null, status: { available: false, detail: `not built (${ENABLE_HINT})` } };
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
     const { onednn, threads, sourceHash } = addon.info();
     const current = nativeSourceHash();
     if (current && current !== sourceHash) {
-      return { addon: null, status: { available: false, detail: `out of date: native/src changed since it was built (npm run build:native)` } };
+      return {
+        addon: null,
+        status: {
+          available: false,
+          detail: `out of date: native/src changed since it was built (npm run build:native)`,
+        },
+      };
     }
     return { addon, status: { available: true, detail: `oneDNN ${onednn}, ${threads} threads` } };
   } catch (err) {

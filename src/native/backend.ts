@@ -22,7 +22,8 @@ export function registerNativeBackend(): boolean {
   tf.registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(), 0);
   const stock = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
   const overridden = new Set(NATIVE_KERNELS.map((k) => k.name));
-  for (const k of stock.values()) if (!overridden.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+  for (const k of stock.values())
+    if (!overridden.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   for (const k of NATIVE_KERNELS) {
     const fallback = stock.get(k.name)?.kernelFunc;
     tf.registerKernel({

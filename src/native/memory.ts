@@ -21,7 +21,10 @@ type State = 'issued' | 'owned' | 'shared';
 function poolSettings() {
   const defaultMb = Math.floor(totalmem() / 2 / 2 ** 20);
   const mb = Number(process.env.DFER_NATIVE_POOL_MB ?? defaultMb);
-  return { capBytes: (Number.isFinite(mb) && mb >= 0 ? mb : defaultMb) * 2 ** 20, poison: process.env.DFER_NATIVE_POOL_POISON === '1' };
+  return {
+    capBytes: (Number.isFinite(mb) && mb >= 0 ? mb : defaultMb) * 2 ** 20,
+    poison: process.env.DFER_NATIVE_POOL_POISON === '1',
+  };
 }
 
 export class PooledCpuBackend extends MathBackendCPU {
@@ -63,7 +66,8 @@ export class PooledCpuBackend extends MathBackendCPU {
     if (!(values instanceof Float32Array)) return this.markShared(values);
     const s = this.state.get(values);
     if (s === 'issued') this.state.set(values, 'owned');
-    else if (s === 'owned') this.state.set(values, 'shared'); // a second tensor on the same array
+    else if (s === 'owned')
+      this.state.set(values, 'shared'); // a second tensor on the same array
     else if (s === undefined) this.markShared(values); // a view of an issued array, or someone else's array
   }
 
@@ -78,7 +82,13 @@ export class PooledCpuBackend extends MathBackendCPU {
     return super.write(values, shape, dtype);
   }
 
-  override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+  override move(
+    dataId: DataId,
+    values: backend_util.BackendValues,
+    shape: number[],
+    dtype: DataType,
+    refCount: number,
+  ): void {
     this.register(values);
     super.move(dataId, values, shape, dtype, refCount);
   }

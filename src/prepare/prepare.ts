@@ -13,7 +13,16 @@ import { FaceDetector } from '../faces/client.js';
 import { cropFaces, detectionFrames, FACE_SOURCE_SIDE, type FaceStats } from '../faces/crop.js';
 import { encodeJpeg, listFrameFiles, readImage, type Frame } from '../data/images.js';
 import { detectDamagedFrames } from '../data/quality.js';
-import { datasetOfFormat, newManifest, type DatasetKind, writeClip, writeManifest, type Manifest, type PreparedClip, type PrepareSettings } from '../data/store.js';
+import {
+  datasetOfFormat,
+  newManifest,
+  type DatasetKind,
+  writeClip,
+  writeManifest,
+  type Manifest,
+  type PreparedClip,
+  type PrepareSettings,
+} from '../data/store.js';
 import { DferError } from '../errors.js';
 
 export interface PrepareOptions {
@@ -63,7 +72,14 @@ const JOURNAL = 'journal.jsonl';
 
 /** Everything that decides the prepared bytes; a resumed run must match it. */
 function runIdentity(o: PrepareOptions, a: Annotations) {
-  return { source: resolve(o.source), root: o.root ? resolve(o.root) : null, format: a.format, frames: o.frames ?? null, classes: a.classes, settings: o.settings };
+  return {
+    source: resolve(o.source),
+    root: o.root ? resolve(o.root) : null,
+    format: a.format,
+    frames: o.frames ?? null,
+    classes: a.classes,
+    settings: o.settings,
+  };
 }
 
 function readJournal(path: string): JournalLine[] {
@@ -81,26 +97,51 @@ function readJournal(path: string): JournalLine[] {
 }
 
 /** The clip's frames: centre squares at the stored size, or, to find faces in, whole pictures (FACE_SOURCE_SIDE). */
-async function loadFrames(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[], whole: boolean): Promise<Frame[]> {
+async function loadFrames(
+  clip: AnnotatedClip,
+  o: PrepareOptions,
+  issues: PrepareIssue[],
+  whole: boolean,
+): Promise<Frame[]> {
   const size = whole ? FACE_SOURCE_SIDE : o.settings.size;
   if (clip.source.kind === 'video') {
     const frames: Frame[] = [];
-    for await (const f of decodeVideoFrames(clip.source.file, { size, fit: whole ? 'contain' : 'cover', ffmpeg: o.ffmpeg })) frames.push(f);
+    for await (const f of decodeVideoFrames(clip.source.file, {
+      size,
+      fit: whole ? 'contain' : 'cover',
+      ffmpeg: o.ffmpeg,
+    }))
+      frames.push(f);
     return frames;
   }
   const { frames: files, ignored } = listFrameFiles(clip.source.dir);
-  if (ignored.length) issues.push({ file: clip.source.dir, clip: clip.id, reason: `${ignored.length} non-image file(s) ignored, e.g. ${ignored[0]}` });
+  if (ignored.length)
+    issues.push({
+      file: clip.source.dir,
+      clip: clip.id,
+      reason: `${ignored.length} non-image file(s) ignored, e.g. ${ignored[0]}`,
+    });
   return Promise.all(files.map((f) => readImage(f, size, whole ? 'contain' : 'cover')));
 }
 
 /** The clip's frames as aligned face crops; a clip whose face coverage is too low is skipped with its numbers. */
-async function faceFrames(frames: Frame[], where: string, o: PrepareOptions, detector: FaceDetector): Promise<{ frames: Frame[]; stats: FaceStats }> {
+async function faceFrames(
+  frames: Frame[],
+  where: string,
+  o: PrepareOptions,
+  detector: FaceDetector,
+): Promise<{ frames: Frame[]; stats: FaceStats }> {
   const faces = o.settings.faces!;
   const crops = await cropFaces(frames, detector, { size: o.settings.size, detectEvery: faces.detectEvery });
-  if (!crops) throw new Error(`${where}: no face found in ${detectionFrames(frames.length, faces.detectEvery).filter(Boolean).length} checked frames`);
+  if (!crops)
+    throw new Error(
+      `${where}: no face found in ${detectionFrames(frames.length, faces.detectEvery).filter(Boolean).length} checked frames`,
+    );
   const s = crops.stats;
   if (s.coverage < faces.minCoverage) {
-    throw new Error(`${where}: a face in ${s.found} of ${s.checked} checked frames (${(100 * s.coverage).toFixed(0)}%), below --min-face-coverage ${faces.minCoverage}`);
+    throw new Error(
+      `${where}: a face in ${s.found} of ${s.checked} checked frames (${(100 * s.coverage).toFixed(0)}%), below --min-face-coverage ${faces.minCoverage}`,
+    );
   }
   return crops;
 }
@@ -113,7 +154,10 @@ export function readIntensities(source: string): Map<string, number> {
   const file = join(source, 'metadata.csv');
   const out = new Map<string, number>();
   if (!existsSync(file)) return out;
-  const rows = parseCsv(readFileSync(file), { columns: true, bom: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  const rows = parseCsv(readFileSync(file), { columns: true, bom: true, skip_empty_lines: true, trim: true }) as Record<
+    string,
+    string
+  >[];
   for (const r of rows) {
     const v = Number(r.intensity);
     if (r.video_name !== undefined && Number.isFinite(v)) out.set(r.video_name.padStart(5, '0'), v);
@@ -122,20 +166,35 @@ export function readIntensities(source: string): Map<string, number> {
 }
 
 /** Prepare one clip; returns its manifest record, or throws with the reason it must be skipped. */
-async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: PrepareIssue[], intensity: number | undefined, detector: FaceDetector | null): Promise<PreparedClip> {
+async function prepareClip(
+  clip: AnnotatedClip,
+  o: PrepareOptions,
+  issues: PrepareIssue[],
+  intensity: number | undefined,
+  detector: FaceDetector | null,
+): Promise<PreparedClip> {
   const s = o.settings;
   let frames = await loadFrames(clip, o, issues, detector !== null);
   const where = clip.source.kind === 'video' ? clip.source.file : clip.source.dir;
   if (frames.length === 0) throw new Error(`${where}: no frames`);
 
   if (clip.listedFrames !== undefined && clip.listedFrames !== frames.length) {
-    issues.push({ file: where, clip: clip.id, reason: `listed with ${clip.listedFrames} frames, ${frames.length} found on disk (using ${frames.length})` });
+    issues.push({
+      file: where,
+      clip: clip.id,
+      reason: `listed with ${clip.listedFrames} frames, ${frames.length} found on disk (using ${frames.length})`,
+    });
   }
-  if (frames.length < s.minFrames) throw new Error(`${where}: ${frames.length} frames, fewer than --min-frames ${s.minFrames}`);
+  if (frames.length < s.minFrames)
+    throw new Error(`${where}: ${frames.length} frames, fewer than --min-frames ${s.minFrames}`);
   // Damage is judged on the frames as decoded (an aligned crop's replicated border would look like a flat block).
   const damaged = detectDamagedFrames(frames).map((d) => d.index);
   if (damaged.length) {
-    issues.push({ file: where, clip: clip.id, reason: `${damaged.length} of ${frames.length} frames are mostly one flat colour (damaged?), e.g. frame ${damaged[0]}` });
+    issues.push({
+      file: where,
+      clip: clip.id,
+      reason: `${damaged.length} of ${frames.length} frames are mostly one flat colour (damaged?), e.g. frame ${damaged[0]}`,
+    });
   }
   let faces: FaceStats | undefined;
   if (detector) ({ frames, stats: faces } = await faceFrames(frames, where, o, detector));
@@ -153,16 +212,29 @@ async function prepareClip(clip: AnnotatedClip, o: PrepareOptions, issues: Prepa
     source: where,
     ...written,
     ...(damaged.length ? { damaged } : {}),
-    ...(faces ? { faces: { checked: faces.checked, found: faces.found, filled: faces.filled, jitter: faces.jitter.smoothed } } : {}),
+    ...(faces
+      ? { faces: { checked: faces.checked, found: faces.found, filled: faces.filled, jitter: faces.jitter.smoothed } }
+      : {}),
     ...(intensity !== undefined ? { intensity } : {}),
   };
 }
 
-export async function prepareDataset(o: PrepareOptions, emit: (e: PrepareEvent) => void = () => {}): Promise<PrepareResult> {
-  const annotations = await readAnnotationsAsync(o.source, { format: o.format, frames: o.frames, root: o.root, classes: o.classes });
+export async function prepareDataset(
+  o: PrepareOptions,
+  emit: (e: PrepareEvent) => void = () => {},
+): Promise<PrepareResult> {
+  const annotations = await readAnnotationsAsync(o.source, {
+    format: o.format,
+    frames: o.frames,
+    root: o.root,
+    classes: o.classes,
+  });
   const intensities = annotations.format === 'dfew' ? readIntensities(o.source) : new Map<string, number>();
   const issues: PrepareIssue[] = annotations.issues.map((i) => ({ ...i }));
-  if (o.strict && issues.length) throw new PrepareError(`${issues[0].file}${issues[0].line ? `:${issues[0].line}` : ''}: ${issues[0].reason} (--strict)`);
+  if (o.strict && issues.length)
+    throw new PrepareError(
+      `${issues[0].file}${issues[0].line ? `:${issues[0].line}` : ''}: ${issues[0].reason} (--strict)`,
+    );
 
   mkdirSync(o.out, { recursive: true });
   const lock = await lockDirectory(o.out); // also clears the top level's leftover temporaries
@@ -187,9 +259,13 @@ async function prepareInLockedDir(
   if (existsSync(settingsPath)) {
     // A set prepared before --root was recorded had none.
     const before = { root: null, ...JSON.parse(readFileSync(settingsPath, 'utf8')) };
-    const changed = Object.keys(identity).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(identity[k as keyof typeof identity]));
+    const changed = Object.keys(identity).filter(
+      (k) => JSON.stringify(before[k]) !== JSON.stringify(identity[k as keyof typeof identity]),
+    );
     if (changed.length) {
-      throw new PrepareError(`${o.out}: was prepared with other ${changed.join(', ')}; choose another --out or delete it`);
+      throw new PrepareError(
+        `${o.out}: was prepared with other ${changed.join(', ')}; choose another --out or delete it`,
+      );
     }
   }
   writeFileAtomic(settingsPath, JSON.stringify(identity, null, 1) + '\n');
@@ -269,12 +345,19 @@ async function prepareInLockedDir(
   }
   const kept = new Set(clips.map((c) => c.id));
   const folds = Object.fromEntries(
-    Object.entries(annotations.folds).map(([k, f]) => [k, { train: f.train.filter((id) => kept.has(id)), test: f.test.filter((id) => kept.has(id)) }]),
+    Object.entries(annotations.folds).map(([k, f]) => [
+      k,
+      { train: f.train.filter((id) => kept.has(id)), test: f.test.filter((id) => kept.has(id)) },
+    ]),
   );
   const manifest = newManifest({
     source: { path: resolve(o.source), format: annotations.format, ...(o.frames ? { frames: o.frames } : {}) },
     // A tree written by dfer synth has DFEW's layout but is not DFEW: its synth.json says so.
-    dataset: o.dataset ?? (annotations.format === 'dfew' && existsSync(join(o.source, 'synth.json')) ? 'synthetic' : datasetOfFormat(annotations.format)),
+    dataset:
+      o.dataset ??
+      (annotations.format === 'dfew' && existsSync(join(o.source, 'synth.json'))
+        ? 'synthetic'
+        : datasetOfFormat(annotations.format)),
     classes: annotations.classes,
     settings: o.settings,
     clips,
@@ -284,7 +367,9 @@ async function prepareInLockedDir(
   if (!clips.length) {
     writeFileAtomic(join(o.out, 'prepare-report.json'), JSON.stringify({ issues, skipped }, null, 1) + '\n');
     const first = skipped[0];
-    throw new PrepareError(`every clip was skipped, so nothing was prepared${first ? ` (first: ${first.origin ?? first.id}: ${first.reason})` : ''}; see ${join(o.out, 'prepare-report.json')}`);
+    throw new PrepareError(
+      `every clip was skipped, so nothing was prepared${first ? ` (first: ${first.origin ?? first.id}: ${first.reason})` : ''}; see ${join(o.out, 'prepare-report.json')}`,
+    );
   }
   writeManifest(o.out, manifest);
   const notes = {
@@ -294,7 +379,10 @@ async function prepareInLockedDir(
   };
   // Face coverage per clip (--faces detect): what the detector saw, how much was filled in, how steady the crops are.
   const faces = clips.filter((c) => c.faces).map((c) => ({ id: c.id, ...c.faces! }));
-  writeFileAtomic(join(o.out, 'prepare-report.json'), JSON.stringify({ issues, notes, counts: manifest.counts, ...(faces.length ? { faces } : {}) }, null, 1) + '\n');
+  writeFileAtomic(
+    join(o.out, 'prepare-report.json'),
+    JSON.stringify({ issues, notes, counts: manifest.counts, ...(faces.length ? { faces } : {}) }, null, 1) + '\n',
+  );
   emit({ type: 'done', manifest });
   return { manifest, issues, resumed, notes };
 }

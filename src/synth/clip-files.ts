@@ -36,7 +36,10 @@ export async function writeClipFiles(job: ClipJob): Promise<ClipWritten> {
   mkdirSync(tmp, { recursive: true });
 
   const videoFile = job.video ? join(job.video.dir, `${spec.id}.mp4`) : null;
-  const video = job.video && videoFile ? new VideoWriter(job.video.ffmpeg, encodeArgs(size, job.video.fps, job.video.codec, tmpName(videoFile))) : null;
+  const video =
+    job.video && videoFile
+      ? new VideoWriter(job.video.ffmpeg, encodeArgs(size, job.video.fps, job.video.codec, tmpName(videoFile)))
+      : null;
   let bytes = 0;
   try {
     // Rendering is synchronous JavaScript; sharp encodes on its own threads meanwhile. The video gets the raw frames

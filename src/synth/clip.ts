@@ -35,8 +35,14 @@ export function frameAUs(spec: ClipSpec, t: number): ActionUnits {
 }
 
 /** Renders the clip's frames in order, handing each to `onFrame` as soon as it is ready (so encoding can overlap). */
-export function renderClip(spec: ClipSpec, identity: Identity, size: number, onFrame: (frame: Frame, t: number) => void): void {
-  if (spec.identity !== identity.index) throw new Error(`clip ${spec.id} belongs to identity ${spec.identity}, got ${identity.index}`);
+export function renderClip(
+  spec: ClipSpec,
+  identity: Identity,
+  size: number,
+  onFrame: (frame: Frame, t: number) => void,
+): void {
+  if (spec.identity !== identity.index)
+    throw new Error(`clip ${spec.id} belongs to identity ${spec.identity}, got ${identity.index}`);
   const n = spec.frames;
   const s = spec.scene;
   const background = renderBackground(s.background, size);
@@ -48,7 +54,12 @@ export function renderClip(spec: ClipSpec, identity: Identity, size: number, onF
     const pose = poseAt(s.pose, t, n, size);
     cv.transform = { scale: pose.scale, angle: pose.angle, tx: pose.tx, ty: pose.ty };
     const gaze = gazeAt(s, t);
-    drawFace(cv, identity, { aus: frameAUs(spec, t), blink: blinkAt(s, t), gazeX: gaze.x, gazeY: gaze.y, yaw: pose.yaw }, look);
+    drawFace(
+      cv,
+      identity,
+      { aus: frameAUs(spec, t), blink: blinkAt(s, t), gazeX: gaze.x, gazeY: gaze.y, yaw: pose.yaw },
+      look,
+    );
     if (s.occluder) drawOccluder(cv, s.occluder, identity, t, n);
     onFrame({ width: size, height: size, data: finishFrame(cv.data, size, s.lighting, t, s.noise, noise) }, t);
   }

@@ -65,7 +65,7 @@ export function pick<T>(rng: Rng, items: readonly T[], weights?: readonly number
   return items[items.length - 1];
 }
 
-export const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : Math.min(v , hi));
+export const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : Math.min(v, hi));
 
 /** Hermite smoothstep on [0, 1]: the ease of expression onsets and offsets. */
 export function smoothstep(t: number): number {

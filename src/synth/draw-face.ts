@@ -8,7 +8,21 @@
 // moves more, the outline stays; small yaws look right, which is all the pose jitter asks for.
 import type { ActionUnits, Identity } from './face.js';
 import { clamp } from './distributions.js';
-import { type Canvas, Ellipse, Implicit, Intersect, Outline, Polygon, RoundedRect, Stroke, quadBezier, scaleRgb, mix, type Rgb, type PaintFn } from './raster.js';
+import {
+  type Canvas,
+  Ellipse,
+  Implicit,
+  Intersect,
+  Outline,
+  Polygon,
+  RoundedRect,
+  Stroke,
+  quadBezier,
+  scaleRgb,
+  mix,
+  type Rgb,
+  type PaintFn,
+} from './raster.js';
 
 // Math through a module constant: a global lookup in a hot loop is slow where the global object is intercepted
 // (Node vm contexts, e.g. jest: 30x slower per call).
@@ -112,19 +126,38 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       const y = browY - 0.17 - 0.075 * k;
       const bend = 0.03 * (a.AU2 - a.AU1);
       const pts = quadBezier(w.p(-0.42, y + bend), w.p(0, y - 2 * bend - 0.01), w.p(0.42, y + bend), 8);
-      cv.fill(new Stroke(pts, pts.map((_, i) => 0.011 * M.sin((M.PI * (i + 0.5)) / 9))), shadow, 0.7 * M.min(1, foreheadLines), 0.012);
+      cv.fill(
+        new Stroke(
+          pts,
+          pts.map((_, i) => 0.011 * M.sin((M.PI * (i + 0.5)) / 9)),
+        ),
+        shadow,
+        0.7 * M.min(1, foreheadLines),
+        0.012,
+      );
     }
   }
   if (a.AU4 > 0) {
     for (const side of [-1, 1]) {
       const x = side * 0.045;
-      cv.fill(new Stroke([w.p(x, browY + 0.03), w.p(x * 0.8, browY - 0.1)], [0.011, 0.006]), shadow, 0.8 * M.min(1, a.AU4), 0.01);
+      cv.fill(
+        new Stroke([w.p(x, browY + 0.03), w.p(x * 0.8, browY - 0.1)], [0.011, 0.006]),
+        shadow,
+        0.8 * M.min(1, a.AU4),
+        0.01,
+      );
     }
   }
 
   // ---- eyes ----------------------------------------------------------------------------------------------------
-  const upperOpen = M.max(0, id.eyeH * (1 + 0.8 * a.AU5 - 0.45 * a.AU7 - 0.25 * a.AU6 - 0.45 * a.AU41 - 0.15 * a.AU9) * (1 - s.blink));
-  const lowerOpen = M.max(0, id.eyeH * 0.75 * (1 - 0.45 * a.AU6 - 0.4 * a.AU7 - 0.25 * a.AU9 + 0.15 * a.AU5) * (1 - 0.8 * s.blink));
+  const upperOpen = M.max(
+    0,
+    id.eyeH * (1 + 0.8 * a.AU5 - 0.45 * a.AU7 - 0.25 * a.AU6 - 0.45 * a.AU41 - 0.15 * a.AU9) * (1 - s.blink),
+  );
+  const lowerOpen = M.max(
+    0,
+    id.eyeH * 0.75 * (1 - 0.45 * a.AU6 - 0.4 * a.AU7 - 0.25 * a.AU9 + 0.15 * a.AU5) * (1 - 0.8 * s.blink),
+  );
   for (const side of [-1, 1]) {
     const cx = side * id.eyeX;
     const cy = id.eyeY;
@@ -139,19 +172,66 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       cv.fill(eyeShape, [0.93, 0.91, 0.88]);
       const [ix, iy] = w.p(cx + s.gazeX * 0.4 * id.eyeW, cy + s.gazeY * 0.3 * id.eyeH);
       cv.fill(new Intersect(new Ellipse(ix, iy, id.irisR * squeeze, id.irisR), eyeShape), id.iris);
-      cv.fill(new Intersect(new Ellipse(ix, iy, 0.45 * id.irisR * squeeze, 0.45 * id.irisR), eyeShape), [0.03, 0.03, 0.03]);
-      cv.fill(new Intersect(new Ellipse(ix - 0.3 * id.irisR, iy - 0.35 * id.irisR, 0.2 * id.irisR, 0.2 * id.irisR), eyeShape), [1, 1, 1], 0.85);
+      cv.fill(
+        new Intersect(new Ellipse(ix, iy, 0.45 * id.irisR * squeeze, 0.45 * id.irisR), eyeShape),
+        [0.03, 0.03, 0.03],
+      );
+      cv.fill(
+        new Intersect(new Ellipse(ix - 0.3 * id.irisR, iy - 0.35 * id.irisR, 0.2 * id.irisR, 0.2 * id.irisR), eyeShape),
+        [1, 1, 1],
+        0.85,
+      );
     }
     // Upper lid with lashes, a faint lower lid, and the lid crease above.
-    cv.fill(new Stroke(upper, upper.map((_, i) => 0.012 + 0.01 * M.sin((M.PI * i) / 8))), [0.09, 0.06, 0.05], 0.95);
-    cv.fill(new Stroke(lower, lower.map(() => 0.008)), darker(skin, 0.55), 0.45);
-    const crease = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy - 0.02), [mid[0], cy - 2 * upperOpen - 0.09 - 0.03 * a.AU5], w.p(cx + side * 0.9 * id.eyeW, cy - id.eyeTilt - 0.03), 5);
-    cv.fill(new Stroke(crease, crease.map(() => 0.009)), shadow, 0.3, 0.01);
+    cv.fill(
+      new Stroke(
+        upper,
+        upper.map((_, i) => 0.012 + 0.01 * M.sin((M.PI * i) / 8)),
+      ),
+      [0.09, 0.06, 0.05],
+      0.95,
+    );
+    cv.fill(
+      new Stroke(
+        lower,
+        lower.map(() => 0.008),
+      ),
+      darker(skin, 0.55),
+      0.45,
+    );
+    const crease = quadBezier(
+      w.p(cx - side * 0.8 * id.eyeW, cy - 0.02),
+      [mid[0], cy - 2 * upperOpen - 0.09 - 0.03 * a.AU5],
+      w.p(cx + side * 0.9 * id.eyeW, cy - id.eyeTilt - 0.03),
+      5,
+    );
+    cv.fill(
+      new Stroke(
+        crease,
+        crease.map(() => 0.009),
+      ),
+      shadow,
+      0.3,
+      0.01,
+    );
     // Cheek raise (AU6) and lid tightening (AU7) bunch the skin under the eye; AU6 adds crow's feet.
     const bunch = M.min(1, a.AU6 + 0.5 * a.AU7 + 0.4 * a.AU9);
     if (bunch > 0) {
-      const under = quadBezier(w.p(cx - side * 0.8 * id.eyeW, cy + 0.06), [mid[0], cy + 2 * lowerOpen + 0.08], w.p(cx + side * 0.9 * id.eyeW, cy + 0.04), 5);
-      cv.fill(new Stroke(under, under.map(() => 0.01)), shadow, 0.45 * bunch, 0.012);
+      const under = quadBezier(
+        w.p(cx - side * 0.8 * id.eyeW, cy + 0.06),
+        [mid[0], cy + 2 * lowerOpen + 0.08],
+        w.p(cx + side * 0.9 * id.eyeW, cy + 0.04),
+        5,
+      );
+      cv.fill(
+        new Stroke(
+          under,
+          under.map(() => 0.01),
+        ),
+        shadow,
+        0.45 * bunch,
+        0.012,
+      );
     }
     if (a.AU6 > 0) {
       for (let k = -1; k <= 1; k++) {
@@ -174,31 +254,65 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   const noseLift = 0.03 * a.AU9 + 0.01 * a.AU10;
   const tip = w.p(0, id.noseY - noseLift, NOSE_DEPTH);
   const lightSide = look.lightX >= 0 ? -1 : 1; // the bridge's shadow falls away from the light
-  cv.fill(new Stroke([w.p(lightSide * 0.07, id.eyeY + 0.04), w.p(lightSide * 0.08, id.noseY - 0.1, NOSE_DEPTH)], [0.02, 0.03]), shadow, 0.18, 0.04);
+  cv.fill(
+    new Stroke(
+      [w.p(lightSide * 0.07, id.eyeY + 0.04), w.p(lightSide * 0.08, id.noseY - 0.1, NOSE_DEPTH)],
+      [0.02, 0.03],
+    ),
+    shadow,
+    0.18,
+    0.04,
+  );
   cv.fill(new Ellipse(tip[0], tip[1] - 0.02, 0.075, 0.06), mix(skin, [1, 1, 1], 0.12), 0.5, 0.05);
   for (const side of [-1, 1]) {
     const flare = 1 + 0.3 * a.AU9;
     const [nx, ny] = w.p(side * id.noseW * 0.55 * flare, id.noseY + 0.035 - noseLift, NOSE_DEPTH);
-    cv.fill(new Ellipse(nx, ny, 0.038 * flare * w.squeeze(side * id.noseW, NOSE_DEPTH), 0.021, side * 0.35), darker(skin, 0.32));
+    cv.fill(
+      new Ellipse(nx, ny, 0.038 * flare * w.squeeze(side * id.noseW, NOSE_DEPTH), 0.021, side * 0.35),
+      darker(skin, 0.32),
+    );
     const wing = quadBezier(
       w.p(side * id.noseW * 0.8 * flare, id.noseY - 0.07 - noseLift, NOSE_DEPTH),
       w.p(side * id.noseW * 1.25 * flare, id.noseY - noseLift, NOSE_DEPTH),
       w.p(side * id.noseW * 0.75 * flare, id.noseY + 0.05 - noseLift, NOSE_DEPTH),
       6,
     );
-    cv.fill(new Stroke(wing, wing.map(() => 0.01)), shadow, 0.5, 0.008);
+    cv.fill(
+      new Stroke(
+        wing,
+        wing.map(() => 0.01),
+      ),
+      shadow,
+      0.5,
+      0.008,
+    );
   }
   // The nose wrinkle (AU9): creases across the bridge.
   if (a.AU9 > 0) {
     for (let k = 0; k < 3; k++) {
       const y = id.eyeY + 0.09 + 0.045 * k;
-      const pts = quadBezier(w.p(-0.085, y + 0.01, NOSE_DEPTH), w.p(0, y - 0.02, NOSE_DEPTH), w.p(0.085, y + 0.01, NOSE_DEPTH), 6);
-      cv.fill(new Stroke(pts, pts.map(() => 0.009)), shadow, 0.85 * M.min(1, a.AU9), 0.008);
+      const pts = quadBezier(
+        w.p(-0.085, y + 0.01, NOSE_DEPTH),
+        w.p(0, y - 0.02, NOSE_DEPTH),
+        w.p(0.085, y + 0.01, NOSE_DEPTH),
+        6,
+      );
+      cv.fill(
+        new Stroke(
+          pts,
+          pts.map(() => 0.009),
+        ),
+        shadow,
+        0.85 * M.min(1, a.AU9),
+        0.008,
+      );
     }
   }
 
   // ---- mouth ------------------------------------------------------------------------------------------------------
-  const mw = id.mouthW * (1 + 0.2 * a.AU12 + 0.35 * a.AU20 - 0.14 * a.AU24 - 0.12 * a.AU26 * clamp(1 - a.AU20, 0, 1) - 0.05 * a.AU10);
+  const mw =
+    id.mouthW *
+    (1 + 0.2 * a.AU12 + 0.35 * a.AU20 - 0.14 * a.AU24 - 0.12 * a.AU26 * clamp(1 - a.AU20, 0, 1) - 0.05 * a.AU10);
   const cornerDy = -0.16 * a.AU12 + 0.11 * a.AU15 + 0.025 * a.AU20 - 0.02 * a.AU10;
   const mouthY = id.mouthY - 0.02 * a.AU17 + 0.02 * a.AU26;
   const gapTop = 0.06 * a.AU10 + 0.015 * a.AU25 + 0.025 * a.AU26;
@@ -207,14 +321,16 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   const up = id.upperLip * M.max(0.25, 1 - 0.55 * a.AU24 - 0.3 * a.AU20 - 0.2 * a.AU12 + 0.1 * a.AU10);
   const lo = id.lowerLip * M.max(0.25, 1 - 0.5 * a.AU24 - 0.3 * a.AU20 - 0.15 * a.AU12 + 0.2 * a.AU17);
   const N = 12;
-  const curve = (f: (s: number) => number): Pt[] => Array.from({ length: N + 1 }, (_, i) => {
-    const s = -1 + (2 * i) / N;
-    return w.p(s * mw, f(s));
-  });
+  const curve = (f: (s: number) => number): Pt[] =>
+    Array.from({ length: N + 1 }, (_, i) => {
+      const s = -1 + (2 * i) / N;
+      return w.p(s * mw, f(s));
+    });
   const base = (s: number) => mouthY + cornerDy * s * s;
   const open = (s: number) => M.pow(M.max(0, 1 - s * s), roundness);
   // AU10 lifts the upper lip most just beside the middle (a snarl), AU25/26 open the mouth from the centre.
-  const innerTop = (s: number) => base(s) - gapTop * open(s) * (1 + 0.3 * a.AU10 * M.exp(-(((M.abs(s) - 0.35) / 0.25) ** 2)));
+  const innerTop = (s: number) =>
+    base(s) - gapTop * open(s) * (1 + 0.3 * a.AU10 * M.exp(-(((M.abs(s) - 0.35) / 0.25) ** 2)));
   const innerBot = (s: number) => base(s) + gapBot * open(s);
   const bow = (s: number) => 1 - 0.3 * M.exp(-((s / 0.16) ** 2)); // the dip of the Cupid's bow
   const outerTop = (s: number) => innerTop(s) - up * M.pow(M.max(0, 1 - s * s), 0.4) * bow(s);
@@ -228,7 +344,15 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
       w.p(side * (mw + 0.09), base(1) + 0.03),
       8,
     );
-    cv.fill(new Stroke(pts, pts.map((_, i) => 0.007 + 0.008 * M.sin((M.PI * i) / 8))), shadow, 0.07 + 0.6 * fold, 0.02);
+    cv.fill(
+      new Stroke(
+        pts,
+        pts.map((_, i) => 0.007 + 0.008 * M.sin((M.PI * i) / 8)),
+      ),
+      shadow,
+      0.07 + 0.6 * fold,
+      0.02,
+    );
   }
   const upperOuter = curve(outerTop);
   const lowerOuter = curve(outerBot);
@@ -242,9 +366,20 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     const teethTop = curve((s) => innerTop(s) + 0.05);
     cv.fill(new Intersect(new Polygon([...upperInner, ...teethTop.slice(1, -1).reverse()]), cavity), [0.92, 0.9, 0.84]);
     const teethBot = curve((s) => innerBot(s) - 0.03);
-    cv.fill(new Intersect(new Polygon([...lowerInner, ...teethBot.slice(1, -1).reverse()]), cavity), [0.8, 0.78, 0.72], 0.8);
+    cv.fill(
+      new Intersect(new Polygon([...lowerInner, ...teethBot.slice(1, -1).reverse()]), cavity),
+      [0.8, 0.78, 0.72],
+      0.8,
+    );
   }
-  cv.fill(new Stroke(upperInner, upperInner.map(() => 0.011)), darker(id.lips, 0.45), 0.85);
+  cv.fill(
+    new Stroke(
+      upperInner,
+      upperInner.map(() => 0.011),
+    ),
+    darker(id.lips, 0.45),
+    0.85,
+  );
   for (const side of [-1, 1]) {
     const [x, y] = w.p(side * (mw + 0.015), base(1));
     cv.fill(new Ellipse(x, y, 0.025, 0.02), shadow, 0.35 + 0.25 * M.min(1, a.AU12 + a.AU15), 0.02);
@@ -253,7 +388,15 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
   if (a.AU17 > 0) {
     const y = outerBot(0) + 0.07;
     const pts = quadBezier(w.p(-0.13, y + 0.02), w.p(0, y - 0.03), w.p(0.13, y + 0.02), 6);
-    cv.fill(new Stroke(pts, pts.map(() => 0.012)), shadow, 0.5 * M.min(1, a.AU17), 0.015);
+    cv.fill(
+      new Stroke(
+        pts,
+        pts.map(() => 0.012),
+      ),
+      shadow,
+      0.5 * M.min(1, a.AU17),
+      0.015,
+    );
   }
 
   // ---- hair on top of the head ---------------------------------------------------------------------------------
@@ -289,7 +432,10 @@ export function drawFace(cv: Canvas, id: Identity, s: FaceState, look: FaceLook)
     }
     const bridgeL = w.p(-(id.eyeX - id.eyeW - 0.08), id.eyeY - 0.01);
     const bridgeR = w.p(id.eyeX - id.eyeW - 0.08, id.eyeY - 0.01);
-    cv.fill(new Stroke([bridgeL, w.p(0, id.eyeY - 0.04, NOSE_DEPTH), bridgeR], [0.012, 0.012, 0.012]), id.glassesColour);
+    cv.fill(
+      new Stroke([bridgeL, w.p(0, id.eyeY - 0.04, NOSE_DEPTH), bridgeR], [0.012, 0.012, 0.012]),
+      id.glassesColour,
+    );
   }
 }
 

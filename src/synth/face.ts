@@ -25,7 +25,24 @@ import type { Rng } from '../random.js';
 import { between, clamp, pick, smoothstep } from './distributions.js';
 import type { Rgb } from './raster.js';
 
-export const ACTION_UNITS = ['AU1', 'AU2', 'AU4', 'AU5', 'AU6', 'AU7', 'AU9', 'AU10', 'AU12', 'AU15', 'AU17', 'AU20', 'AU24', 'AU25', 'AU26', 'AU41'] as const;
+export const ACTION_UNITS = [
+  'AU1',
+  'AU2',
+  'AU4',
+  'AU5',
+  'AU6',
+  'AU7',
+  'AU9',
+  'AU10',
+  'AU12',
+  'AU15',
+  'AU17',
+  'AU20',
+  'AU24',
+  'AU25',
+  'AU26',
+  'AU41',
+] as const;
 export type ActionUnit = (typeof ACTION_UNITS)[number];
 /** Activation per action unit, 0 = neutral, ~1 = a full expression (a little above 1 for strong clips). */
 export type ActionUnits = Record<ActionUnit, number>;
@@ -39,7 +56,11 @@ const PROTOTYPES: Record<ClassName, { base: Partial<ActionUnits>; alt?: Partial<
   happiness: { base: { AU6: 0.9, AU12: 1.0 }, alt: { AU6: 1.0, AU12: 1.0, AU25: 0.7, AU26: 0.15 }, altShare: 0.5 },
   sadness: { base: { AU1: 1.0, AU4: 0.5, AU15: 0.9, AU17: 0.5, AU41: 0.6 } },
   neutral: { base: {} },
-  anger: { base: { AU4: 1.0, AU5: 0.4, AU7: 0.8, AU24: 0.9, AU17: 0.4 }, alt: { AU4: 1.0, AU5: 0.5, AU7: 0.7, AU10: 0.6, AU25: 0.8, AU26: 0.45 }, altShare: 0.3 },
+  anger: {
+    base: { AU4: 1.0, AU5: 0.4, AU7: 0.8, AU24: 0.9, AU17: 0.4 },
+    alt: { AU4: 1.0, AU5: 0.5, AU7: 0.7, AU10: 0.6, AU25: 0.8, AU26: 0.45 },
+    altShare: 0.3,
+  },
   surprise: { base: { AU1: 1.0, AU2: 1.0, AU5: 0.9, AU25: 0.8, AU26: 0.9 } },
   disgust: { base: { AU9: 1.0, AU10: 0.9, AU4: 0.5, AU15: 0.4, AU17: 0.4, AU7: 0.3 } },
   fear: { base: { AU1: 0.9, AU2: 0.6, AU4: 0.6, AU5: 1.0, AU7: 0.2, AU20: 1.0, AU25: 0.8, AU26: 0.4 } },
@@ -49,7 +70,11 @@ const PROTOTYPES: Record<ClassName, { base: Partial<ActionUnits>; alt?: Partial<
  * A clip's expression at intensity 1: the class prototype (or its variant) with per-clip weights. Always makes the
  * same number of draws whatever the class, so a clip's other parameters do not depend on its class.
  */
-export function drawExpression(rng: Rng, classIndex: number, auJitter: number): { aus: ActionUnits; variant: 'base' | 'alt' } {
+export function drawExpression(
+  rng: Rng,
+  classIndex: number,
+  auJitter: number,
+): { aus: ActionUnits; variant: 'base' | 'alt' } {
   const proto = PROTOTYPES[DFEW_CLASSES[classIndex]];
   const useAlt = rng.next() < (proto.altShare ?? 0);
   const chosen = useAlt && proto.alt ? proto.alt : proto.base;
@@ -203,10 +228,14 @@ export function drawIdentity(rng: Rng, index: number): Identity {
     (skin[2] + (lipTint[2] - skin[2]) * lipMix) * 0.85,
   ];
   // Darker skin goes with darker hair and eyes more often, as in the populations the palettes stand for.
-  const hairIndex = skinTone > 0.5 ? pick(rng, [0, 1, 2, 5], [6, 3, 1, 1]) : pick(rng, [0, 1, 2, 3, 4, 5], [2, 3, 3, 2, 1, 1]);
+  const hairIndex =
+    skinTone > 0.5 ? pick(rng, [0, 1, 2, 5], [6, 3, 1, 1]) : pick(rng, [0, 1, 2, 3, 4, 5], [2, 3, 3, 2, 1, 1]);
   const hair = jitterRgb(rng, HAIR_COLOURS[hairIndex], 0.08);
   const iris = skinTone > 0.5 ? IRIS_COLOURS[rng.int(2)] : IRIS_COLOURS[rng.int(IRIS_COLOURS.length)];
-  const brows: Rgb = hairIndex === 3 || hairIndex === 5 ? [hair[0] * 0.6, hair[1] * 0.6, hair[2] * 0.6] : [hair[0] * 0.85, hair[1] * 0.85, hair[2] * 0.85];
+  const brows: Rgb =
+    hairIndex === 3 || hairIndex === 5
+      ? [hair[0] * 0.6, hair[1] * 0.6, hair[2] * 0.6]
+      : [hair[0] * 0.85, hair[1] * 0.85, hair[2] * 0.85];
   const eyeH = between(rng, 0.08, 0.105);
   return {
     index,

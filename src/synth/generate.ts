@@ -14,7 +14,16 @@ import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../atomic.js';
 import { DFEW_CLASSES } from '../config.js';
 import { resolveFfmpeg } from '../video/decode.js';
-import { FRAMES_DIR, METADATA_FILE, SPLIT_DIR, SPLIT_FOLDERS, VIDEOS_DIR, foldNumbers, metadataCsv, splitCsv } from './annotations.js';
+import {
+  FRAMES_DIR,
+  METADATA_FILE,
+  SPLIT_DIR,
+  SPLIT_FOLDERS,
+  VIDEOS_DIR,
+  foldNumbers,
+  metadataCsv,
+  splitCsv,
+} from './annotations.js';
 import { clipDone, writeClipFiles, type ClipJob, type ClipWritten } from './clip-files.js';
 import { defaultIdentities, planDataset, type DatasetPlan } from './plan.js';
 import { DEFAULT_KNOBS, type NuisanceKnobs } from './scene.js';
@@ -110,7 +119,8 @@ function check(o: SynthOptions): void {
   const { a, b, min } = o.intensity;
   if (!(a > 0 && b > 0)) bad(`intensity Beta parameters must be positive, got ${a},${b}`);
   if (!(min > 0 && min <= 1)) bad(`--min-intensity must be in (0, 1], got ${min}`);
-  for (const [k, v] of Object.entries(o.knobs)) if (!(v >= 0) || !Number.isFinite(v)) bad(`${k} must be a number >= 0, got ${v}`);
+  for (const [k, v] of Object.entries(o.knobs))
+    if (!(v >= 0) || !Number.isFinite(v)) bad(`${k} must be a number >= 0, got ${v}`);
   if (o.knobs.occlusion > 1 || o.knobs.talk > 1) bad('--occlusion and --talk are shares of clips: at most 1');
   if (o.jobs !== undefined) int(o.jobs, 1, 256, '--jobs');
 }
@@ -141,7 +151,9 @@ function claimOutput(out: string, settings: object): void {
   if (existsSync(out)) {
     const entries = readdirSync(out);
     if (entries.length && !entries.includes(SETTINGS_FILE)) {
-      throw new SynthError(`${out} exists and is not a dfer synth output (no ${SETTINGS_FILE}): choose another --out or empty it`);
+      throw new SynthError(
+        `${out} exists and is not a dfer synth output (no ${SETTINGS_FILE}): choose another --out or empty it`,
+      );
     }
     if (entries.includes(SETTINGS_FILE)) {
       let before: unknown;
@@ -151,7 +163,9 @@ function claimOutput(out: string, settings: object): void {
         before = null;
       }
       if (JSON.stringify(before) !== JSON.stringify(settings)) {
-        throw new SynthError(`${out} holds a synthetic set made with other settings (${SETTINGS_FILE}): choose another --out or delete it`);
+        throw new SynthError(
+          `${out} holds a synthetic set made with other settings (${SETTINGS_FILE}): choose another --out or delete it`,
+        );
       }
       return;
     }
@@ -163,7 +177,8 @@ function claimOutput(out: string, settings: object): void {
 /** Removes what an interrupted run left half-written (*.tmp-<pid>). */
 function removeLeftovers(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (/\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir))
+    if (/\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -226,7 +241,10 @@ class ClipPool {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-export async function generateSynth(opts: SynthOptions, emit: (e: SynthEvent) => void = () => {}): Promise<SynthResult> {
+export async function generateSynth(
+  opts: SynthOptions,
+  emit: (e: SynthEvent) => void = () => {},
+): Promise<SynthResult> {
   check(opts);
   const started = Date.now();
   const out = resolve(opts.out);
@@ -269,7 +287,13 @@ export async function generateSynth(opts: SynthOptions, emit: (e: SynthEvent) =>
   const lane = async () => {
     for (let spec = queue.shift(); spec && !failure; spec = queue.shift()) {
       try {
-        await pool.run({ spec, identity: plan.identities[spec.identity], size: opts.size, quality: opts.quality, ...place });
+        await pool.run({
+          spec,
+          identity: plan.identities[spec.identity],
+          size: opts.size,
+          quality: opts.quality,
+          ...place,
+        });
         emit({ type: 'clip', id: spec.id, done: ++done, total });
       } catch (err) {
         failure ??= new Error(`clip ${spec.id}: ${(err as Error).message}`);

@@ -41,7 +41,16 @@ export interface DatasetPlan {
 }
 
 // Component tags of the random streams (any distinct numbers).
-const STREAM = { classes: 1, identity: 2, length: 3, intensity: 4, expression: 5, profile: 6, scene: 7, assign: 8 } as const;
+const STREAM = {
+  classes: 1,
+  identity: 2,
+  length: 3,
+  intensity: 4,
+  expression: 5,
+  profile: 6,
+  scene: 7,
+  assign: 8,
+} as const;
 
 /**
  * Clips per class: `balanced` splits evenly, otherwise in DFEW's proportions; largest remainders round, and with at
@@ -84,7 +93,9 @@ export function planDataset(o: PlanOptions): DatasetPlan {
   // People: pool k (identities j with j % 5 == k - 1) serves fold k; a fold's clips take its people in turn, in a
   // shuffled order, so each person shows several classes.
   const nIdentities = Math.max(FOLDS, o.identities ?? defaultIdentities(o.clips));
-  const identities = Array.from({ length: nIdentities }, (_, j) => drawIdentity(streamFor(o.seed, STREAM.identity, j), j));
+  const identities = Array.from({ length: nIdentities }, (_, j) =>
+    drawIdentity(streamFor(o.seed, STREAM.identity, j), j),
+  );
   const identity = new Array<number>(o.clips);
   const assign = streamFor(o.seed, STREAM.assign);
   for (let k = 1; k <= FOLDS; k++) {
@@ -96,7 +107,11 @@ export function planDataset(o: PlanOptions): DatasetPlan {
   const clips: ClipSpec[] = [];
   for (let i = 0; i < o.clips; i++) {
     const frames = o.minFrames + streamFor(o.seed, STREAM.length, i).int(o.maxFrames - o.minFrames + 1);
-    const intensity = clamp(beta(streamFor(o.seed, STREAM.intensity, i), o.intensityA, o.intensityB), o.minIntensity, 1);
+    const intensity = clamp(
+      beta(streamFor(o.seed, STREAM.intensity, i), o.intensityA, o.intensityB),
+      o.minIntensity,
+      1,
+    );
     clips.push({
       index: i,
       id: clipId(i),

@@ -41,7 +41,7 @@ export interface Similarity {
 
 export const IDENTITY_TRANSFORM: Similarity = { scale: 1, angle: 0, tx: 0, ty: 0 };
 
-const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v , 1));
+const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v, 1));
 
 export class Canvas {
   readonly data: Float32Array;
@@ -287,7 +287,8 @@ export class Stroke implements Shape {
     readonly points: readonly (readonly [number, number])[],
     readonly halfWidths: readonly number[],
   ) {
-    if (points.length !== halfWidths.length || points.length < 2) throw new RangeError('Stroke needs >= 2 points, one half-width each');
+    if (points.length !== halfWidths.length || points.length < 2)
+      throw new RangeError('Stroke needs >= 2 points, one half-width each');
   }
 
   bbox(): [number, number, number, number] {
@@ -441,7 +442,12 @@ export class RoundedRect implements Shape {
 // Curves
 
 /** n + 1 points of the quadratic Bezier curve p0 -> p2 pulled towards control point c. */
-export function quadBezier(p0: readonly [number, number], c: readonly [number, number], p2: readonly [number, number], n: number): [number, number][] {
+export function quadBezier(
+  p0: readonly [number, number],
+  c: readonly [number, number],
+  p2: readonly [number, number],
+  n: number,
+): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 0; i <= n; i++) {
     const t = i / n;

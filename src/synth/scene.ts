@@ -31,7 +31,15 @@ export interface NuisanceKnobs {
 // Calibrated so that the small preset learns the default set in minutes on a CPU without saturating it (README,
 // "Calibration"); the harder set of the first release was { noise: 3, occlusion: 0.15, poseJitter: 1, clutter: 1,
 // lighting: 1, auJitter: 0.2, talk: 0.2 } with intensity Beta(1.5, 1).
-export const DEFAULT_KNOBS: NuisanceKnobs = { noise: 1, occlusion: 0.05, poseJitter: 0.4, clutter: 0.4, lighting: 0.4, auJitter: 0.15, talk: 0.1 };
+export const DEFAULT_KNOBS: NuisanceKnobs = {
+  noise: 1,
+  occlusion: 0.05,
+  poseJitter: 0.4,
+  clutter: 0.4,
+  lighting: 0.4,
+  auJitter: 0.15,
+  talk: 0.1,
+};
 
 export interface Pose {
   /** Face centre (fraction of the frame), face half-width (fraction of the frame side), roll and yaw (radians). */
@@ -122,7 +130,16 @@ function mutedColour(rng: Rng, vLo = 0.25, vHi = 0.85, sHi = 0.4): Rgb {
   const p = v * (1 - s);
   const q = v * (1 - s * f);
   const t = v * (1 - s * (1 - f));
-  return ([[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]] as Rgb[])[i % 6];
+  return (
+    [
+      [v, t, p],
+      [q, v, p],
+      [p, v, t],
+      [p, q, v],
+      [t, p, v],
+      [v, p, q],
+    ] as Rgb[]
+  )[i % 6];
 }
 
 /** The nuisances of one clip of n frames. A fixed sequence of draws: the same for every class. */
@@ -188,8 +205,14 @@ export function drawScene(rng: Rng, k: NuisanceKnobs, n: number): Scene {
   const occluder: Occluder = {
     kind,
     x: kind === 'strand' ? side * between(rng, 0.2, 0.5) : between(rng, -0.55, 0.55),
-    y: kind === 'hand' ? between(rng, 0.35, 0.95) : kind === 'object' ? between(rng, 0.6, 1.2) : between(rng, -0.4, 0.0),
-    size: kind === 'hand' ? between(rng, 0.32, 0.5) : kind === 'object' ? between(rng, 0.14, 0.24) : between(rng, 0.06, 0.1),
+    y:
+      kind === 'hand' ? between(rng, 0.35, 0.95) : kind === 'object' ? between(rng, 0.6, 1.2) : between(rng, -0.4, 0.0),
+    size:
+      kind === 'hand'
+        ? between(rng, 0.32, 0.5)
+        : kind === 'object'
+          ? between(rng, 0.14, 0.24)
+          : between(rng, 0.06, 0.1),
     angle: between(rng, -0.6, 0.6),
     colour: kind === 'object' ? mutedColour(rng, 0.1, 0.7, 0.45) : [0, 0, 0],
     driftX: between(rng, -0.15, 0.15),
@@ -227,7 +250,12 @@ export function drawScene(rng: Rng, k: NuisanceKnobs, n: number): Scene {
 // Per-frame state
 
 /** Face units -> pixels at frame t of n, on a size x size frame. */
-export function poseAt(p: Pose, t: number, n: number, size: number): { scale: number; angle: number; tx: number; ty: number; yaw: number } {
+export function poseAt(
+  p: Pose,
+  t: number,
+  n: number,
+  size: number,
+): { scale: number; angle: number; tx: number; ty: number; yaw: number } {
   const f = n > 1 ? t / (n - 1) : 0;
   const w = M.sin((2 * M.PI * t) / p.sway.period + p.sway.phase);
   const w2 = M.cos((2 * M.PI * t) / (1.7 * p.sway.period) + p.sway.phase);
@@ -302,8 +330,28 @@ export function drawOccluder(cv: Canvas, o: Occluder, id: Identity, t: number, n
       const by = y + s * off - c * 0.5 * r;
       const ex = bx + s * len;
       const ey = by - c * len;
-      cv.fill(new Stroke([[bx, by], [ex, ey]], [0.17 * r, 0.14 * r]), skin);
-      cv.fill(new Stroke([[bx, by], [ex, ey]], [0.17 * r, 0.14 * r]), scaleRgb(skin, 0.75), 0.25, 0.02);
+      cv.fill(
+        new Stroke(
+          [
+            [bx, by],
+            [ex, ey],
+          ],
+          [0.17 * r, 0.14 * r],
+        ),
+        skin,
+      );
+      cv.fill(
+        new Stroke(
+          [
+            [bx, by],
+            [ex, ey],
+          ],
+          [0.17 * r, 0.14 * r],
+        ),
+        scaleRgb(skin, 0.75),
+        0.25,
+        0.02,
+      );
     }
   } else if (o.kind === 'object') {
     const [r, g, b] = o.colour;
@@ -319,7 +367,13 @@ export function drawOccluder(cv: Canvas, o: Occluder, id: Identity, t: number, n
     cv.fill(new Ellipse(x, y - 2.2 * o.size, 0.9 * o.size, 0.5 * o.size, o.angle), scaleRgb(o.colour, 1.3), 0.6, 0.02);
   } else {
     const pts = quadBezier([x - 0.1, -1.0], [x + 0.35 * M.sign(x), y], [x - 0.05, 0.45 + y], 10);
-    cv.fill(new Stroke(pts, pts.map((_, i) => o.size * (1 - 0.6 * (i / 10)))), id.hair);
+    cv.fill(
+      new Stroke(
+        pts,
+        pts.map((_, i) => o.size * (1 - 0.6 * (i / 10))),
+      ),
+      id.hair,
+    );
   }
 }
 
@@ -338,7 +392,14 @@ function knee(v: number): number {
  * xorshift32 stream seeded by one draw of `noise` (the clip's noise stream) per frame, so a clip's bytes depend only
  * on its seed; xorshift rather than Rng because this loop draws ~100k numbers a frame.
  */
-export function finishFrame(data: Float32Array, size: number, L: Lighting, t: number, sigma: number, noise: Rng): Uint8Array {
+export function finishFrame(
+  data: Float32Array,
+  size: number,
+  L: Lighting,
+  t: number,
+  sigma: number,
+  noise: Rng,
+): Uint8Array {
   const out = new Uint8Array(size * size * 3);
   const gx = M.cos(L.angle) * 2 * L.gradient;
   const gy = M.sin(L.angle) * 2 * L.gradient;

@@ -14,7 +14,10 @@ export function pickVideoCodec(ffmpeg: string): VideoCodec {
 
 /** ffmpeg's arguments: raw RGB frames on stdin -> `file` (mp4). Odd sizes are padded to even (4:2:0 needs it). */
 export function encodeArgs(size: number, fps: number, codec: VideoCodec, file: string): string[] {
-  const codecArgs = codec === 'libx264' ? ['-c:v', 'libx264', '-preset', 'fast', '-crf', '18', '-threads', '1'] : ['-c:v', 'mpeg4', '-q:v', '2', '-threads', '1'];
+  const codecArgs =
+    codec === 'libx264'
+      ? ['-c:v', 'libx264', '-preset', 'fast', '-crf', '18', '-threads', '1']
+      : ['-c:v', 'mpeg4', '-q:v', '2', '-threads', '1'];
   return [
     '-hide_banner',
     '-loglevel',
@@ -80,7 +83,10 @@ export class VideoWriter {
     this.child.stdin.end();
     const { code, error } = await this.exited;
     if (error) throw new Error(`cannot run ffmpeg: ${error.message}`);
-    if (code !== 0) throw new Error(`ffmpeg failed to encode a synthetic clip (exit ${code}): ${this.stderr.trim().split('\n').pop() ?? ''}`);
+    if (code !== 0)
+      throw new Error(
+        `ffmpeg failed to encode a synthetic clip (exit ${code}): ${this.stderr.trim().split('\n').pop() ?? ''}`,
+      );
   }
 
   kill(): void {

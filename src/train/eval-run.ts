@@ -43,7 +43,9 @@ export function resolveCheckpoint(path: string): ResolvedCheckpoint {
     return { checkpoint: which, runDir: path, run };
   }
   if (!existsSync(checkpointPaths(path).meta) && !existsSync(checkpointPaths(path).weights)) {
-    throw new EvalError(`${path}: not found (expected a run directory, or a checkpoint: <name>.json beside <name>.safetensors)`);
+    throw new EvalError(
+      `${path}: not found (expected a run directory, or a checkpoint: <name>.json beside <name>.safetensors)`,
+    );
   }
   const dir = new RunDir(dirname(path));
   return dir.isRun() ? { checkpoint: path, runDir: dir.dir, run: runOf(dir) } : { checkpoint: path };
@@ -81,8 +83,10 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
   const r = resolveCheckpoint(o.checkpoint);
   const data = o.data ?? r.run?.data;
   const fold = o.fold ?? r.run?.fold;
-  if (!data) throw new EvalError('--data is required when evaluating a bare checkpoint (a run directory knows its data)');
-  if (!fold) throw new EvalError('--fold is required when evaluating a bare checkpoint (a run directory knows its fold)');
+  if (!data)
+    throw new EvalError('--data is required when evaluating a bare checkpoint (a run directory knows its data)');
+  if (!fold)
+    throw new EvalError('--fold is required when evaluating a bare checkpoint (a run directory knows its fold)');
   const backend = await useBackend(o.backend);
   const set = PreparedSet.open(data);
   const ids = set.split(fold, o.split);
@@ -98,18 +102,48 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalRun> {
   tf.dispose([...momentum.values()]);
   try {
     if (model.config.classes.join() !== set.manifest.classes.join()) {
-      throw new CheckpointError(`${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${set.manifest.classes.join(',')}`);
+      throw new CheckpointError(
+        `${r.checkpoint}: trained on classes ${model.config.classes.join(',')} but ${data} has ${set.manifest.classes.join(',')}`,
+      );
     }
     const sampling = r.run?.sampling ?? checkpointSampling(meta);
-    const { metrics, clips } = await evaluateSplit(model, set, ids, { sampling, batchSize: o.batchSize, workers: o.workers, onProgress: o.onProgress });
+    const { metrics, clips } = await evaluateSplit(model, set, ids, {
+      sampling,
+      batchSize: o.batchSize,
+      workers: o.workers,
+      onProgress: o.onProgress,
+    });
     const out = o.out ?? join(r.runDir ?? dirname(resolve(r.checkpoint)), `eval-fold${fold}-${o.split}`);
     mkdirSync(out, { recursive: true });
     const classes = set.manifest.classes;
-    const plots = await writeSvgAndPng(confusionSvg(metrics.confusion, classes, { title: `fold ${fold} ${o.split}: UAR ${(100 * metrics.uar).toFixed(2)}%  WAR ${(100 * metrics.war).toFixed(2)}%` }), join(out, 'confusion'));
+    const plots = await writeSvgAndPng(
+      confusionSvg(metrics.confusion, classes, {
+        title: `fold ${fold} ${o.split}: UAR ${(100 * metrics.uar).toFixed(2)}%  WAR ${(100 * metrics.war).toFixed(2)}%`,
+      }),
+      join(out, 'confusion'),
+    );
     const results = join(out, 'results.json');
-    const run: EvalRun = { checkpoint: r.checkpoint, data, fold, split: o.split, classes, metrics, files: [results, plots.svg, plots.png], backend, sampling, ...(r.run ? { selectedOn: r.run.selectOn } : {}) };
+    const run: EvalRun = {
+      checkpoint: r.checkpoint,
+      data,
+      fold,
+      split: o.split,
+      classes,
+      metrics,
+      files: [results, plots.svg, plots.png],
+      backend,
+      sampling,
+      ...(r.run ? { selectedOn: r.run.selectOn } : {}),
+    };
     const leak = overlap.length ? { overlap: { clips: overlap.length, of: ids.length, allowed: true } } : {};
-    writeFileAtomic(results, JSON.stringify({ ...run, ...leak, predictions: clips.map((c) => ({ id: c.id, label: c.label, predicted: c.predicted })) }, null, 1) + '\n');
+    writeFileAtomic(
+      results,
+      JSON.stringify(
+        { ...run, ...leak, predictions: clips.map((c) => ({ id: c.id, label: c.label, predicted: c.predicted })) },
+        null,
+        1,
+      ) + '\n',
+    );
     return run;
   } finally {
     model.params.dispose();
@@ -152,7 +186,8 @@ export function aggregateRuns(paths: string[]): CrossValResults {
     const run = new RunDir(dir);
     const r = run.readResults();
     const runClasses = run.readConfig().train.model.classes;
-    if (classes && classes.join() !== runClasses.join()) throw new EvalError(`${dir}: classes differ from the other runs`);
+    if (classes && classes.join() !== runClasses.join())
+      throw new EvalError(`${dir}: classes differ from the other runs`);
     classes = runClasses;
     return { fold: r.fold, metrics: r.metrics, run: dir, selectedOn: r.selectedOn };
   });
@@ -166,14 +201,19 @@ export function aggregateRuns(paths: string[]): CrossValResults {
 }
 
 /** Run directories, a folder holding runs standing for them (runs/dfew). */
-const expandRunDirs = (paths: readonly string[]) => paths.flatMap((p) => (new RunDir(p).isRun() ? [p] : listRunDirs(p).map((r) => r.dir)));
+const expandRunDirs = (paths: readonly string[]) =>
+  paths.flatMap((p) => (new RunDir(p).isRun() ? [p] : listRunDirs(p).map((r) => r.dir)));
 
 /**
  * Runs against baseline runs, paired by fold and seed (each run's results.json and config.json): the paired
  * differences in UAR, WAR and recall by intensity, with bootstrap intervals and sign-flip p-values (analysis/paired.ts).
  * `unpaired`: runs of either side without a partner (left out of the comparison).
  */
-export function compareRunSets(runs: readonly string[], baseline: readonly string[], name = 'baseline'): VsBaseline & { unpaired: string[] } {
+export function compareRunSets(
+  runs: readonly string[],
+  baseline: readonly string[],
+  name = 'baseline',
+): VsBaseline & { unpaired: string[] } {
   const keyed = (paths: readonly string[], flag: string) => {
     const out = new Map<string, { dir: string; metrics: Metrics }>();
     for (const dir of expandRunDirs(paths)) {
@@ -181,7 +221,8 @@ export function compareRunSets(runs: readonly string[], baseline: readonly strin
       const r = run.readResults();
       const key = `fold ${r.fold}, seed ${run.readConfig().train.seed}`;
       const other = out.get(key);
-      if (other) throw new EvalError(`${flag}: ${other.dir} and ${dir} are both ${key}; give one run per fold and seed`);
+      if (other)
+        throw new EvalError(`${flag}: ${other.dir} and ${dir} are both ${key}; give one run per fold and seed`);
       out.set(key, { dir, metrics: r.metrics });
     }
     return out;
@@ -189,8 +230,13 @@ export function compareRunSets(runs: readonly string[], baseline: readonly strin
   const ours = keyed(runs, '--runs');
   const base = keyed(baseline, '--baseline');
   const pairs = [...ours].filter(([k]) => base.has(k)).map(([k, r]) => [r.metrics, base.get(k)!.metrics] as const);
-  if (!pairs.length) throw new EvalError(`no run of --baseline has the fold and seed of a run of --runs (runs: ${[...ours.keys()].join('; ')}; baseline: ${[...base.keys()].join('; ')})`);
-  const unpaired = [...[...ours].filter(([k]) => !base.has(k)), ...[...base].filter(([k]) => !ours.has(k))].map(([, r]) => r.dir);
+  if (!pairs.length)
+    throw new EvalError(
+      `no run of --baseline has the fold and seed of a run of --runs (runs: ${[...ours.keys()].join('; ')}; baseline: ${[...base.keys()].join('; ')})`,
+    );
+  const unpaired = [...[...ours].filter(([k]) => !base.has(k)), ...[...base].filter(([k]) => !ours.has(k))].map(
+    ([, r]) => r.dir,
+  );
   return { ...compareMetricPairs(pairs, name), unpaired };
 }
 
@@ -220,7 +266,9 @@ export function runOfFold(r: ResolvedTrainSettings, fold: string): string {
       return false;
     }
   });
-  const hint = others.length ? `; other runs of fold ${fold} there: ${others.map((d) => d.dir).join(', ')} (pass one with --checkpoint)` : '';
+  const hint = others.length
+    ? `; other runs of fold ${fold} there: ${others.map((d) => d.dir).join(', ')} (pass one with --checkpoint)`
+    : '';
   throw new EvalError(`no run of fold ${fold} at ${dir}${hint}; train it with: dfer train --fold ${fold}`);
 }
 
@@ -235,7 +283,9 @@ export function finishedRunsOfFolds(r: ResolvedTrainSettings): { runs: string[];
   }
   if (!runs.length) {
     const where = dirname(trainOptionsFor(r, r.folds[0]).out);
-    throw new EvalError(`no finished runs of ${r.settings.data} in ${where} (folds ${r.folds.join(', ')}); train them with: dfer train --folds ${r.folds.length > 1 ? `${r.folds[0]}-${r.folds[r.folds.length - 1]}` : r.folds[0]}`);
+    throw new EvalError(
+      `no finished runs of ${r.settings.data} in ${where} (folds ${r.folds.join(', ')}); train them with: dfer train --folds ${r.folds.length > 1 ? `${r.folds[0]}-${r.folds[r.folds.length - 1]}` : r.folds[0]}`,
+    );
   }
   return { runs, missing };
 }

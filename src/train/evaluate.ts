@@ -32,7 +32,12 @@ export interface SplitOutputs {
 }
 
 /** The one inference loop over a split: test-mode sampling, no augmentation, eval-mode BatchNorm. */
-export async function forwardSplit(model: Model, set: PreparedSet, ids: string[], o: EvalOptions & { features?: boolean }): Promise<SplitOutputs> {
+export async function forwardSplit(
+  model: Model,
+  set: PreparedSet,
+  ids: string[],
+  o: EvalOptions & { features?: boolean },
+): Promise<SplitOutputs> {
   if (!ids.length) throw new Error('cannot evaluate an empty split');
   const k = model.config.numClasses;
   const dim = deriveShapes(model.config).temporalDim;
@@ -40,7 +45,19 @@ export async function forwardSplit(model: Model, set: PreparedSet, ids: string[]
   const features = o.features ? new Float32Array(ids.length * dim) : undefined;
   const labels = new Int32Array(ids.length);
   let done = 0;
-  for await (const batch of loadBatches({ set, ids, mode: 'test', sampling: o.sampling, augment: null, size: model.config.imageSize, batchSize: o.batchSize, seed: 0, epoch: 0, dropLast: false, workers: o.workers })) {
+  for await (const batch of loadBatches({
+    set,
+    ids,
+    mode: 'test',
+    sampling: o.sampling,
+    augment: null,
+    size: model.config.imageSize,
+    batchSize: o.batchSize,
+    seed: 0,
+    epoch: 0,
+    dropLast: false,
+    workers: o.workers,
+  })) {
     // Read asynchronously: a GPU backend has no synchronous read, and its errors surface at the read.
     const outs = tf.tidy(() => {
       const out = forward(model, tf.tensor5d(batch.clips, batch.shape), { training: false, layout: 'BTHWC' });
@@ -72,11 +89,21 @@ export function argmaxRows(values: Float32Array, k: number): Int32Array {
   return out;
 }
 
-export async function evaluateSplit(model: Model, set: PreparedSet, ids: string[], o: EvalOptions): Promise<{ metrics: Metrics; clips: ClipResult[] }> {
+export async function evaluateSplit(
+  model: Model,
+  set: PreparedSet,
+  ids: string[],
+  o: EvalOptions,
+): Promise<{ metrics: Metrics; clips: ClipResult[] }> {
   const k = model.config.numClasses;
   const out = await forwardSplit(model, set, ids, o);
   const predicted = argmaxRows(out.probabilities, k);
-  const clips: ClipResult[] = out.ids.map((id, i) => ({ id, label: out.labels[i], predicted: predicted[i], probabilities: Array.from(out.probabilities.subarray(i * k, (i + 1) * k)) }));
+  const clips: ClipResult[] = out.ids.map((id, i) => ({
+    id,
+    label: out.labels[i],
+    predicted: predicted[i],
+    probabilities: Array.from(out.probabilities.subarray(i * k, (i + 1) * k)),
+  }));
   // Recall by intensity leaves neutral clips out: a neutral face has no expression whose intensity could vary.
   const neutral = set.manifest.classes.indexOf('neutral');
   const intensity = out.ids.map((id, i) => (out.labels[i] === neutral ? undefined : set.clip(id).intensity));

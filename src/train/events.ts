@@ -2,7 +2,6 @@
 // dashboard on a terminal, plain lines when piped, JSON lines with --json). Nothing here knows who is listening.
 import type { Metrics } from '../metrics/metrics.js';
 
-
 export interface LossParts {
   total: number;
   ce: number;

@@ -62,7 +62,6 @@ export class Sgd {
     else this.buffers.set(name, tf.variable(b1, false));
   }
 
-
   /** Restore momentum buffers saved in a checkpoint (resume continues exactly). */
   restore(buffers: Map<string, tf.Tensor>): void {
     this.dispose();
@@ -91,7 +90,14 @@ export interface ScheduleConfig {
   minLr: number;
 }
 
-export const DEFAULT_SCHEDULE: ScheduleConfig = { name: 'step', baseLr: 0.001, stepSize: 7, gamma: 0.5, epochs: 80, minLr: 0 };
+export const DEFAULT_SCHEDULE: ScheduleConfig = {
+  name: 'step',
+  baseLr: 0.001,
+  stepSize: 7,
+  gamma: 0.5,
+  epochs: 80,
+  minLr: 0,
+};
 
 /** Learning rate for a 0-based epoch, as PyTorch's StepLR / ExponentialLR / CosineAnnealingLR (stepped per epoch). */
 export function learningRate(s: ScheduleConfig, epoch: number): number {

@@ -88,14 +88,35 @@ export class OptionError extends DferError {
 }
 
 const BOOLEAN_SETTINGS = new Set(['gca', 'aux', 'ial', 'augment']);
-const INTEGER_SETTINGS = new Set(['epochs', 'batch', 'stepSize', 'r', 'u', 'v', 'seed', 'saveEvery', 'evalBatch', 'workers']);
+const INTEGER_SETTINGS = new Set([
+  'epochs',
+  'batch',
+  'stepSize',
+  'r',
+  'u',
+  'v',
+  'seed',
+  'saveEvery',
+  'evalBatch',
+  'workers',
+]);
 const kebabOf = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Train options whose command-line values are numbers written as text (so 1e-3 and 0.001 both work). */
 const NUMERIC_TEXT = new Set(['lr', 'momentum', 'weightDecay', 'gamma', 'lambda', 'valFraction']);
 /** Flags of the commands that are not train settings. */
 // Flags of dfer train that are not train settings: input and output, and the executor's (commands/_executor.ts).
-const NOT_SETTINGS = new Set(['config', 'resume', 'json', 'executor', 'slurm-opt', 'slurm-header', 'wait', 'collect', 'retry']);
+const NOT_SETTINGS = new Set([
+  'config',
+  'resume',
+  'json',
+  'executor',
+  'slurm-opt',
+  'slurm-header',
+  'wait',
+  'collect',
+  'retry',
+]);
 
 /**
  * Parsed command-line flags (kebab-case, numbers as text) -> TrainSettings (camelCase, numbers). Flags left
@@ -118,14 +139,27 @@ export function trainSettingsFromFlags(flags: Record<string, unknown>): TrainSet
 }
 
 /** Every option name a --config file, dfer.json's "train" or a DFER_* variable may set. */
-export const SETTING_NAMES = Object.keys({ ...TRAIN_DEFAULTS, data: 0, r: 0, attention: 0, gca: 0, out: 0, evalBatch: 0, workers: 0 }) as (keyof TrainSettings)[];
+export const SETTING_NAMES = Object.keys({
+  ...TRAIN_DEFAULTS,
+  data: 0,
+  r: 0,
+  attention: 0,
+  gca: 0,
+  out: 0,
+  evalBatch: 0,
+  workers: 0,
+}) as (keyof TrainSettings)[];
 
 /** An object of train options (a --config file, dfer.json's "train"), refused with its unknown names. */
 export function checkSettingsObject(parsed: unknown, where: string): TrainSettings {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new OptionError(`${where}: expected a JSON object of train options`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new OptionError(`${where}: expected a JSON object of train options`);
   const known = new Set<string>(SETTING_NAMES);
   const unknown = Object.keys(parsed).filter((k) => !known.has(k));
-  if (unknown.length) throw new OptionError(`${where}: unknown option(s) ${unknown.join(', ')} (names as the flags, camelCase: weightDecay, selectOn, ...)`);
+  if (unknown.length)
+    throw new OptionError(
+      `${where}: unknown option(s) ${unknown.join(', ')} (names as the flags, camelCase: weightDecay, selectOn, ...)`,
+    );
   return parsed as TrainSettings;
 }
 
@@ -134,12 +168,15 @@ export function readConfigFile(file: string): TrainSettings {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new OptionError(`--config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+    throw new OptionError(
+      `--config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`,
+    );
   }
   return checkSettingsObject(parsed, `--config ${file}`);
 }
 
-const defined = (o: TrainSettings) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as TrainSettings;
+const defined = (o: TrainSettings) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as TrainSettings;
 
 /** Defaults < config file < flags (no workspace, environment or dataset protocol); the trainer's options. */
 export function resolveTrainOptions(file: TrainSettings, flags: TrainSettings): TrainOptions {
@@ -153,7 +190,11 @@ type ResolvedSettings = TrainSettings & typeof TRAIN_DEFAULTS;
  * departure from the preset's network and loss and from seed 1 (-none, -se, -noaux, -noial, -seed2), so that the
  * same settings always find the same directory (dfer eval --fold 3 finds what dfer train --fold 3 wrote).
  */
-export function defaultRunDir(runs: string, o: Pick<TrainOptions, 'data' | 'fold' | 'model' | 'loss' | 'seed'>, preset: string): string {
+export function defaultRunDir(
+  runs: string,
+  o: Pick<TrainOptions, 'data' | 'fold' | 'model' | 'loss' | 'seed'>,
+  preset: string,
+): string {
   const p = PRESETS[preset];
   const parts = [`${preset}-fold${o.fold}`];
   if (o.model.attention !== p.attention) parts.push(o.model.attention);
@@ -178,11 +219,13 @@ export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOpti
   oneOf('backend', 'backend', s.backend, BACKEND_CHOICES);
   for (const key of BOOLEAN_SETTINGS) {
     const v = (s as unknown as Record<string, unknown>)[key];
-    if (v !== undefined && typeof v !== 'boolean') throw new OptionError(`--${kebabOf(key)} ${JSON.stringify(v)}: must be true or false`, key);
+    if (v !== undefined && typeof v !== 'boolean')
+      throw new OptionError(`--${kebabOf(key)} ${JSON.stringify(v)}: must be true or false`, key);
   }
   for (const key of [...NUMERIC_TEXT, ...INTEGER_SETTINGS]) {
     const v = (s as unknown as Record<string, unknown>)[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new OptionError(`--${kebabOf(key)} ${JSON.stringify(v)}: must be a number`, key);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
+      throw new OptionError(`--${kebabOf(key)} ${JSON.stringify(v)}: must be a number`, key);
   }
   let attention = s.attention ?? PRESETS[s.preset].attention;
   if (s.gca === false) {
@@ -192,9 +235,11 @@ export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOpti
     if (s.attention && s.attention !== 'gca') throw new OptionError(`--gca contradicts --attention ${s.attention}`);
     attention = 'gca';
   }
-  if (!ATTENTION_TYPES.includes(attention)) throw new OptionError(`--attention ${attention}: choose one of ${ATTENTION_TYPES.join(', ')}`);
+  if (!ATTENTION_TYPES.includes(attention))
+    throw new OptionError(`--attention ${attention}: choose one of ${ATTENTION_TYPES.join(', ')}`);
   const positive = (name: string, v: number, integer = true) => {
-    if (!(v > 0) || (integer && !Number.isInteger(v))) throw new OptionError(`--${name} ${v}: must be a positive ${integer ? 'integer' : 'number'}`, name);
+    if (!(v > 0) || (integer && !Number.isInteger(v)))
+      throw new OptionError(`--${name} ${v}: must be a positive ${integer ? 'integer' : 'number'}`, name);
   };
   positive('epochs', s.epochs);
   positive('batch', s.batch);
@@ -202,7 +247,8 @@ export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOpti
   positive('u', s.u);
   positive('v', s.v);
   if (s.lambda < 0) throw new OptionError(`--lambda ${s.lambda}: must be >= 0`, 'lambda');
-  if (!(s.valFraction >= 0 && s.valFraction < 1)) throw new OptionError(`--val-fraction ${s.valFraction}: must be in [0, 1)`, 'valFraction');
+  if (!(s.valFraction >= 0 && s.valFraction < 1))
+    throw new OptionError(`--val-fraction ${s.valFraction}: must be in [0, 1)`, 'valFraction');
   const model = createConfig(s.preset, {
     frames: s.u * s.v, // T = U x V
     attention,
@@ -237,7 +283,10 @@ export function buildTrainOptions(s: ResolvedSettings, runs = 'runs'): TrainOpti
 }
 
 /** The options a run directory was started with (for --resume), with a few that may change on resume. */
-export function resumeOptions(runDir: string, changes: Pick<TrainSettings, 'backend' | 'workers' | 'epochs'>): TrainOptions {
+export function resumeOptions(
+  runDir: string,
+  changes: Pick<TrainSettings, 'backend' | 'workers' | 'epochs'>,
+): TrainOptions {
   let config: RunConfig;
   const dir = new RunDir(runDir);
   try {
@@ -245,7 +294,13 @@ export function resumeOptions(runDir: string, changes: Pick<TrainSettings, 'back
   } catch (err) {
     throw new OptionError(`--resume: ${(err as Error).message}`);
   }
-  const o = { ...(config.train as unknown as TrainOptions), data: dir.dataPath(config), out: runDir, backend: changes.backend ?? 'auto', ...(config.protocol ? { protocol: config.protocol } : {}) } as TrainOptions;
+  const o = {
+    ...(config.train as unknown as TrainOptions),
+    data: dir.dataPath(config),
+    out: runDir,
+    backend: changes.backend ?? 'auto',
+    ...(config.protocol ? { protocol: config.protocol } : {}),
+  } as TrainOptions;
   if (changes.epochs !== undefined) {
     o.epochs = changes.epochs;
     o.schedule = { ...o.schedule, epochs: changes.epochs };
@@ -275,7 +330,8 @@ export function envSettings(env: NodeJS.ProcessEnv): { settings: TrainSettings; 
       value = /^(1|true|yes)$/i.test(raw);
     } else if (NUMERIC_TEXT.has(key) || INTEGER_SETTINGS.has(key)) {
       const n = Number(raw);
-      if (!Number.isFinite(n) || raw.trim() === '' || (INTEGER_SETTINGS.has(key) && !Number.isInteger(n))) throw new OptionError(`${name}=${raw}: not ${INTEGER_SETTINGS.has(key) ? 'an integer' : 'a number'}`);
+      if (!Number.isFinite(n) || raw.trim() === '' || (INTEGER_SETTINGS.has(key) && !Number.isInteger(n)))
+        throw new OptionError(`${name}=${raw}: not ${INTEGER_SETTINGS.has(key) ? 'an integer' : 'a number'}`);
       value = n;
     }
     settings[key] = value;
@@ -331,7 +387,10 @@ export interface ResolvedTrainSettings {
  */
 export function launchSettings(resolved: ResolvedTrainSettings): { base: TrainSettings; implicit: string[] } {
   const base: TrainSettings = Object.fromEntries(
-    Object.entries(resolved.settings).filter(([k, v]) => v !== undefined && resolved.sources[k] !== 'default' && !['fold', 'seed', 'out', 'classes'].includes(k)),
+    Object.entries(resolved.settings).filter(
+      ([k, v]) =>
+        v !== undefined && resolved.sources[k] !== 'default' && !['fold', 'seed', 'out', 'classes'].includes(k),
+    ),
   );
   const implicit = Object.keys(base).filter((k) => resolved.sources[k] === `${resolved.dataset} protocol`);
   return { base, implicit };
@@ -342,8 +401,14 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
   const env = envSettings(layers.env ?? {});
   const ws = layers.workspace ?? null;
   const wsTrain = ws ? checkSettingsObject(ws.train, `${ws.file} "train"`) : {};
-  if (ws && 'out' in wsTrain) throw new OptionError(`${ws.file}: "train" cannot set out (runs go to the workspace's runs folder; set "runs" instead)`);
-  if (ws && 'data' in wsTrain) throw new OptionError(`${ws.file}: "train" cannot set data; name the prepared set as "data" at the top level (dfer init --data <set>)`);
+  if (ws && 'out' in wsTrain)
+    throw new OptionError(
+      `${ws.file}: "train" cannot set out (runs go to the workspace's runs folder; set "runs" instead)`,
+    );
+  if (ws && 'data' in wsTrain)
+    throw new OptionError(
+      `${ws.file}: "train" cannot set data; name the prepared set as "data" at the top level (dfer init --data <set>)`,
+    );
   const file = layers.config?.settings ?? {};
   const flags = defined(layers.flags ?? {});
   const data = flags.data ?? file.data ?? env.settings.data ?? wsTrain.data ?? ws?.data;
@@ -354,7 +419,13 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
         : `no prepared set: pass ${layers.dataFlag ?? '--data <prepared set>'}, or make a workspace once with dfer init --data <prepared set> (dfer prepare and dfer demo make one too)`,
     );
   }
-  const dataFrom = flags.data ? '--data' : file.data ? `--config ${layers.config!.file}` : env.settings.data ? 'env DFER_DATA' : ws!.file;
+  const dataFrom = flags.data
+    ? '--data'
+    : file.data
+      ? `--config ${layers.config!.file}`
+      : env.settings.data
+        ? 'env DFER_DATA'
+        : ws!.file;
   let set: PreparedSet;
   try {
     set = PreparedSet.open(data);
@@ -368,7 +439,14 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
   const layersLowFirst: Array<[string, TrainSettings, Record<string, string>?]> = [
     ['default', TRAIN_DEFAULTS],
     [`${dataset} protocol`, protocol.settings],
-    ...(ws ? [[ws.file, { ...(ws.data ? { data: belowHere(ws.data) } : {}), ...defined(wsTrain) }] as [string, TrainSettings]] : []),
+    ...(ws
+      ? [
+          [ws.file, { ...(ws.data ? { data: belowHere(ws.data) } : {}), ...defined(wsTrain) }] as [
+            string,
+            TrainSettings,
+          ],
+        ]
+      : []),
     ['env', env.settings, env.names],
     ...(layers.config ? [[`--config ${layers.config.file}`, defined(file)] as [string, TrainSettings]] : []),
     ['flag', flags],
@@ -385,14 +463,24 @@ export function resolveTrainSettings(layers: SettingLayers): ResolvedTrainSettin
   settings.classes = set.manifest.classes;
   // A --fold the set does not have is caught here, naming the folds it has.
   const folds = Object.keys(set.manifest.folds);
-  return { settings: settings as unknown as ResolvedSettings, sources, dataset, protocol, workspace: ws, runs: runsRoot(layers.env ?? {}, ws), folds };
+  return {
+    settings: settings as unknown as ResolvedSettings,
+    sources,
+    dataset,
+    protocol,
+    workspace: ws,
+    runs: runsRoot(layers.env ?? {}, ws),
+    folds,
+  };
 }
 
 /** The trainer's options for one fold of resolved settings, with the provenance recorded in config.json. */
 export function trainOptionsFor(r: ResolvedTrainSettings, fold?: string): TrainOptions {
   const s = { ...r.settings, ...(fold !== undefined ? { fold } : {}) };
   if (!r.folds.includes(String(s.fold))) {
-    throw new OptionError(`--fold ${s.fold}: ${s.data} has ${r.folds.length === 1 ? `only fold ${r.folds[0]}` : `folds ${r.folds.join(', ')}`}${r.dataset === 'ferv39k' ? " (FERV39k's one official train/test split)" : ''}`);
+    throw new OptionError(
+      `--fold ${s.fold}: ${s.data} has ${r.folds.length === 1 ? `only fold ${r.folds[0]}` : `folds ${r.folds.join(', ')}`}${r.dataset === 'ferv39k' ? " (FERV39k's one official train/test split)" : ''}`,
+    );
   }
   let o: TrainOptions;
   try {
@@ -400,7 +488,11 @@ export function trainOptionsFor(r: ResolvedTrainSettings, fold?: string): TrainO
   } catch (err) {
     // A bad value that no flag gave: say where it came from (DFER_EPOCHS, dfer.json, --config).
     const from = err instanceof OptionError && err.setting ? r.sources[err.setting] : undefined;
-    if (from && from !== 'flag') throw new OptionError(`${err instanceof Error ? err.message : String(err)} (set by ${from})`, (err as OptionError).setting);
+    if (from && from !== 'flag')
+      throw new OptionError(
+        `${err instanceof Error ? err.message : String(err)} (set by ${from})`,
+        (err as OptionError).setting,
+      );
     throw err;
   }
   const fromProtocol = Object.keys(r.protocol.settings).filter((k) => r.sources[k] === `${r.dataset} protocol`);

@@ -31,13 +31,15 @@ export const PROTOCOLS: Record<DatasetKind, DatasetProtocol> = {
   mafw: {
     name: 'MAFW',
     // The paper does not train on MAFW; its DFEW settings are the nearest (clips of similar length, 5 folds).
-    basis: "DFEW's settings (the paper does not train on MAFW): U=16 x V=1, 80 epochs, batch 40, lambda 0.1; 11 classes, 5-fold cross-validation",
+    basis:
+      "DFEW's settings (the paper does not train on MAFW): U=16 x V=1, 80 epochs, batch 40, lambda 0.1; 11 classes, 5-fold cross-validation",
     settings: DFEW_SETTINGS,
   },
   synthetic: {
     name: 'synthetic',
     // dfer synth imitates DFEW (its layout, class imbalance and 5 folds) but is small and easy: no paper protocol.
-    basis: "dfer's synthetic benchmark: the official code's defaults, 5 folds (the demo's recipe is in dfer.json when dfer demo made the workspace)",
+    basis:
+      "dfer's synthetic benchmark: the official code's defaults, 5 folds (the demo's recipe is in dfer.json when dfer demo made the workspace)",
     settings: {},
   },
   custom: {

@@ -69,7 +69,7 @@ export type MetricsLine = { type: 'step' | 'epoch'; epoch: number; globalStep: n
 
 export type RunState = 'new' | 'started' | 'finished';
 
-const readJson = <T,>(file: string, what: string): T => {
+const readJson = <T>(file: string, what: string): T => {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -136,7 +136,8 @@ export class RunDir {
   readConfig(): RunConfig {
     if (!existsSync(this.path('config'))) throw new RunDirError(`${this.dir}: not a run directory (no config.json)`);
     const c = readJson<RunConfig>(this.path('config'), 'the run configuration');
-    if (!c || typeof c !== 'object' || !c.train || typeof c.train !== 'object') throw new RunDirError(`${this.path('config')}: not a dfer run configuration (no "train" options)`);
+    if (!c || typeof c !== 'object' || !c.train || typeof c.train !== 'object')
+      throw new RunDirError(`${this.path('config')}: not a dfer run configuration (no "train" options)`);
     return c;
   }
 
@@ -180,7 +181,10 @@ export class RunDir {
   }
 
   readResults(): RunResults {
-    if (!this.hasResults()) throw new RunDirError(`${this.dir}: no results.json (the run has not finished; run the same dfer train again, or dfer train --resume --out ${this.dir})`);
+    if (!this.hasResults())
+      throw new RunDirError(
+        `${this.dir}: no results.json (the run has not finished; run the same dfer train again, or dfer train --resume --out ${this.dir})`,
+      );
     return readJson<RunResults>(this.path('results'), 'the test results');
   }
 
@@ -202,7 +206,10 @@ export class RunDir {
   }
 
   writePredictions(rows: Array<{ id: string; label: string; predicted: string }>): string {
-    writeFileAtomic(this.path('predictions'), ['id,label,predicted', ...rows.map((r) => `${r.id},${r.label},${r.predicted}`)].join('\n') + '\n');
+    writeFileAtomic(
+      this.path('predictions'),
+      ['id,label,predicted', ...rows.map((r) => `${r.id},${r.label},${r.predicted}`)].join('\n') + '\n',
+    );
     return this.path('predictions');
   }
 }
@@ -211,7 +218,10 @@ export class RunDir {
 export function listRunDirs(parent: string): RunDir[] {
   let names: string[];
   try {
-    names = readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    names = readdirSync(parent, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   } catch {
     return [];
   }

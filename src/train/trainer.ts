@@ -90,7 +90,12 @@ export interface TrainSummary {
 export class TrainError extends DferError {}
 
 /** Stratified hold-out: `fraction` of each class (rounded, seeded), the rest to train. */
-export function stratifiedSplit(ids: string[], labelOf: (id: string) => number, fraction: number, seed: number): { train: string[]; val: string[] } {
+export function stratifiedSplit(
+  ids: string[],
+  labelOf: (id: string) => number,
+  fraction: number,
+  seed: number,
+): { train: string[]; val: string[] } {
   if (fraction <= 0) return { train: [...ids], val: [] };
   const byClass = new Map<number, string[]>();
   for (const id of ids) byClass.set(labelOf(id), [...(byClass.get(labelOf(id)) ?? []), id]);
@@ -121,7 +126,11 @@ function identity(o: TrainOptions) {
 
 /** Train (or resume: the run directory already holds config.json and a last checkpoint). The run directory is locked
  * for the whole run: a second `dfer train` on it is refused at once (src/lock.ts). */
-export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () => {}, signal?: AbortSignal): Promise<TrainSummary> {
+export async function train(
+  o: TrainOptions,
+  emit: (e: TrainEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<TrainSummary> {
   const created = !existsSync(o.out);
   mkdirSync(o.out, { recursive: true });
   const lock = await lockDirectory(o.out);
@@ -141,24 +150,37 @@ export async function train(o: TrainOptions, emit: (e: TrainEvent) => void = () 
   }
 }
 
-async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, signal: AbortSignal | undefined, lock: DirLock): Promise<TrainSummary> {
+async function trainInLockedDir(
+  o: TrainOptions,
+  emit: (e: TrainEvent) => void,
+  signal: AbortSignal | undefined,
+  lock: DirLock,
+): Promise<TrainSummary> {
   const backend = await useBackend(o.backend);
   const set = PreparedSet.open(o.data);
   const classes = set.manifest.classes;
   if (classes.length !== o.model.numClasses) {
-    throw new TrainError(`${o.data}: the prepared set has ${classes.length} classes but the model ${o.model.numClasses}`);
+    throw new TrainError(
+      `${o.data}: the prepared set has ${classes.length} classes but the model ${o.model.numClasses}`,
+    );
   }
   const model0 = { ...o.model, classes };
   const fold = set.manifest.folds[o.fold];
-  if (!fold) throw new TrainError(`${o.data}: no fold ${o.fold} (folds: ${Object.keys(set.manifest.folds).join(', ')})`);
+  if (!fold)
+    throw new TrainError(`${o.data}: no fold ${o.fold} (folds: ${Object.keys(set.manifest.folds).join(', ')})`);
   const trainIds = set.split(o.fold, 'train');
   const testIds = set.split(o.fold, 'test');
   if (!trainIds.length) throw new TrainError(`${o.data}: fold ${o.fold} has an empty training split`);
   if (!testIds.length) throw new TrainError(`${o.data}: fold ${o.fold} has an empty test split`);
-  const split = o.selectOn === 'val' ? stratifiedSplit(trainIds, (id) => set.clip(id).label, o.valFraction, o.seed) : { train: trainIds, val: [] };
+  const split =
+    o.selectOn === 'val'
+      ? stratifiedSplit(trainIds, (id) => set.clip(id).label, o.valFraction, o.seed)
+      : { train: trainIds, val: [] };
   const selectIds = o.selectOn === 'test' ? testIds : split.val;
   if (split.train.length < o.batchSize) {
-    throw new TrainError(`fold ${o.fold}: ${split.train.length} training clips, fewer than one batch of ${o.batchSize}; lower --batch`);
+    throw new TrainError(
+      `fold ${o.fold}: ${split.train.length} training clips, fewer than one batch of ${o.batchSize}; lower --batch`,
+    );
   }
 
   // Run directory: a new run writes config.json; an existing one is resumed only with the same configuration.
@@ -169,14 +191,30 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
   let model: Model;
   const sgd = new Sgd(o.optimizer);
   const zeroLoss = () => ({ total: 0, ce: 0, ial: 0, aux: 0, steps: 0 });
-  let state: LoopState = { epoch: 0, step: 0, globalStep: 0, bestEpoch: 0, bestScore: -1, epochLoss: zeroLoss(), history: [] };
+  let state: LoopState = {
+    epoch: 0,
+    step: 0,
+    globalStep: 0,
+    bestEpoch: 0,
+    bestScore: -1,
+    epochLoss: zeroLoss(),
+    history: [],
+  };
   let resumedFrom: { epoch: number; step: number } | undefined;
   if (run.isRun() && run.hasCheckpoint('last')) {
     const before = run.readConfig();
     // The data is matched by its fingerprint (below), not its path: a workspace may be moved or copied as a whole.
-    const diff = diffConfigs(before.train, resolved).filter((d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:') && !d.startsWith('data:'));
-    if (diff.length) throw new TrainError(`${o.out}: holds a run with another configuration (${diff.slice(0, 3).join('; ')}); use another --out`);
-    if (before.dataFingerprint !== set.manifest.fingerprint) throw new TrainError(`${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`);
+    const diff = diffConfigs(before.train, resolved).filter(
+      (d) => !d.startsWith('epochs:') && !d.startsWith('schedule.epochs:') && !d.startsWith('data:'),
+    );
+    if (diff.length)
+      throw new TrainError(
+        `${o.out}: holds a run with another configuration (${diff.slice(0, 3).join('; ')}); use another --out`,
+      );
+    if (before.dataFingerprint !== set.manifest.fingerprint)
+      throw new TrainError(
+        `${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`,
+      );
     const ck = loadCheckpoint(last, model0);
     model = ck.model;
     sgd.restore(ck.momentum);
@@ -226,15 +264,22 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
   };
   const save = async (path: string, kind: 'last' | 'best' | 'step') => {
     lock.assertHeld(); // never write into a directory another process has taken over
-    await saveCheckpoint(path, model, { momentum: sgd.buffers, state: state as unknown as Record<string, unknown>, sampling: o.sampling });
+    await saveCheckpoint(path, model, {
+      momentum: sgd.buffers,
+      state: state as unknown as Record<string, unknown>,
+      sampling: o.sampling,
+    });
     emit({ type: 'checkpoint', path, kind });
   };
   const evaluate = (ids: string[], name: string) =>
-    evaluateSplit(model, set, ids, { sampling: o.sampling, batchSize: o.evalBatchSize, workers: o.workers, onProgress: (done, total) => emit({ type: 'eval-progress', split: name, done, total }) }).catch(
-      (err) => {
-        throw tooLargeForGpu(err, '--eval-batch', o.evalBatchSize);
-      },
-    );
+    evaluateSplit(model, set, ids, {
+      sampling: o.sampling,
+      batchSize: o.evalBatchSize,
+      workers: o.workers,
+      onProgress: (done, total) => emit({ type: 'eval-progress', split: name, done, total }),
+    }).catch((err) => {
+      throw tooLargeForGpu(err, '--eval-batch', o.evalBatchSize);
+    });
 
   const started = Date.now();
   const stepsAtStart = state.globalStep;
@@ -284,7 +329,15 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
         const elapsed = (Date.now() - started) / 1000;
         const done = state.globalStep - stepsAtStart;
         const clipsPerSecond = batch.ids.length / Math.max((Date.now() - stepStart) / 1000, 1e-6);
-        log({ type: 'step', epoch: epoch + 1, step: state.step, globalStep: state.globalStep, lr, ...l, clipsPerSecond });
+        log({
+          type: 'step',
+          epoch: epoch + 1,
+          step: state.step,
+          globalStep: state.globalStep,
+          lr,
+          ...l,
+          clipsPerSecond,
+        });
         emit({
           type: 'step',
           epoch: epoch + 1,
@@ -304,7 +357,8 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
           await save(last, 'step');
           break;
         }
-        if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < stepsPerEpoch) await save(last, 'step');
+        if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < stepsPerEpoch)
+          await save(last, 'step');
       }
       if (interrupted) break;
 
@@ -312,7 +366,12 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       state.epoch++;
       state.step = 0;
       const n = Math.max(state.epochLoss.steps, 1);
-      const trainLoss: LossParts = { total: state.epochLoss.total / n, ce: state.epochLoss.ce / n, ial: state.epochLoss.ial / n, aux: state.epochLoss.aux / n };
+      const trainLoss: LossParts = {
+        total: state.epochLoss.total / n,
+        ce: state.epochLoss.ce / n,
+        ial: state.epochLoss.ial / n,
+        aux: state.epochLoss.aux / n,
+      };
       state.epochLoss = zeroLoss();
       let val: Metrics | undefined;
       let isBest = false;
@@ -331,9 +390,26 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       state.history.push({ epoch: state.epoch, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war } } : {}) });
       if (isBest) await save(best, 'best');
       await save(last, 'last');
-      log({ type: 'epoch', epoch: state.epoch, globalStep: state.globalStep, lr, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}), best: isBest });
+      log({
+        type: 'epoch',
+        epoch: state.epoch,
+        globalStep: state.globalStep,
+        lr,
+        trainLoss,
+        ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}),
+        best: isBest,
+      });
       await writeRunCurves(o.out);
-      emit({ type: 'epoch-end', epoch: state.epoch, epochs: o.epochs, trainLoss, ...(val ? { val } : {}), best: isBest, bestEpoch: state.bestEpoch, seconds: (Date.now() - epochStart) / 1000 });
+      emit({
+        type: 'epoch-end',
+        epoch: state.epoch,
+        epochs: o.epochs,
+        trainLoss,
+        ...(val ? { val } : {}),
+        best: isBest,
+        bestEpoch: state.bestEpoch,
+        seconds: (Date.now() - epochStart) / 1000,
+      });
       if (signal?.aborted) interrupted = true;
     }
 
@@ -365,13 +441,23 @@ async function trainInLockedDir(o: TrainOptions, emit: (e: TrainEvent) => void, 
       model = selected.model;
       const test = await evaluate(testIds, 'test');
       summary.test = test.metrics;
-      run.writeResults({ split: 'test', fold: o.fold, selectedOn: o.selectOn, bestEpoch: state.bestEpoch, metrics: test.metrics });
+      run.writeResults({
+        split: 'test',
+        fold: o.fold,
+        selectedOn: o.selectOn,
+        bestEpoch: state.bestEpoch,
+        metrics: test.metrics,
+      });
       const plot = await writeSvgAndPng(
-        confusionSvg(test.metrics.confusion, classes, { title: `fold ${o.fold} test: UAR ${(100 * test.metrics.uar).toFixed(2)}%  WAR ${(100 * test.metrics.war).toFixed(2)}%${o.selectOn === 'test' ? ' (selected on test)' : ''}` }),
+        confusionSvg(test.metrics.confusion, classes, {
+          title: `fold ${o.fold} test: UAR ${(100 * test.metrics.uar).toFixed(2)}%  WAR ${(100 * test.metrics.war).toFixed(2)}%${o.selectOn === 'test' ? ' (selected on test)' : ''}`,
+        }),
         join(o.out, 'confusion'),
       );
       summary.files = [run.path('results'), plot.svg, plot.png, join(o.out, 'curves-loss.png')];
-      run.writePredictions(test.clips.map((c) => ({ id: c.id, label: classes[c.label], predicted: classes[c.predicted] })));
+      run.writePredictions(
+        test.clips.map((c) => ({ id: c.id, label: classes[c.label], predicted: classes[c.predicted] })),
+      );
       emit({ type: 'test', split: 'test', metrics: test.metrics, checkpoint: best });
     }
     run.writeSummary({ ...summary, history: state.history });

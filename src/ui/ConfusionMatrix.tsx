@@ -8,7 +8,8 @@ import { Bar } from './progress.js';
 const LABEL = 4; // "Hap "
 
 /** Cells fit the largest count and every column name, with a space between columns. */
-const cellWidth = (confusion: number[][], abbr: readonly string[]) => Math.max(4, String(Math.max(0, ...confusion.flat())).length + 2, ...abbr.map((a) => a.length + 1));
+const cellWidth = (confusion: number[][], abbr: readonly string[]) =>
+  Math.max(4, String(Math.max(0, ...confusion.flat())).length + 2, ...abbr.map((a) => a.length + 1));
 
 /** Columns the matrix needs, so that a caller can leave it out of a narrow terminal. */
 export function confusionWidth(confusion: number[][], classes: readonly string[]): number {
@@ -58,7 +59,15 @@ export function ConfusionMatrix({ confusion, classes }: { confusion: number[][];
 }
 
 /** Recall of each class as a bar and a percentage. */
-export function RecallBars({ recall, classes, width = 12 }: { recall: readonly number[]; classes: readonly string[]; width?: number }) {
+export function RecallBars({
+  recall,
+  classes,
+  width = 12,
+}: {
+  recall: readonly number[];
+  classes: readonly string[];
+  width?: number;
+}) {
   const abbr = abbreviateClasses(classes);
   const label = Math.max(LABEL, ...abbr.map((a) => a.length + 1));
   return (

@@ -6,7 +6,16 @@ import { Box, Static, Text } from 'ink';
 import { ConfusionMatrix, confusionWidth, RecallBars } from './ConfusionMatrix.js';
 import { duration, loss4, lrText, pct2, SELECTED_ON_TEST } from './metrics-text.js';
 import { Bar } from './progress.js';
-import { classNames, runFraction, runningLoss, sparkline, trendValues, type LogItem, type RunStart, type TrainState } from './train-state.js';
+import {
+  classNames,
+  runFraction,
+  runningLoss,
+  sparkline,
+  trendValues,
+  type LogItem,
+  type RunStart,
+  type TrainState,
+} from './train-state.js';
 import { logLines, protocolLine } from './train-text.js';
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
@@ -18,9 +27,16 @@ function EpochLine({ item, width }: { item: Extract<LogItem, { kind: 'epoch' }>;
   const l = e.trainLoss;
   return (
     <Text wrap="truncate-end">
-      <Text bold>epoch {String(e.epoch).padStart(w)}/{e.epochs}</Text>
+      <Text bold>
+        epoch {String(e.epoch).padStart(w)}/{e.epochs}
+      </Text>
       {'  '}loss {loss4(l.total)}
-      {width >= 100 ? <Text dimColor> (ce {loss4(l.ce)} ial {loss4(l.ial)} aux {loss4(l.aux)})</Text> : null}
+      {width >= 100 ? (
+        <Text dimColor>
+          {' '}
+          (ce {loss4(l.ce)} ial {loss4(l.ial)} aux {loss4(l.aux)})
+        </Text>
+      ) : null}
       {'  '}
       {e.val ? (
         <Text>
@@ -43,14 +59,28 @@ function RunHeader({ run }: { run: RunStart }) {
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text bold>dfer train</Text> {run.runDir}  <Text dimColor>backend {run.backend}</Text>
-        {run.resumedFrom ? <Text color="cyan">  resumed at epoch {run.resumedFrom.epoch} step {run.resumedFrom.step}</Text> : null}
+        <Text bold>dfer train</Text> {run.runDir} <Text dimColor>backend {run.backend}</Text>
+        {run.resumedFrom ? (
+          <Text color="cyan">
+            {' '}
+            resumed at epoch {run.resumedFrom.epoch} step {run.resumedFrom.step}
+          </Text>
+        ) : null}
       </Text>
       <Text dimColor wrap="truncate-end">
-        {run.epochs} epochs x {run.stepsPerEpoch} steps · clips {run.trainClips} train / {run.valClips} val / {run.testClips} test · {run.classes.length} classes
+        {run.epochs} epochs x {run.stepsPerEpoch} steps · clips {run.trainClips} train / {run.valClips} val /{' '}
+        {run.testClips} test · {run.classes.length} classes
       </Text>
-      {run.protocol ? <Text dimColor wrap="wrap">{protocolLine(run.protocol)}</Text> : null}
-      {run.selectOn === 'test' ? <Text color="yellow">checkpoint {SELECTED_ON_TEST}</Text> : <Text dimColor>checkpoint selected on the val split</Text>}
+      {run.protocol ? (
+        <Text dimColor wrap="wrap">
+          {protocolLine(run.protocol)}
+        </Text>
+      ) : null}
+      {run.selectOn === 'test' ? (
+        <Text color="yellow">checkpoint {SELECTED_ON_TEST}</Text>
+      ) : (
+        <Text dimColor>checkpoint selected on the val split</Text>
+      )}
     </Box>
   );
 }
@@ -100,9 +130,11 @@ function Progress({ state, width }: { state: TrainState; width: number }) {
         <Box columnGap={2} flexWrap="wrap">
           <Text>{`step ${state.step}/${state.stepsPerEpoch}`.padEnd(6 + 2 * ew)}</Text>
           <Bar done={state.step} total={state.stepsPerEpoch} width={bar} />
-          <Text>{String(state.stepsPerEpoch ? Math.floor((100 * state.step) / state.stepsPerEpoch) : 0).padStart(3)}%</Text>
+          <Text>
+            {String(state.stepsPerEpoch ? Math.floor((100 * state.step) / state.stepsPerEpoch) : 0).padStart(3)}%
+          </Text>
           <Text dimColor>
-            {state.clipsPerSecond.toFixed(1)} clips/s  lr {lrText(state.lr)}
+            {state.clipsPerSecond.toFixed(1)} clips/s lr {lrText(state.lr)}
           </Text>
         </Box>
       )}
@@ -121,7 +153,7 @@ function LossLine({ state, width }: { state: TrainState; width: number }) {
       </Text>
       {trend ? <Text color="cyan">{trend}</Text> : null}
       <Text dimColor>
-        ce {loss4(l.ce)}  ial {loss4(l.ial)}  aux {loss4(l.aux)}
+        ce {loss4(l.ce)} ial {loss4(l.ial)} aux {loss4(l.aux)}
       </Text>
     </Box>
   );
@@ -151,7 +183,11 @@ function Validation({ state, width }: { state: TrainState; width: number }) {
       </Box>
       {split === 'test' ? <Text color="yellow">checkpoint {SELECTED_ON_TEST}</Text> : null}
       <Box columnGap={3} flexWrap="wrap" marginTop={1}>
-        {matrixW <= width ? <ConfusionMatrix confusion={m.confusion} classes={classes} /> : <Text dimColor>(confusion matrix: needs {matrixW} columns)</Text>}
+        {matrixW <= width ? (
+          <ConfusionMatrix confusion={m.confusion} classes={classes} />
+        ) : (
+          <Text dimColor>(confusion matrix: needs {matrixW} columns)</Text>
+        )}
         <RecallBars recall={m.perClass} classes={classes} width={recallW} />
       </Box>
       <Text dimColor>confusion: rows true, columns predicted, shaded by row %</Text>

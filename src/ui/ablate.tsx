@@ -8,7 +8,16 @@
 // At the end the table goes to stdout (text, or JSON with --json).
 import { RedrawThrottle } from './redraw.js';
 import { Box, render, Static, Text, type Instance } from 'ink';
-import { ablationJson, meanSdText, overText, tableCells, type AblateEvent, type AblationTable, type GridPlan, type RunStatus } from '../analysis/ablate.js';
+import {
+  ablationJson,
+  meanSdText,
+  overText,
+  tableCells,
+  type AblateEvent,
+  type AblationTable,
+  type GridPlan,
+  type RunStatus,
+} from '../analysis/ablate.js';
 import { meanSd } from '../metrics/aggregate.js';
 import { duration, pct2 } from './metrics-text.js';
 import type { OutputMode, View } from './output.js';
@@ -58,7 +67,14 @@ export interface AblateState {
   end?: Extract<AblateEvent, { type: 'grid-end' }>;
 }
 
-export const initialAblateState = (now = Date.now()): AblateState => ({ jobs: 1, executor: 'local', submitted: [], runs: [], log: [], startedAt: now });
+export const initialAblateState = (now = Date.now()): AblateState => ({
+  jobs: 1,
+  executor: 'local',
+  submitted: [],
+  runs: [],
+  log: [],
+  startedAt: now,
+});
 
 export function runEndLine(r: RunView): string {
   const t = r.seconds !== undefined ? ` (${duration(r.seconds)})` : '';
@@ -69,7 +85,10 @@ export function runEndLine(r: RunView): string {
 
 /** The state after an event (pure; `now` for the start time of runs). */
 export function reduceAblate(s: AblateState, e: AblateEvent, now = Date.now()): AblateState {
-  const update = (id: string, f: (r: RunView) => RunView) => ({ ...s, runs: s.runs.map((r) => (r.id === id ? f(r) : r)) });
+  const update = (id: string, f: (r: RunView) => RunView) => ({
+    ...s,
+    runs: s.runs.map((r) => (r.id === id ? f(r) : r)),
+  });
   switch (e.type) {
     case 'grid-start': {
       const finished = new Map(e.finished.map((f) => [f.id, f]));
@@ -81,7 +100,14 @@ export function reduceAblate(s: AblateState, e: AblateEvent, now = Date.now()): 
         startedAt: now,
         runs: e.plan.runs.map((r) => {
           const f = finished.get(r.id);
-          return { id: r.id, setting: r.setting, fold: r.fold, seed: r.seed, status: f ? 'done' : 'queued', ...(f ? { before: true, test: { uar: f.uar, war: f.war } } : {}) };
+          return {
+            id: r.id,
+            setting: r.setting,
+            fold: r.fold,
+            seed: r.seed,
+            status: f ? 'done' : 'queued',
+            ...(f ? { before: true, test: { uar: f.uar, war: f.war } } : {}),
+          };
         }),
       };
     }
@@ -95,17 +121,37 @@ export function reduceAblate(s: AblateState, e: AblateEvent, now = Date.now()): 
       const t = e.event;
       switch (t.type) {
         case 'run-start':
-          return update(e.id, (r) => ({ ...r, epochs: t.epochs, stepsPerEpoch: t.stepsPerEpoch, epoch: t.resumedFrom?.epoch ?? 0, step: t.resumedFrom?.step ?? 0, ...(t.resumedFrom ? { resumedFrom: t.resumedFrom } : {}) }));
+          return update(e.id, (r) => ({
+            ...r,
+            epochs: t.epochs,
+            stepsPerEpoch: t.stepsPerEpoch,
+            epoch: t.resumedFrom?.epoch ?? 0,
+            step: t.resumedFrom?.step ?? 0,
+            ...(t.resumedFrom ? { resumedFrom: t.resumedFrom } : {}),
+          }));
         case 'step':
           return update(e.id, (r) => ({ ...r, epoch: t.epoch - 1, step: t.step, stepsPerEpoch: t.stepsPerEpoch }));
         case 'epoch-end':
-          return update(e.id, (r) => ({ ...r, epoch: t.epoch, epochs: t.epochs, step: 0, ...(t.val ? { val: { uar: t.val.uar, war: t.val.war } } : {}) }));
+          return update(e.id, (r) => ({
+            ...r,
+            epoch: t.epoch,
+            epochs: t.epochs,
+            step: 0,
+            ...(t.val ? { val: { uar: t.val.uar, war: t.val.war } } : {}),
+          }));
         default:
           return s;
       }
     }
     case 'run-end': {
-      const next = update(e.id, (r) => ({ ...r, status: e.status, code: e.code, seconds: e.seconds, ...(e.test ? { test: e.test } : {}), ...(e.error ? { error: e.error } : {}) }));
+      const next = update(e.id, (r) => ({
+        ...r,
+        status: e.status,
+        code: e.code,
+        seconds: e.seconds,
+        ...(e.test ? { test: e.test } : {}),
+        ...(e.error ? { error: e.error } : {}),
+      }));
       const run = next.runs.find((r) => r.id === e.id)!;
       return { ...next, log: [...next.log, { key: next.log.length, text: runEndLine(run), status: e.status }] };
     }
@@ -143,21 +189,46 @@ export function alignTable(header: string[], rows: string[][], leftColumns: numb
 
 export function tableText(t: AblationTable): string[] {
   const { header, rows } = tableCells(t);
-  return [`test-split UAR and WAR (%), ${overText(t)}`, ...alignTable(header, rows, t.columns.length || 1), ...(t.options.length ? [`every run: dfer train ${t.options.join(' ')}`] : [])];
+  return [
+    `test-split UAR and WAR (%), ${overText(t)}`,
+    ...alignTable(header, rows, t.columns.length || 1),
+    ...(t.options.length ? [`every run: dfer train ${t.options.join(' ')}`] : []),
+  ];
 }
 
 /** The result of `dfer ablate`: the table, the files, and what did not finish (or is still running in Slurm). */
-export function ablateView(end: Extract<AblateEvent, { type: 'grid-end' }>, out: string, slurm?: { submitted?: { job: string; runs: string[]; script: string } }): View {
+export function ablateView(
+  end: Extract<AblateEvent, { type: 'grid-end' }>,
+  out: string,
+  slurm?: { submitted?: { job: string; runs: string[]; script: string } },
+): View {
   const text = ['', ...tableText(end.table), ''];
   const missing = end.table.rows.filter((r) => r.runs < r.expected);
-  if (end.failed.length) text.push(`failed: ${end.failed.join(', ')} (see the lines above; their run directories hold what they wrote${slurm ? ', the task logs are in slurm/logs; --retry submits them again' : ''})`);
-  if (slurm?.submitted) text.push(`submitted Slurm job array ${slurm.submitted.job}: ${slurm.submitted.runs.length} task${slurm.submitted.runs.length > 1 ? 's' : ''} (${slurm.submitted.script})`);
-  if (end.inFlight.length) text.push(`not finished: ${end.inFlight.length} run${end.inFlight.length > 1 ? 's' : ''} still in Slurm or not submitted; the same command (or --collect) aggregates them once finished (scancel stops them)`);
-  else if (end.interrupted) text.push('stopped: run the same command again to continue (finished runs are skipped, stopped ones resume)');
+  if (end.failed.length)
+    text.push(
+      `failed: ${end.failed.join(', ')} (see the lines above; their run directories hold what they wrote${slurm ? ', the task logs are in slurm/logs; --retry submits them again' : ''})`,
+    );
+  if (slurm?.submitted)
+    text.push(
+      `submitted Slurm job array ${slurm.submitted.job}: ${slurm.submitted.runs.length} task${slurm.submitted.runs.length > 1 ? 's' : ''} (${slurm.submitted.script})`,
+    );
+  if (end.inFlight.length)
+    text.push(
+      `not finished: ${end.inFlight.length} run${end.inFlight.length > 1 ? 's' : ''} still in Slurm or not submitted; the same command (or --collect) aggregates them once finished (scancel stops them)`,
+    );
+  else if (end.interrupted)
+    text.push('stopped: run the same command again to continue (finished runs are skipped, stopped ones resume)');
   else if (missing.length && !end.failed.length) text.push(`incomplete: ${missing.map((r) => r.setting).join(', ')}`);
   text.push('files:', ...end.files.map((f) => `  ${f}`), `runs: ${out}/<setting>/fold<k>-seed<s>`);
   const complete = !end.interrupted && !end.failed.length && !end.inFlight.length;
-  const json = ablationJson(end.table, { out, files: end.files, complete, failed: end.failed, interrupted: end.interrupted, ...(slurm ? { in_flight: end.inFlight, ...(slurm.submitted ? { slurm_job: slurm.submitted.job } : {}) } : {}) });
+  const json = ablationJson(end.table, {
+    out,
+    files: end.files,
+    complete,
+    failed: end.failed,
+    interrupted: end.interrupted,
+    ...(slurm ? { in_flight: end.inFlight, ...(slurm.submitted ? { slurm_job: slurm.submitted.job } : {}) } : {}),
+  });
   return { json, text };
 }
 
@@ -182,7 +253,9 @@ function settingUar(runs: RunView[]): string {
 export function AblateGrid({ state, width }: { state: AblateState; width: number }) {
   const plan = state.plan;
   if (!plan) return <Text dimColor>preparing the grid…</Text>;
-  const columns = plan.folds.flatMap((f) => plan.seeds.map((s) => ({ fold: f, seed: s, label: plan.seeds.length > 1 ? `${f}/${s}` : f })));
+  const columns = plan.folds.flatMap((f) =>
+    plan.seeds.map((s) => ({ fold: f, seed: s, label: plan.seeds.length > 1 ? `${f}/${s}` : f })),
+  );
   const nameW = Math.min(32, Math.max(7, ...plan.settings.map((s) => s.name.length)));
   const colW = Math.max(...columns.map((c) => c.label.length));
   const running = state.runs.filter((r) => r.status === 'running');
@@ -191,7 +264,9 @@ export function AblateGrid({ state, width }: { state: AblateState; width: number
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text bold>{'setting'.padEnd(nameW)}</Text> <Text dimColor>{columns.map((col) => col.label.padStart(colW)).join(' ')}</Text> <Text dimColor>{plan.seeds.length > 1 ? '(fold/seed)' : '(fold)'}</Text>
+        <Text bold>{'setting'.padEnd(nameW)}</Text>{' '}
+        <Text dimColor>{columns.map((col) => col.label.padStart(colW)).join(' ')}</Text>{' '}
+        <Text dimColor>{plan.seeds.length > 1 ? '(fold/seed)' : '(fold)'}</Text>
         {'  '}
         <Text bold>test UAR %</Text>
       </Text>
@@ -223,7 +298,11 @@ export function AblateGrid({ state, width }: { state: AblateState; width: number
           <Box key={r.id} gap={1}>
             <Text color="cyan">▶</Text>
             <Text wrap="truncate-end">{r.id}</Text>
-            <Bar done={Math.round(frac * 1000)} total={1000} width={Math.max(8, Math.min(24, width - r.id.length - 50))} />
+            <Bar
+              done={Math.round(frac * 1000)}
+              total={1000}
+              width={Math.max(8, Math.min(24, width - r.id.length - 50))}
+            />
             <Text>
               {epochs ? `epoch ${Math.min((r.epoch ?? 0) + 1, epochs)}/${epochs}` : 'starting'}
               {r.resumedFrom ? ' (resumed)' : ''}
@@ -238,9 +317,12 @@ export function AblateGrid({ state, width }: { state: AblateState; width: number
       })}
       <Text dimColor>
         {c.done} done{c.before ? ` (${c.before} before)` : ''} · {c.running} running ·{' '}
-        {state.executor === 'slurm' ? `${c.pending} pending in Slurm${state.submitted.length ? ` (job ${state.submitted.join(', ')})` : ''}${c.queued ? ` · ${c.queued} not submitted` : ''}` : `${c.queued} queued`}
+        {state.executor === 'slurm'
+          ? `${c.pending} pending in Slurm${state.submitted.length ? ` (job ${state.submitted.join(', ')})` : ''}${c.queued ? ` · ${c.queued} not submitted` : ''}`
+          : `${c.queued} queued`}
         {c.failed ? ` · ${c.failed} failed` : ''}
-        {c.interrupted ? ` · ${c.interrupted} stopped` : ''} · {state.executor === 'slurm' ? 'on Slurm' : `${state.jobs} at a time`} · {duration(elapsed)}
+        {c.interrupted ? ` · ${c.interrupted} stopped` : ''} ·{' '}
+        {state.executor === 'slurm' ? 'on Slurm' : `${state.jobs} at a time`} · {duration(elapsed)}
       </Text>
     </Box>
   );
@@ -282,7 +364,11 @@ export interface AblateReporterOptions {
   debug?: boolean;
 }
 
-export function createAblateReporter(mode: OutputMode, prefix: string, opts: AblateReporterOptions = {}): AblateReporter {
+export function createAblateReporter(
+  mode: OutputMode,
+  prefix: string,
+  opts: AblateReporterOptions = {},
+): AblateReporter {
   const stderr = opts.stderr ?? process.stderr;
   if (mode === 'tty') return new InkAblateReporter(stderr, opts);
   return new LineAblateReporter(prefix, mode === 'json', stderr);
@@ -302,11 +388,25 @@ class LineAblateReporter implements AblateReporter {
     switch (e.type) {
       case 'grid-start': {
         const before = e.finished.length;
-        this.emit({ type: 'grid', out: e.plan.out, settings: e.plan.settings.map((s) => s.name), runs: e.plan.runs.length, finished: before, jobs: e.jobs, executor: e.executor ?? 'local' }, gridLine(e.plan, e.jobs, before, e.executor));
+        this.emit(
+          {
+            type: 'grid',
+            out: e.plan.out,
+            settings: e.plan.settings.map((s) => s.name),
+            runs: e.plan.runs.length,
+            finished: before,
+            jobs: e.jobs,
+            executor: e.executor ?? 'local',
+          },
+          gridLine(e.plan, e.jobs, before, e.executor),
+        );
         break;
       }
       case 'submitted':
-        this.emit({ type: 'submitted', job: e.job, runs: e.runs, script: e.script }, `submitted Slurm job array ${e.job}: ${e.runs.length} task${e.runs.length > 1 ? 's' : ''} (${e.script})`);
+        this.emit(
+          { type: 'submitted', job: e.job, runs: e.runs, script: e.script },
+          `submitted Slurm job array ${e.job}: ${e.runs.length} task${e.runs.length > 1 ? 's' : ''} (${e.script})`,
+        );
         break;
       case 'run-pending':
         this.emit({ type: 'run-pending', run: e.id, job: e.job }, `pending ${e.id} (Slurm task ${e.job})`);
@@ -316,11 +416,21 @@ class LineAblateReporter implements AblateReporter {
         break;
       case 'run-event': {
         const t = e.event;
-        if (t.type === 'run-start' && t.resumedFrom) this.emit({ type: 'run-resumed', run: e.id, ...t.resumedFrom }, `${e.id}: resumed at epoch ${t.resumedFrom.epoch} step ${t.resumedFrom.step}`);
+        if (t.type === 'run-start' && t.resumedFrom)
+          this.emit(
+            { type: 'run-resumed', run: e.id, ...t.resumedFrom },
+            `${e.id}: resumed at epoch ${t.resumedFrom.epoch} step ${t.resumedFrom.step}`,
+          );
         if (t.type === 'epoch-end') {
           const val = t.val ? ` val UAR ${pct2(t.val.uar)}% WAR ${pct2(t.val.war)}%` : '';
           this.emit(
-            { type: 'run-epoch', run: e.id, epoch: t.epoch, epochs: t.epochs, ...(t.val ? { val_uar: t.val.uar, val_war: t.val.war } : {}) },
+            {
+              type: 'run-epoch',
+              run: e.id,
+              epoch: t.epoch,
+              epochs: t.epochs,
+              ...(t.val ? { val_uar: t.val.uar, val_war: t.val.war } : {}),
+            },
             `${e.id}: epoch ${t.epoch}/${t.epochs}${val}`,
           );
         }
@@ -328,12 +438,26 @@ class LineAblateReporter implements AblateReporter {
       }
       case 'run-end': {
         const r = this.state.runs.find((x) => x.id === e.id)!;
-        this.emit({ type: 'run-end', run: e.id, status: e.status, code: e.code, seconds: e.seconds, ...(e.test ? { test_uar: e.test.uar, test_war: e.test.war } : {}), ...(e.error ? { error: e.error } : {}) }, runEndLine(r));
+        this.emit(
+          {
+            type: 'run-end',
+            run: e.id,
+            status: e.status,
+            code: e.code,
+            seconds: e.seconds,
+            ...(e.test ? { test_uar: e.test.uar, test_war: e.test.war } : {}),
+            ...(e.error ? { error: e.error } : {}),
+          },
+          runEndLine(r),
+        );
         break;
       }
       case 'grid-end': {
         const c = counts(this.state);
-        this.emit({ type: 'grid-end', done: c.done, failed: c.failed, interrupted: e.interrupted }, `grid ${e.interrupted ? 'stopped' : 'finished'}: ${c.done} of ${this.state.runs.length} runs done${c.failed ? `, ${c.failed} failed` : ''}`);
+        this.emit(
+          { type: 'grid-end', done: c.done, failed: c.failed, interrupted: e.interrupted },
+          `grid ${e.interrupted ? 'stopped' : 'finished'}: ${c.done} of ${this.state.runs.length} runs done${c.failed ? `, ${c.failed} failed` : ''}`,
+        );
         break;
       }
     }
@@ -379,7 +503,13 @@ class InkAblateReporter implements AblateReporter {
     if (this.ink) this.ink.rerender(view);
     else {
       const stream = this.stderr as NodeJS.WriteStream;
-      this.ink = render(view, { stdout: stream, stderr: stream, patchConsole: true, exitOnCtrlC: false, debug: this.opts.debug });
+      this.ink = render(view, {
+        stdout: stream,
+        stderr: stream,
+        patchConsole: true,
+        exitOnCtrlC: false,
+        debug: this.opts.debug,
+      });
     }
   }
 }

@@ -5,7 +5,10 @@ const MAX_LISTED = 12;
 
 export function importView(r: ImportTorchResult): View {
   const ignored = r.ignored.length
-    ? [`ignored ${r.ignored.length} official tensor(s) the forward pass never uses:`, ...r.ignored.slice(0, MAX_LISTED).map((n) => `  ${n}`)]
+    ? [
+        `ignored ${r.ignored.length} official tensor(s) the forward pass never uses:`,
+        ...r.ignored.slice(0, MAX_LISTED).map((n) => `  ${n}`),
+      ]
     : ['ignored no tensors'];
   if (r.ignored.length > MAX_LISTED) ignored.push(`  ... and ${r.ignored.length - MAX_LISTED} more (--json lists all)`);
   return {
@@ -31,6 +34,9 @@ export function importView(r: ImportTorchResult): View {
 export function exportView(r: ExportTorchResult): View {
   return {
     json: r,
-    text: [`exported ${r.checkpoint} as a PyTorch state_dict: ${r.tensors} tensors, ${r.values.toLocaleString('en-US')} values`, `wrote ${r.out}`],
+    text: [
+      `exported ${r.checkpoint} as a PyTorch state_dict: ${r.tensors} tensors, ${r.values.toLocaleString('en-US')} values`,
+      `wrote ${r.out}`,
+    ],
   };
 }

@@ -7,14 +7,22 @@ export function doctorView(r: DoctorReport): View {
     `dfer ${r.dfer}  Node ${r.node} (${r.platform})  tfjs ${r.tfjs}`,
     '',
     'Backends, in the order --backend auto tries them:',
-    ...table(['backend', 'package', 'available', 'detail'], r.backends.map((b) => [b.name, b.source, b.available ? 'yes' : 'no', b.detail]), '  '),
+    ...table(
+      ['backend', 'package', 'available', 'detail'],
+      r.backends.map((b) => [b.name, b.source, b.available ? 'yes' : 'no', b.detail]),
+      '  ',
+    ),
     `  auto picks: ${r.auto ?? 'nothing (no backend loads)'}`,
     `  --backend ${r.check.choice}: ${r.check.ok ? `${r.check.name}, ${r.check.detail}` : `FAILED: ${r.check.detail}`}`,
     '',
     ...webgpuLines(r),
     '',
     `ffmpeg: ${r.ffmpeg.found ? `${r.ffmpeg.found.path} (from ${r.ffmpeg.found.source})` : 'not found (needed only for video input)'}`,
-    ...table(['looked at', 'path', 'result'], r.ffmpeg.tried.map((t) => [t.source, t.path ?? '-', t.detail]), '  '),
+    ...table(
+      ['looked at', 'path', 'result'],
+      r.ffmpeg.tried.map((t) => [t.source, t.path ?? '-', t.detail]),
+      '  ',
+    ),
   ];
   if (r.hints.length) text.push('', 'Hints:', ...r.hints.map((h) => `  - ${h}`));
   return { json: r, text };
@@ -34,7 +42,10 @@ function webgpuLines(r: DoctorReport): string[] {
         ['device', a.device || '-'],
         ['largest tensor (maxStorageBufferBindingSize)', mib(a.limits.maxStorageBufferBindingSize)],
         ['maxBufferSize', mib(a.limits.maxBufferSize)],
-        ['workgroup memory / invocations', `${a.limits.maxComputeWorkgroupStorageSize} B / ${a.limits.maxComputeInvocationsPerWorkgroup}`],
+        [
+          'workgroup memory / invocations',
+          `${a.limits.maxComputeWorkgroupStorageSize} B / ${a.limits.maxComputeInvocationsPerWorkgroup}`,
+        ],
       ],
       '  ',
     ),

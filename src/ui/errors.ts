@@ -21,7 +21,10 @@ export function describeError(err: unknown, env: NodeJS.ProcessEnv = process.env
   // The core's errors carry their exit code (bad input, busy, disk full, nothing named to work on: src/errors.ts).
   if (e instanceof DferError) return { code: e.exitCode, message: e.message };
   if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
-    return { code: EXIT.diskFull, message: `${e.message}: no space left on the device; free some space and run the same command again` };
+    return {
+      code: EXIT.diskFull,
+      message: `${e.message}: no space left on the device; free some space and run the same command again`,
+    };
   }
   const sys = e as NodeJS.ErrnoException;
   if (sys.path && sys.code && PATH_ERRNOS.has(sys.code)) return { code: EXIT.badInput, message: e.message };

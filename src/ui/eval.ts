@@ -3,7 +3,15 @@
 import type { CrossValResults, FoldSummary } from '../metrics/aggregate.js';
 import { pairedCells, vsBaselineJson, type VsBaseline } from '../metrics/paired.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { abbreviateClasses, confusionText, intensityText, numberTable, pct2, SELECTED_ON_TEST, table4 } from './metrics-text.js';
+import {
+  abbreviateClasses,
+  confusionText,
+  intensityText,
+  numberTable,
+  pct2,
+  SELECTED_ON_TEST,
+  table4,
+} from './metrics-text.js';
 import type { View } from './output.js';
 
 export type { CrossValResults } from '../metrics/aggregate.js';
@@ -25,7 +33,8 @@ export interface EvalResults {
   sampling?: { u: number; v: number };
 }
 
-const byName = (classes: readonly string[], values: readonly number[]) => Object.fromEntries(classes.map((c, i) => [c, values[i]]));
+const byName = (classes: readonly string[], values: readonly number[]) =>
+  Object.fromEntries(classes.map((c, i) => [c, values[i]]));
 
 /** The JSON form of eval results (`dfer eval --json`, and results.json): per_class and support keyed by class name. */
 export function evalJson(r: EvalResults): Record<string, unknown> {
@@ -53,15 +62,27 @@ export function evalJson(r: EvalResults): Record<string, unknown> {
 export function evalView(r: EvalResults): View {
   const m = r.metrics;
   const clips = m.support.reduce((a, b) => a + b, 0);
-  const text = [`${r.checkpoint} on ${r.data}, fold ${r.fold}, ${r.split} split: ${clips} clips${r.sampling ? `, U=${r.sampling.u} x V=${r.sampling.v} sampling` : ''}`];
+  const text = [
+    `${r.checkpoint} on ${r.data}, fold ${r.fold}, ${r.split} split: ${clips} clips${r.sampling ? `, U=${r.sampling.u} x V=${r.sampling.v} sampling` : ''}`,
+  ];
   if (r.selectedOn === 'test') text.push(`warning: checkpoint ${SELECTED_ON_TEST}`);
-  text.push('', 'accuracy of each emotion, UAR and WAR (%)', ...table4(m, r.classes), '', ...confusionText(m.confusion, r.classes));
+  text.push(
+    '',
+    'accuracy of each emotion, UAR and WAR (%)',
+    ...table4(m, r.classes),
+    '',
+    ...confusionText(m.confusion, r.classes),
+  );
   if (m.byIntensity?.length) text.push('', ...intensityText(m.byIntensity));
   if (r.files.length) text.push('', 'files:', ...r.files.map((f) => `  ${f}`));
   return { json: evalJson(r), text };
 }
 
-const summaryJson = (classes: readonly string[], s: FoldSummary) => ({ uar: s.uar, war: s.war, per_class: byName(classes, s.perClass) });
+const summaryJson = (classes: readonly string[], s: FoldSummary) => ({
+  uar: s.uar,
+  war: s.war,
+  per_class: byName(classes, s.perClass),
+});
 
 export function crossValView(agg: CrossValResults): View {
   const { classes, folds } = agg;
@@ -70,7 +91,10 @@ export function crossValView(agg: CrossValResults): View {
   const row = (label: string, s: FoldSummary) => [label, ...s.perClass.map(pct2), pct2(s.uar), pct2(s.war)];
   const k = folds.length;
   const text = [`${k}-fold cross-validation: accuracy of each emotion, UAR and WAR (%) on each fold's test split`];
-  if (onTest.length) text.push(`warning: the checkpoint of fold${onTest.length > 1 ? 's' : ''} ${onTest.join(', ')} was ${SELECTED_ON_TEST}`);
+  if (onTest.length)
+    text.push(
+      `warning: the checkpoint of fold${onTest.length > 1 ? 's' : ''} ${onTest.join(', ')} was ${SELECTED_ON_TEST}`,
+    );
   text.push(
     '',
     ...numberTable(
@@ -104,7 +128,11 @@ export function crossValView(agg: CrossValResults): View {
 /** `dfer eval --runs ... --baseline ...`: the cross-validation of the runs, then their paired differences. */
 export function vsBaselineView(cv: View, v: VsBaseline & { unpaired: string[] }): View {
   const row = (label: string, d: VsBaseline['uar']) => [label, ...pairedCells(d)];
-  const rows = [row('UAR', v.uar), row('WAR', v.war), ...(v.byIntensity ?? []).map((b) => row(`recall I ${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, b))];
+  const rows = [
+    row('UAR', v.uar),
+    row('WAR', v.war),
+    ...(v.byIntensity ?? []).map((b) => row(`recall I ${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, b)),
+  ];
   const text = [
     ...cv.text,
     '',

@@ -10,7 +10,12 @@ import type { Metrics } from '../metrics/metrics.js';
 export function numberTable(header: string[], rows: string[][], rowNames = true): string[] {
   const cells = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === 0 && rowNames ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+  return cells.map((r) =>
+    r
+      .map((c, i) => (i === 0 && rowNames ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** What every output of a run whose checkpoint was chosen on the test split must say. */
@@ -65,12 +70,24 @@ export function confusionText(confusion: number[][], classes: readonly string[])
     ['row %', ...abbr],
     confusion.map((r, i) => [abbr[i], ...r.map((c) => (sums[i] > 0 ? (100 * (c / sums[i])).toFixed(1) : '-'))]),
   );
-  return ['confusion matrix (rows: true class, columns: predicted; counts)', ...counts, '', 'row-normalised % (diagonal: recall)', ...shares];
+  return [
+    'confusion matrix (rows: true class, columns: predicted; counts)',
+    ...counts,
+    '',
+    'row-normalised % (diagonal: recall)',
+    ...shares,
+  ];
 }
 
 /** Recall per expression-intensity bin (the synthetic benchmark knows each clip's intensity). */
 export function intensityText(bins: NonNullable<Metrics['byIntensity']>): string[] {
-  return ['recall by intensity', ...numberTable(['intensity', 'clips', 'recall'], bins.map((b) => [`${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, String(b.clips), pct2(b.recall)]))];
+  return [
+    'recall by intensity',
+    ...numberTable(
+      ['intensity', 'clips', 'recall'],
+      bins.map((b) => [`${b.lo.toFixed(2)}-${b.hi.toFixed(2)}`, String(b.clips), pct2(b.recall)]),
+    ),
+  ];
 }
 
 /** Seconds as 45s, 12m03s or 2h05m. */

@@ -21,7 +21,11 @@ export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
-export function selectOutputMode(json: boolean, stdout: Stream = process.stdout, env: NodeJS.ProcessEnv = process.env): OutputMode {
+export function selectOutputMode(
+  json: boolean,
+  stdout: Stream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): OutputMode {
   if (json) return 'json';
   return stdout.isTTY && !isCI(env) ? 'tty' : 'plain';
 }

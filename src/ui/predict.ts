@@ -19,7 +19,13 @@ export function predictView(r: PredictResult): View {
       backend: r.backend,
       checkpoint: r.checkpoint,
       input: r.input,
-      clips: r.clips.map((c, index) => ({ index, logits: c.logits, probabilities: c.probabilities, label: c.label, features: c.features })),
+      clips: r.clips.map((c, index) => ({
+        index,
+        logits: c.logits,
+        probabilities: c.probabilities,
+        label: c.label,
+        features: c.features,
+      })),
     },
     text: [
       `${r.input}: ${r.clips.length} clip(s), checkpoint ${r.checkpoint}, backend ${r.backend}`,
@@ -72,7 +78,9 @@ const STRIP_COLOURS = [33, 166, 35, 169, 214, 75, 250, 160, 100, 140, 245];
 
 /** One block per window, coloured by its label: the video at a glance (terminals only). */
 export function timelineStrip(v: VideoPrediction, classes: string[]): string {
-  return v.windows.map((w) => `\x1b[38;5;${STRIP_COLOURS[classes.indexOf(w.label) % STRIP_COLOURS.length]}m█\x1b[0m`).join('');
+  return v.windows
+    .map((w) => `\x1b[38;5;${STRIP_COLOURS[classes.indexOf(w.label) % STRIP_COLOURS.length]}m█\x1b[0m`)
+    .join('');
 }
 
 export function videoPredictView(r: VideoPredictResult, colour: boolean): View {
@@ -80,15 +88,22 @@ export function videoPredictView(r: VideoPredictResult, colour: boolean): View {
   for (const v of r.videos) {
     if (text.length) text.push('');
     const f = v.faces;
-    const faces = f.checked !== undefined ? `; face in ${f.found} of ${f.checked} checked frames (${percent(f.coverage ?? 0)})` : '';
-    text.push(`${v.path}: ${f.frames} frames at ${v.fps.toFixed(2)} fps${faces}; ${v.windows.length} window(s), U=${r.sampling.u} x V=${r.sampling.v}`);
+    const faces =
+      f.checked !== undefined
+        ? `; face in ${f.found} of ${f.checked} checked frames (${percent(f.coverage ?? 0)})`
+        : '';
+    text.push(
+      `${v.path}: ${f.frames} frames at ${v.fps.toFixed(2)} fps${faces}; ${v.windows.length} window(s), U=${r.sampling.u} x V=${r.sampling.v}`,
+    );
     if (v.error) {
       text.push(`  ${v.error}`);
       continue;
     }
     if (colour) {
       text.push(`  ${timelineStrip(v, r.classes)}`);
-      text.push(`  ${r.classes.map((c, i) => `\x1b[38;5;${STRIP_COLOURS[i % STRIP_COLOURS.length]}m█\x1b[0m ${c}`).join('  ')}`);
+      text.push(
+        `  ${r.classes.map((c, i) => `\x1b[38;5;${STRIP_COLOURS[i % STRIP_COLOURS.length]}m█\x1b[0m ${c}`).join('  ')}`,
+      );
     }
     const rows = v.windows.map((w) => {
       const top = w.probabilities
@@ -100,7 +115,9 @@ export function videoPredictView(r: VideoPredictResult, colour: boolean): View {
     });
     text.push(...table(['time (s)', 'label', 'p', `top ${TOP_K}`], rows, '  '));
     const t = v.seconds;
-    text.push(`  seconds: decode ${t.decode.toFixed(1)}, detect ${t.detect.toFixed(1)}, align ${t.align.toFixed(1)}, network ${t.network.toFixed(1)}`);
+    text.push(
+      `  seconds: decode ${t.decode.toFixed(1)}, detect ${t.detect.toFixed(1)}, align ${t.align.toFixed(1)}, network ${t.network.toFixed(1)}`,
+    );
   }
   return { json: videoPredictJson(r), text };
 }
@@ -109,6 +126,12 @@ export function videoPredictView(r: VideoPredictResult, colour: boolean): View {
 export function videoPredictCsv(r: VideoPredictResult): string {
   const header = ['video', 'start', 'end', 'label', ...r.classes.map((c) => `p_${c}`)];
   const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const rows = r.videos.flatMap((v) => v.windows.map((w) => [quote(v.path), w.start.toFixed(3), w.end.toFixed(3), w.label, ...w.probabilities.map((p) => p.toFixed(6))].join(',')));
+  const rows = r.videos.flatMap((v) =>
+    v.windows.map((w) =>
+      [quote(v.path), w.start.toFixed(3), w.end.toFixed(3), w.label, ...w.probabilities.map((p) => p.toFixed(6))].join(
+        ',',
+      ),
+    ),
+  );
   return [header.join(','), ...rows].join('\n') + '\n';
 }

@@ -27,11 +27,24 @@ export function prepareView(r: PrepareResult, out: string): View {
     `${r.notes.damaged} clip(s) with frames that are mostly one flat colour (damaged?)`,
   ];
   if (r.issues.length) {
-    text.push('', `${r.issues.length} issue(s)${r.issues.length > MAX_ISSUES ? `, first ${MAX_ISSUES}` : ''} (all in ${out}/prepare-report.json):`);
+    text.push(
+      '',
+      `${r.issues.length} issue(s)${r.issues.length > MAX_ISSUES ? `, first ${MAX_ISSUES}` : ''} (all in ${out}/prepare-report.json):`,
+    );
     for (const i of r.issues.slice(0, MAX_ISSUES)) text.push(`  ${i.file}${i.line ? `:${i.line}` : ''}: ${i.reason}`);
   }
   return {
-    json: { out, fingerprint: m.fingerprint, counts: m.counts, folds: Object.fromEntries(Object.entries(m.folds).map(([k, f]) => [k, { train: f.train.length, test: f.test.length }])), resumed: r.resumed, notes: r.notes, issues: r.issues },
+    json: {
+      out,
+      fingerprint: m.fingerprint,
+      counts: m.counts,
+      folds: Object.fromEntries(
+        Object.entries(m.folds).map(([k, f]) => [k, { train: f.train.length, test: f.test.length }]),
+      ),
+      resumed: r.resumed,
+      notes: r.notes,
+      issues: r.issues,
+    },
     text,
   };
 }
@@ -44,7 +57,9 @@ export function sampleView(r: SampleResult): View {
   ];
   if (r.augment) {
     const a = r.augment;
-    text.push(`augmentation: crop ${a.crop.w}x${a.crop.h} at (${a.crop.x}, ${a.crop.y}), flip ${a.flip ? 'yes' : 'no'}, brightness x${a.brightness.toFixed(2)}, rotation ${a.angle.toFixed(2)} deg`);
+    text.push(
+      `augmentation: crop ${a.crop.w}x${a.crop.h} at (${a.crop.x}, ${a.crop.y}), flip ${a.flip ? 'yes' : 'no'}, brightness x${a.brightness.toFixed(2)}, rotation ${a.angle.toFixed(2)} deg`,
+    );
   }
   if (r.warning) text.push(`warning: ${r.warning}`);
   if (r.sheet) text.push(`contact sheet: ${r.sheet}`);

@@ -124,7 +124,10 @@ class LineProgress implements ProgressReporter {
     if (done === this.lastDone) return;
     this.last = now;
     this.lastDone = done;
-    this.emit({ type: 'progress', stage: this.label, done, total: this.total, unit: this.unit, ...(detail ? { detail } : {}) }, `${this.label} ${done}/${this.total} ${this.unit}${detail ? ` ${detail}` : ''}`);
+    this.emit(
+      { type: 'progress', stage: this.label, done, total: this.total, unit: this.unit, ...(detail ? { detail } : {}) },
+      `${this.label} ${done}/${this.total} ${this.unit}${detail ? ` ${detail}` : ''}`,
+    );
   }
 
   log(line: string, data?: Record<string, unknown>): void {

@@ -9,7 +9,10 @@ export function table(header: string[], rows: Cell[][], indent = ''): string[] {
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const right = header.map((_, i) => rows.length > 0 && rows.every((r) => isNumeric(r[i])));
   return cells.map((r) =>
-    (indent + r.map((c, i) => (right[i] ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).trimEnd(),
+    (
+      indent +
+      r.map((c, i) => (right[i] ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')
+    ).trimEnd(),
   );
 }
 

@@ -38,7 +38,8 @@ export function pushTrend(t: Trend, v: number, cap = 128): Trend {
   let bucket = t.bucket;
   if (values.length >= cap) {
     const merged: number[] = [];
-    for (let i = 0; i < values.length; i += 2) merged.push(i + 1 < values.length ? (values[i] + values[i + 1]) / 2 : values[i]);
+    for (let i = 0; i < values.length; i += 2)
+      merged.push(i + 1 < values.length ? (values[i] + values[i + 1]) / 2 : values[i]);
     values = merged;
     bucket *= 2;
   }
@@ -100,7 +101,8 @@ export interface TrainState {
 }
 
 /** What Ctrl-C is answered with, as soon as the step in flight ends (the run then saves and stops). */
-export const STOPPING = 'Ctrl-C: stopping after this step with a resumable checkpoint; Ctrl-C again to abort (the last checkpoint stays intact)';
+export const STOPPING =
+  'Ctrl-C: stopping after this step with a resumable checkpoint; Ctrl-C again to abort (the last checkpoint stays intact)';
 
 const ZERO: LossParts = { total: 0, ce: 0, ial: 0, aux: 0 };
 
@@ -124,10 +126,16 @@ export const initialTrainState = (): TrainState => ({
   log: [],
 });
 
-const addLoss = (a: LossParts, b: LossParts): LossParts => ({ total: a.total + b.total, ce: a.ce + b.ce, ial: a.ial + b.ial, aux: a.aux + b.aux });
+const addLoss = (a: LossParts, b: LossParts): LossParts => ({
+  total: a.total + b.total,
+  ce: a.ce + b.ce,
+  ial: a.ial + b.ial,
+  aux: a.aux + b.aux,
+});
 
 /** The class names for an n-class matrix: the run's, or indices when the run-start event was missed. */
-export const classNames = (s: TrainState, n: number): string[] => (s.classes.length === n ? s.classes : Array.from({ length: n }, (_, i) => String(i)));
+export const classNames = (s: TrainState, n: number): string[] =>
+  s.classes.length === n ? s.classes : Array.from({ length: n }, (_, i) => String(i));
 
 /** The running mean of this epoch's losses (the last step's when none). */
 export function runningLoss(s: TrainState): LossParts | undefined {
@@ -160,7 +168,16 @@ export function reduceTrain(s: TrainState, e: TrainEvent): TrainState {
         log: log({ kind: 'run', run: e }),
       };
     case 'epoch-start':
-      return { ...s, phase: 'train', epoch: e.epoch, epochs: e.epochs, lr: e.lr, step: 0, running: { sum: ZERO, n: 0 }, evalProgress: undefined };
+      return {
+        ...s,
+        phase: 'train',
+        epoch: e.epoch,
+        epochs: e.epochs,
+        lr: e.lr,
+        step: 0,
+        running: { sum: ZERO, n: 0 },
+        evalProgress: undefined,
+      };
     case 'step':
       return {
         ...s,
@@ -192,12 +209,26 @@ export function reduceTrain(s: TrainState, e: TrainEvent): TrainState {
         log: log({ kind: 'epoch', epoch: e, selectOn: s.selectOn }),
       };
     case 'checkpoint':
-      return { ...s, checkpoints: { ...s.checkpoints, [e.kind]: e.path }, log: e.kind === 'last' ? s.log : log({ kind: 'checkpoint', path: e.path, what: e.kind }) };
+      return {
+        ...s,
+        checkpoints: { ...s.checkpoints, [e.kind]: e.path },
+        log: e.kind === 'last' ? s.log : log({ kind: 'checkpoint', path: e.path, what: e.kind }),
+      };
     case 'test':
-      return { ...s, evalProgress: undefined, test: { split: e.split, metrics: e.metrics, checkpoint: e.checkpoint }, log: log({ kind: 'test', split: e.split, metrics: e.metrics, checkpoint: e.checkpoint }) };
+      return {
+        ...s,
+        evalProgress: undefined,
+        test: { split: e.split, metrics: e.metrics, checkpoint: e.checkpoint },
+        log: log({ kind: 'test', split: e.split, metrics: e.metrics, checkpoint: e.checkpoint }),
+      };
     case 'stopping':
       return { ...s, log: log({ kind: 'notice', text: STOPPING }) };
     case 'run-end':
-      return { ...s, phase: 'done', evalProgress: undefined, end: { runDir: e.runDir, interrupted: e.interrupted, summary: e.summary } };
+      return {
+        ...s,
+        phase: 'done',
+        evalProgress: undefined,
+        end: { runDir: e.runDir, interrupted: e.interrupted, summary: e.summary },
+      };
   }
 }

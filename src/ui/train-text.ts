@@ -3,14 +3,25 @@
 // printed at the end of a run in every non-JSON mode.
 import { isAbsolute, relative } from 'node:path';
 import type { LossParts, RunProtocol } from '../train/events.js';
-import { confusionText, duration, intensityText, loss4, lrText, pct2, SELECTED_ON_TEST, table4 } from './metrics-text.js';
+import {
+  confusionText,
+  duration,
+  intensityText,
+  loss4,
+  lrText,
+  pct2,
+  SELECTED_ON_TEST,
+  table4,
+} from './metrics-text.js';
 import type { EpochEnd, LogItem, RunStart, TrainState } from './train-state.js';
 import { classNames, runningLoss } from './train-state.js';
 
-export const lossText = (l: LossParts) => `loss ${loss4(l.total)} ce ${loss4(l.ce)} ial ${loss4(l.ial)} aux ${loss4(l.aux)}`;
+export const lossText = (l: LossParts) =>
+  `loss ${loss4(l.total)} ce ${loss4(l.ce)} ial ${loss4(l.ial)} aux ${loss4(l.aux)}`;
 
 /** Where a setting came from, short: a dfer.json path relative to the current directory. */
-export const sourceText = (from: string) => (from.endsWith('dfer.json') && isAbsolute(from) ? relative(process.cwd(), from) || 'dfer.json' : from);
+export const sourceText = (from: string) =>
+  from.endsWith('dfer.json') && isAbsolute(from) ? relative(process.cwd(), from) || 'dfer.json' : from;
 
 /** The dataset protocol the run trains with, and what overrode it: printed at the start of every run. */
 export function protocolLine(p: RunProtocol): string {
@@ -29,7 +40,8 @@ export function runLines(r: RunStart): string[] {
   return lines;
 }
 
-export const epochStartLine = (epoch: number, epochs: number, lr: number) => `epoch ${epoch}/${epochs} lr ${lrText(lr)}`;
+export const epochStartLine = (epoch: number, epochs: number, lr: number) =>
+  `epoch ${epoch}/${epochs} lr ${lrText(lr)}`;
 
 /** A progress line within an epoch; the loss is the running mean over the epoch so far. */
 export function stepLine(s: TrainState): string {
@@ -71,15 +83,31 @@ export function trainResultText(s: TrainState): string[] {
   const runDir = s.end?.runDir ?? s.run?.runDir ?? '?';
   const lines: string[] = [];
   const epochs = s.epochsDone.length;
-  if (s.end?.interrupted) lines.push(`run ${runDir}: interrupted at epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch}; --resume continues it`);
-  else lines.push(`run ${runDir}: finished ${s.epochs} epochs${s.run?.resumedFrom ? ` (${epochs} in this session)` : ''} in ${duration(s.elapsed)}`);
-  if (s.best) lines.push(`checkpoint selected on ${s.selectOn}: epoch ${s.best.epoch}, ${s.selectOn} UAR ${pct2(s.best.uar)}% WAR ${pct2(s.best.war)}%`);
+  if (s.end?.interrupted)
+    lines.push(
+      `run ${runDir}: interrupted at epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch}; --resume continues it`,
+    );
+  else
+    lines.push(
+      `run ${runDir}: finished ${s.epochs} epochs${s.run?.resumedFrom ? ` (${epochs} in this session)` : ''} in ${duration(s.elapsed)}`,
+    );
+  if (s.best)
+    lines.push(
+      `checkpoint selected on ${s.selectOn}: epoch ${s.best.epoch}, ${s.selectOn} UAR ${pct2(s.best.uar)}% WAR ${pct2(s.best.war)}%`,
+    );
   if (s.selectOn === 'test') lines.push(`warning: checkpoint ${SELECTED_ON_TEST}`);
   if (s.test) {
     const m = s.test.metrics;
     const classes = classNames(s, m.confusion.length);
     const clips = m.support.reduce((a, b) => a + b, 0);
-    lines.push('', `${s.test.split} split, ${clips} clips, checkpoint ${s.test.checkpoint}`, 'accuracy of each emotion, UAR and WAR (%)', ...table4(m, classes), '', ...confusionText(m.confusion, classes));
+    lines.push(
+      '',
+      `${s.test.split} split, ${clips} clips, checkpoint ${s.test.checkpoint}`,
+      'accuracy of each emotion, UAR and WAR (%)',
+      ...table4(m, classes),
+      '',
+      ...confusionText(m.confusion, classes),
+    );
     if (m.byIntensity?.length) lines.push('', ...intensityText(m.byIntensity));
   }
   const ck = (['best', 'last', 'step'] as const).filter((k) => s.checkpoints[k]);

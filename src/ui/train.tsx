@@ -107,10 +107,15 @@ class PlainTrainReporter implements TrainReporter {
       default:
         break;
     }
-    for (; this.printedLog < s.log.length; this.printedLog++) for (const l of logLines(s.log[this.printedLog])) this.line(l);
+    for (; this.printedLog < s.log.length; this.printedLog++)
+      for (const l of logLines(s.log[this.printedLog])) this.line(l);
     if (e.type === 'run-end') {
       this.line(`run ${e.interrupted ? 'interrupted (saved)' : 'finished'}: ${e.runDir}`);
-      this.io.stdout.write(trainResultText(s).map((l) => l + '\n').join(''));
+      this.io.stdout.write(
+        trainResultText(s)
+          .map((l) => l + '\n')
+          .join(''),
+      );
     }
   }
 
@@ -121,7 +126,15 @@ class PlainTrainReporter implements TrainReporter {
   }
 }
 
-const IMMEDIATE = new Set<TrainEvent['type']>(['run-start', 'stopping', 'epoch-start', 'epoch-end', 'checkpoint', 'test', 'run-end']);
+const IMMEDIATE = new Set<TrainEvent['type']>([
+  'run-start',
+  'stopping',
+  'epoch-start',
+  'epoch-end',
+  'checkpoint',
+  'test',
+  'run-end',
+]);
 
 class InkTrainReporter implements TrainReporter {
   private state: TrainState = initialTrainState();
@@ -143,7 +156,11 @@ class InkTrainReporter implements TrainReporter {
     this.state = reduceTrain(this.state, e);
     if (e.type === 'run-end') {
       this.finish();
-      this.io.stdout.write(trainResultText(this.state).map((l) => l + '\n').join(''));
+      this.io.stdout.write(
+        trainResultText(this.state)
+          .map((l) => l + '\n')
+          .join(''),
+      );
       return;
     }
     this.redraw.request(IMMEDIATE.has(e.type));
@@ -164,7 +181,14 @@ class InkTrainReporter implements TrainReporter {
     else {
       const stream = this.io.stderr as NodeJS.WriteStream;
       // patchConsole: stray console output (backend notices) is printed above the dashboard instead of through it.
-      this.ink = render(view, { stdout: stream, stderr: stream, patchConsole: true, exitOnCtrlC: false, maxFps: Math.max(1, Math.round(1000 / this.redrawMs)), debug: this.opts.debug });
+      this.ink = render(view, {
+        stdout: stream,
+        stderr: stream,
+        patchConsole: true,
+        exitOnCtrlC: false,
+        maxFps: Math.max(1, Math.round(1000 / this.redrawMs)),
+        debug: this.opts.debug,
+      });
     }
   }
 }

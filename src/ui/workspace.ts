@@ -16,7 +16,9 @@ export function workspaceChangeLine(c: WorkspaceChange): string {
 
 export function initView(c: WorkspaceChange, ws: Workspace): View {
   const line = workspaceChangeLine(c) || `the workspace ${here(c.file)} already says that; nothing changed`;
-  const next = ws.data ? 'next: dfer train (fold 1), dfer train --folds 1-5, dfer eval, dfer ablate --gca --ial; dfer config shows every setting' : 'next: dfer init --data <prepared set> (dfer prepare makes one)';
+  const next = ws.data
+    ? 'next: dfer train (fold 1), dfer train --folds 1-5, dfer eval, dfer ablate --gca --ial; dfer config shows every setting'
+    : 'next: dfer init --data <prepared set> (dfer prepare makes one)';
   return { json: { file: c.file, created: c.created, changes: c.changes, workspace: ws.raw }, text: [line, next] };
 }
 
@@ -45,7 +47,12 @@ export function configView(r: ConfigReport): View {
     '',
   );
   const keys = Object.keys(settings).filter((k) => k !== 'data' && k !== 'classes' && settings[k] !== undefined);
-  text.push(...table(['setting', 'value', 'from'], keys.map((k) => [k, JSON.stringify(settings[k]), sourceText(sources[k])])));
+  text.push(
+    ...table(
+      ['setting', 'value', 'from'],
+      keys.map((k) => [k, JSON.stringify(settings[k]), sourceText(sources[k])]),
+    ),
+  );
   const json = {
     workspace: ws?.file ?? null,
     data: settings.data,

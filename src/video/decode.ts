@@ -94,15 +94,25 @@ export interface VideoProbe {
 
 /** The ffmpeg to use: opts.ffmpeg if given (and it must be usable), else the first found by findFfmpeg. */
 export function resolveFfmpeg(opts: FfmpegOptions = {}): string {
-  const search = findFfmpeg({ ...(opts.ffmpeg !== undefined ? { explicit: opts.ffmpeg } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const search = findFfmpeg({
+    ...(opts.ffmpeg !== undefined ? { explicit: opts.ffmpeg } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   if (opts.ffmpeg !== undefined) {
     const first = search.tried[0];
-    if (!first?.found) throw new FfmpegNotFoundError(`ffmpeg given as ${opts.ffmpeg} cannot be used: ${first?.detail ?? 'unknown'}`, search.tried);
+    if (!first?.found)
+      throw new FfmpegNotFoundError(
+        `ffmpeg given as ${opts.ffmpeg} cannot be used: ${first?.detail ?? 'unknown'}`,
+        search.tried,
+      );
     return first.path!;
   }
   if (!search.found) {
     const looked = search.tried.map((t) => `${t.source}: ${t.detail}`).join('; ');
-    throw new FfmpegNotFoundError(`video input needs ffmpeg, and none was found (looked at ${looked}); ${FFMPEG_INSTALL_HINT}`, search.tried);
+    throw new FfmpegNotFoundError(
+      `video input needs ffmpeg, and none was found (looked at ${looked}); ${FFMPEG_INSTALL_HINT}`,
+      search.tried,
+    );
   }
   return search.found.path;
 }
@@ -113,9 +123,18 @@ function checkVideoFile(file: string): void {
     st = statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new VideoDecodeError(code === 'ENOENT' ? `video file not found: ${file}` : `cannot read video ${file}: ${code}`, file, 'missing');
+    throw new VideoDecodeError(
+      code === 'ENOENT' ? `video file not found: ${file}` : `cannot read video ${file}: ${code}`,
+      file,
+      'missing',
+    );
   }
-  if (!st.isFile()) throw new VideoDecodeError(`not a video file: ${file} (a ${st.isDirectory() ? 'directory' : 'special file'})`, file, 'not-a-file');
+  if (!st.isFile())
+    throw new VideoDecodeError(
+      `not a video file: ${file} (a ${st.isDirectory() ? 'directory' : 'special file'})`,
+      file,
+      'not-a-file',
+    );
 }
 
 /** Collects a child's stderr: the last lines (bounded), for error messages and warnings. */
@@ -230,14 +249,32 @@ function siblingFfprobe(ffmpeg: string): string | null {
 
 function failure(file: string, what: string, r: RunResult): VideoDecodeError {
   const last = r.error ? r.error.message : r.stderr.last;
-  const noStream = r.stderr.lines.some((l) => /matches no streams|does not contain any stream|no video stream/i.test(l));
+  const noStream = r.stderr.lines.some((l) =>
+    /matches no streams|does not contain any stream|no video stream/i.test(l),
+  );
   const how = r.error ? 'could not be run' : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`;
-  if (noStream) return new VideoDecodeError(`${file}: no video stream (ffmpeg: ${last})`, file, 'no-video-stream', last);
-  return new VideoDecodeError(`cannot ${what} ${file}: ffmpeg ${how}${last ? `: ${last}` : ''}`, file, 'ffmpeg-failed', last);
+  if (noStream)
+    return new VideoDecodeError(`${file}: no video stream (ffmpeg: ${last})`, file, 'no-video-stream', last);
+  return new VideoDecodeError(
+    `cannot ${what} ${file}: ffmpeg ${how}${last ? `: ${last}` : ''}`,
+    file,
+    'ffmpeg-failed',
+    last,
+  );
 }
 
 async function probeWithFfprobe(ffprobe: string, file: string): Promise<VideoProbe | null> {
-  const r = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_streams', '-show_format', '-of', 'json', file]);
+  const r = await run(ffprobe, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    file,
+  ]);
   if (r.error || r.code !== 0) return null; // let the ffmpeg path give the error message
   let json: { streams?: Record<string, unknown>[]; format?: Record<string, unknown> };
   try {
@@ -281,13 +318,24 @@ async function probeWithFfmpeg(ffmpeg: string, file: string): Promise<VideoProbe
     const input = lines.some((l) => /^Input #\d+/.test(l));
     if (input) throw new VideoDecodeError(`${file}: no video stream`, file, 'no-video-stream');
     const why = lines.find((l) => l.includes(file) || /invalid data|error/i.test(l)) ?? r.stderr.last;
-    throw new VideoDecodeError(`cannot decode ${file}: ffmpeg cannot read it${why ? `: ${why}` : ''}`, file, 'ffmpeg-failed', why);
+    throw new VideoDecodeError(
+      `cannot decode ${file}: ffmpeg cannot read it${why ? `: ${why}` : ''}`,
+      file,
+      'ffmpeg-failed',
+      why,
+    );
   }
   const line = lines[at];
   const codec = /: Video: ([\w-]+)/.exec(line)?.[1];
   // skip "(tag / 0x...)" and "[SAR 1:1 DAR 15:11]" parts: the size is the first WxH after the codec
   const size = /,\s*(\d+)x(\d+)(?=[\s,[]|$)/.exec(line);
-  if (!size) throw new VideoDecodeError(`cannot decode ${file}: ffmpeg reports no frame size (${line})`, file, 'ffmpeg-failed', line);
+  if (!size)
+    throw new VideoDecodeError(
+      `cannot decode ${file}: ffmpeg reports no frame size (${line})`,
+      file,
+      'ffmpeg-failed',
+      line,
+    );
   const fps = parseRate(/([\d.]+)\s*fps\b/.exec(line)?.[1]) ?? parseRate(/([\d.]+k?)\s*tbr\b/.exec(line)?.[1]);
   let rotation = 0;
   for (let i = at + 1; i < lines.length && !/^Stream #/.test(lines[i]); i++) {
@@ -323,7 +371,8 @@ export async function probeVideo(file: string, opts: FfmpegOptions = {}): Promis
 }
 
 function checkDecodeOptions(opts: DecodeOptions): void {
-  if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`frame size must be a positive integer, got ${opts.size}`);
+  if (!Number.isInteger(opts.size) || opts.size < 1)
+    throw new RangeError(`frame size must be a positive integer, got ${opts.size}`);
   if (opts.maxFrames !== undefined && (!Number.isInteger(opts.maxFrames) || opts.maxFrames < 1)) {
     throw new RangeError(`maxFrames must be a positive integer, got ${opts.maxFrames}`);
   }
@@ -337,7 +386,13 @@ export function containSize(width: number, height: number, side: number): { widt
 }
 
 /** The ffmpeg arguments decodeVideoFrames uses (exported for reports and tests). */
-export function decodeArgs(file: string, size: number, passthrough: string[], maxFrames?: number, contain?: { width: number; height: number }): string[] {
+export function decodeArgs(
+  file: string,
+  size: number,
+  passthrough: string[],
+  maxFrames?: number,
+  contain?: { width: number; height: number },
+): string[] {
   // Scale (and convert to RGB in the same step), then crop in RGB: cropping yuv420p would round the offset down to an
   // even pixel. The offset (excess + 1) / 2, floored, is sharp's centre crop, so both paths cut the same square.
   // contain: an exact output size computed here, so the raw stream splits into frames without guessing ffmpeg's rounding.
@@ -434,13 +489,19 @@ export async function* decodeVideoFrames(file: string, opts: DecodeOptions): Asy
     if (spawnError || code !== 0) throw failure(file, 'decode', result);
     if (count === 0) {
       const last = stderr.last;
-      throw new VideoDecodeError(`${file}: ffmpeg decoded no frames${last ? ` (ffmpeg: ${last})` : ''}`, file, 'no-frames', last);
+      throw new VideoDecodeError(
+        `${file}: ffmpeg decoded no frames${last ? ` (ffmpeg: ${last})` : ''}`,
+        file,
+        'no-frames',
+        last,
+      );
     }
     if (opts.onWarning) {
       const seen = new Map<string, number>();
       for (const l of stderr.lines) seen.set(l, (seen.get(l) ?? 0) + 1);
       for (const [l, n] of seen) opts.onWarning(`${basename(file)}: ffmpeg: ${l}${n > 1 ? ` (x${n})` : ''}`);
-      if (filled > 0) opts.onWarning(`${basename(file)}: ${filled} trailing bytes after frame ${count} (less than a frame) ignored`);
+      if (filled > 0)
+        opts.onWarning(`${basename(file)}: ${filled} trailing bytes after frame ${count} (less than a frame) ignored`);
     }
   } finally {
     if (!done) {
@@ -467,7 +528,13 @@ export async function decodeVideo(file: string, opts: DecodeOptions): Promise<De
   })) {
     frames.push(f);
   }
-  return { frames, ...(probe.fps !== undefined ? { fps: probe.fps } : {}), sourceWidth: probe.width, sourceHeight: probe.height, warnings };
+  return {
+    frames,
+    ...(probe.fps !== undefined ? { fps: probe.fps } : {}),
+    sourceWidth: probe.width,
+    sourceHeight: probe.height,
+    warnings,
+  };
 }
 
 /**
@@ -477,7 +544,23 @@ export async function decodeVideo(file: string, opts: DecodeOptions): Promise<De
 export async function countVideoFrames(file: string, opts: FfmpegOptions = {}): Promise<number> {
   checkVideoFile(file);
   const ffmpeg = resolveFfmpeg(opts);
-  const args = ['-nostdin', '-hide_banner', '-v', 'error', '-i', file, '-map', '0:v:0', '-an', '-sn', '-dn', ...(await passthroughArgs(ffmpeg)), '-f', 'framecrc', 'pipe:1'];
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-v',
+    'error',
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    ...(await passthroughArgs(ffmpeg)),
+    '-f',
+    'framecrc',
+    'pipe:1',
+  ];
   // one line per frame after the "#" header lines; counted as it streams
   let frames = 0;
   let atLineStart = true;

@@ -49,10 +49,15 @@ function fromPackage(pkg: string, pick: (mod: unknown) => unknown): { path: stri
     mod = require(pkg);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { path: null, detail: code === 'MODULE_NOT_FOUND' ? 'not installed' : (err as Error).message.split('\n')[0] };
+    return {
+      path: null,
+      detail: code === 'MODULE_NOT_FOUND' ? 'not installed' : (err as Error).message.split('\n')[0],
+    };
   }
   const path = pick(mod);
-  return typeof path === 'string' && path ? { path, detail: '' } : { path: null, detail: 'installed, but has no binary for this platform' };
+  return typeof path === 'string' && path
+    ? { path, detail: '' }
+    : { path: null, detail: 'installed, but has no binary for this platform' };
 }
 
 function onPath(env: NodeJS.ProcessEnv): { path: string | null; detail: string } {
@@ -71,9 +76,14 @@ type Look = () => { path: string | null; detail: string };
 
 export function findFfmpeg(opts: FfmpegSearchOptions = {}): FfmpegSearch {
   const env = opts.env ?? process.env;
-  const fromEnv = (name: string): Look => () => (env[name] ? { path: env[name]!, detail: '' } : { path: null, detail: 'not set' });
+  const fromEnv =
+    (name: string): Look =>
+    () =>
+      env[name] ? { path: env[name]!, detail: '' } : { path: null, detail: 'not set' };
   const sources: [string, Look][] = [
-    ...(opts.explicit !== undefined ? [['--ffmpeg', () => ({ path: opts.explicit!, detail: '' })] as [string, Look]] : []),
+    ...(opts.explicit !== undefined
+      ? [['--ffmpeg', () => ({ path: opts.explicit!, detail: '' })] as [string, Look]]
+      : []),
     ['DFER_FFMPEG', fromEnv('DFER_FFMPEG')],
     ['FFMPEG_PATH', fromEnv('FFMPEG_PATH')],
     ['ffmpeg-static', () => fromPackage('ffmpeg-static', (m) => (m as { default?: unknown }).default ?? m)],

@@ -19,7 +19,9 @@ const describeKey = (name: string, inputs: Record<string, tf.Tensor>, attrs: Rec
 
 /** Run `f` on the current backend (the reference) and return each distinct kernel call it made, in first-seen order. */
 export async function recordKernels(f: () => void | Promise<void>): Promise<KernelCall[]> {
-  const engine = tf.engine() as unknown as { runKernel: (n: string, i: Record<string, tf.Tensor>, a: Record<string, unknown>) => tf.Tensor | tf.Tensor[] };
+  const engine = tf.engine() as unknown as {
+    runKernel: (n: string, i: Record<string, tf.Tensor>, a: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+  };
   const original = engine.runKernel;
   const calls = new Map<string, KernelCall>();
   engine.runKernel = function (name, inputs, attrs) {
@@ -30,7 +32,12 @@ export async function recordKernels(f: () => void | Promise<void>): Promise<Kern
       calls.set(key, {
         key,
         name,
-        inputs: Object.entries(inputs).map(([k, t]) => ({ name: k, shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() as tf.TypedArray })),
+        inputs: Object.entries(inputs).map(([k, t]) => ({
+          name: k,
+          shape: t.shape,
+          dtype: t.dtype,
+          values: t.dataSync().slice() as tf.TypedArray,
+        })),
         attrs: attrs ?? {},
         outputs: list.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() as tf.TypedArray })),
       });
@@ -66,10 +73,16 @@ export async function replayKernel(call: KernelCall): Promise<number> {
   // Kernels with a list of inputs (Concat, AddN, Pack) were given an array; the rest a map by name.
   const list = call.inputs.map((i) => tf.tensor(i.values, i.shape, i.dtype));
   const positional = call.inputs.every((i) => /^\d+$/.test(i.name));
-  const inputs: Record<string, tf.Tensor> | tf.Tensor[] = positional ? list : Object.fromEntries(call.inputs.map((i, k) => [i.name, list[k]]));
+  const inputs: Record<string, tf.Tensor> | tf.Tensor[] = positional
+    ? list
+    : Object.fromEntries(call.inputs.map((i, k) => [i.name, list[k]]));
   let worst = 0;
   try {
-    const out = tf.engine().runKernel(call.name, inputs as unknown as tf.NamedTensorMap, call.attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    const out = tf
+      .engine()
+      .runKernel(call.name, inputs as unknown as tf.NamedTensorMap, call.attrs as tf.NamedAttrMap) as
+      | tf.Tensor
+      | tf.Tensor[];
     const outs = Array.isArray(out) ? out : [out];
     if (outs.length !== call.outputs.length) return Infinity;
     for (let k = 0; k < outs.length; k++) {

@@ -40,7 +40,7 @@ export interface WebGpuStatus {
 }
 
 export const WEBGPU_HINT =
-  'npm install webgpu@0.6.2 (ships Dawn) and a Vulkan driver: the GPU vendor\'s, or for testing without a GPU Mesa\'s lavapipe (Debian bookworm-backports: mesa-vulkan-drivers libvulkan1)';
+  "npm install webgpu@0.6.2 (ships Dawn) and a Vulkan driver: the GPU vendor's, or for testing without a GPU Mesa's lavapipe (Debian bookworm-backports: mesa-vulkan-drivers libvulkan1)";
 
 /** A GPU error Dawn reported (validation, out of memory, internal), or a tensor too large for the device. */
 export class WebGpuError extends Error {}
@@ -56,7 +56,10 @@ interface GpuAdapterLike {
 interface GpuDeviceLike {
   limits: Record<string, number>;
   lost: Promise<{ message: string; reason: string }>;
-  addEventListener?(type: 'uncapturederror', cb: (ev: { error: { message: string; constructor: { name: string } } }) => void): void;
+  addEventListener?(
+    type: 'uncapturederror',
+    cb: (ev: { error: { message: string; constructor: { name: string } } }) => void,
+  ): void;
   onuncapturederror?: ((ev: { error: { message: string } }) => void) | null;
   queue: { onSubmittedWorkDone(): Promise<void> };
 }
@@ -105,10 +108,15 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
       dawn = (await import('webgpu' as string)) as typeof dawn;
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0];
-      return none(/Cannot find|ERR_MODULE_NOT_FOUND/.test(`${msg} ${(err as { code?: string }).code}`) ? `not installed (${WEBGPU_HINT})` : `Dawn failed to load: ${msg}`);
+      return none(
+        /Cannot find|ERR_MODULE_NOT_FOUND/.test(`${msg} ${(err as { code?: string }).code}`)
+          ? `not installed (${WEBGPU_HINT})`
+          : `Dawn failed to load: ${msg}`,
+      );
     }
     // tfjs-backend-webgpu refers to GPUBufferUsage, GPUMapMode... as globals, as in a browser.
-    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(dawn.globals))
+      if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     let gpu: GpuLike;
     try {
       gpu = dawn.create([]);
@@ -118,7 +126,8 @@ export function probeWebGpu(): Promise<{ adapter: GpuAdapterLike | null; status:
     // The backend checks for navigator.gpu, as in a browser (Node 20 has no navigator; Node 21+ has one without gpu).
     const nav = ((globalThis as { navigator?: object }).navigator ?? {}) as Record<string, unknown>;
     if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-    if (!(globalThis as { navigator?: object }).navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+    if (!(globalThis as { navigator?: object }).navigator)
+      Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
     let adapter: GpuAdapterLike | null = null;
     try {
       adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -153,7 +162,11 @@ async function probeInChild(): Promise<WebGpuStatus> {
     adapterReport ??= status.adapter;
     return status;
   } catch {
-    return { available: false, adapter: null, detail: `the adapter probe failed (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop() || `exit ${r.status}`})` };
+    return {
+      available: false,
+      adapter: null,
+      detail: `the adapter probe failed (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop() || `exit ${r.status}`})`,
+    };
   }
 }
 
@@ -230,7 +243,9 @@ function guardBackend(backend: BackendInternals, device: GpuDeviceLike): void {
   const readSync = backend.readSync.bind(backend);
   backend.readSync = (dataId) => {
     if (backend.tensorMap.get(dataId)?.values != null) return readSync(dataId);
-    throw new WebGpuError('a synchronous read (dataSync, arraySync) of a tensor on the GPU: read it with await tensor.data()');
+    throw new WebGpuError(
+      'a synchronous read (dataSync, arraySync) of a tensor on the GPU: read it with await tensor.data()',
+    );
   };
   const read = backend.read.bind(backend);
   backend.read = async (dataId) => {

@@ -42,7 +42,9 @@ const spec = (axes: AblateSpec['axes'], more: Partial<AblateSpec> = {}): AblateS
 
 /** A 7-class confusion matrix whose UAR and WAR depend on `k` (so every run has its own numbers). */
 function metricsFor(k: number): Metrics {
-  const c = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => (i === j ? 4 + ((k + i) % 5) : (i + j + k) % 2)));
+  const c = Array.from({ length: 7 }, (_, i) =>
+    Array.from({ length: 7 }, (_, j) => (i === j ? 4 + ((k + i) % 5) : (i + j + k) % 2)),
+  );
   return metricsOf(c);
 }
 
@@ -51,9 +53,16 @@ function writeRun(run: GridRun, finished: Metrics | null, override: Record<strin
   mkdirSync(run.dir, { recursive: true });
   const o = resolveTrainOptions({}, run.settings);
   const { backend: _b, out: _o, workers: _w, ...rest } = o;
-  writeFileSync(join(run.dir, 'config.json'), JSON.stringify({ train: { ...rest, data: resolve(o.data), model: { ...o.model, classes: CLASSES }, ...override } }));
+  writeFileSync(
+    join(run.dir, 'config.json'),
+    JSON.stringify({ train: { ...rest, data: resolve(o.data), model: { ...o.model, classes: CLASSES }, ...override } }),
+  );
   writeFileSync(join(run.dir, 'last.json'), '{}');
-  if (finished) writeFileSync(join(run.dir, 'results.json'), JSON.stringify({ split: 'test', fold: run.fold, selectedOn: 'val', bestEpoch: 1, metrics: finished }));
+  if (finished)
+    writeFileSync(
+      join(run.dir, 'results.json'),
+      JSON.stringify({ split: 'test', fold: run.fold, selectedOn: 'val', bestEpoch: 1, metrics: finished }),
+    );
 }
 
 const startEvent = (resumedFrom?: { epoch: number; step: number }): TrainEvent => ({
@@ -71,7 +80,10 @@ const startEvent = (resumedFrom?: { epoch: number; step: number }): TrainEvent =
 });
 
 /** A fake `dfer train`: resumes when the directory has a run, emits a few events, writes the results. */
-function fakeRunner(metricsOf: (run: GridRun) => Metrics, opts: { delayMs?: number; fail?: (run: GridRun) => { code: number; error?: string } | undefined } = {}) {
+function fakeRunner(
+  metricsOf: (run: GridRun) => Metrics,
+  opts: { delayMs?: number; fail?: (run: GridRun) => { code: number; error?: string } | undefined } = {},
+) {
   const calls: { id: string; resumed: boolean; args: string[] }[] = [];
   let active = 0;
   let maxActive = 0;
@@ -88,7 +100,16 @@ function fakeRunner(metricsOf: (run: GridRun) => Metrics, opts: { delayMs?: numb
       if (failure) return failure;
       if (signal.aborted) return { code: 130 };
       const m = metricsOf(run);
-      onEvent({ type: 'epoch-end', epoch: 3, epochs: 3, trainLoss: { total: 1, ce: 1, ial: 0, aux: 0 }, val: m, best: true, bestEpoch: 3, seconds: 1 });
+      onEvent({
+        type: 'epoch-end',
+        epoch: 3,
+        epochs: 3,
+        trainLoss: { total: 1, ce: 1, ial: 0, aux: 0 },
+        val: m,
+        best: true,
+        bestEpoch: 3,
+        seconds: 1,
+      });
       writeRun(run, m);
       return { code: 0 };
     } finally {
@@ -107,20 +128,44 @@ describe('grid expansion', () => {
     expect(plan.settings.map((x) => Object.values(x.values).join(''))).toEqual(['✗✗', '✗✓', '✓✗', '✓✓']);
     expect(plan.runs).toHaveLength(16);
     // Pair-major: the four settings of (fold 1, seed 1) first, so a stopped grid leaves complete pairs.
-    expect(plan.runs.slice(0, 5).map((r) => r.id)).toEqual(['no-gca-no-ial/fold1-seed1', 'no-gca-ial/fold1-seed1', 'gca-no-ial/fold1-seed1', 'gca-ial/fold1-seed1', 'no-gca-no-ial/fold2-seed1']);
+    expect(plan.runs.slice(0, 5).map((r) => r.id)).toEqual([
+      'no-gca-no-ial/fold1-seed1',
+      'no-gca-ial/fold1-seed1',
+      'gca-no-ial/fold1-seed1',
+      'gca-ial/fold1-seed1',
+      'no-gca-no-ial/fold2-seed1',
+    ]);
     const run = plan.runs.find((r) => r.id === 'gca-no-ial/fold2-seed1')!;
     expect(run.dir).toBe(join(s.out, 'gca-no-ial', 'fold2-seed1'));
-    expect(run.args).toEqual(['train', '--data', 'data/synth', '--preset', 'small', '--epochs', '3', '--gca', '--no-ial', '--fold', '2', '--seed', '1', '--out', run.dir]);
+    expect(run.args).toEqual([
+      'train',
+      '--data',
+      'data/synth',
+      '--preset',
+      'small',
+      '--epochs',
+      '3',
+      '--gca',
+      '--no-ial',
+      '--fold',
+      '2',
+      '--seed',
+      '1',
+      '--out',
+      run.dir,
+    ]);
     const o = resolveTrainOptions({}, plan.runs.find((r) => r.id === 'no-gca-no-ial/fold1-seed2')!.settings);
     expect([o.model.attention, o.loss.ial, o.seed, o.fold]).toEqual(['none', false, 2, '1']);
   });
 
-  test("--attention none,se,gca --aux both: Table 2; the aux axis does not apply without attention", () => {
+  test('--attention none,se,gca --aux both: Table 2; the aux axis does not apply without attention', () => {
     const plan = expandGrid(spec({ attention: ['none', 'se', 'gca'], aux: [false, true] }));
     expect(plan.settings.map((x) => x.name)).toEqual(['none', 'se-no-aux', 'se-aux', 'gca-no-aux', 'gca-aux']);
     expect(plan.settings[0].values).toEqual({ attention: 'none', aux: '-' });
     expect(plan.runs.find((r) => r.setting === 'none')!.args).not.toContain('--aux');
-    expect(plan.runs.find((r) => r.setting === 'se-no-aux')!.args).toEqual(expect.arrayContaining(['--attention', 'se', '--no-aux']));
+    expect(plan.runs.find((r) => r.setting === 'se-no-aux')!.args).toEqual(
+      expect.arrayContaining(['--attention', 'se', '--no-aux']),
+    );
   });
 
   test('--ial with --lambda: lambda does not apply without IAL; --lambda --r: Table 3', () => {
@@ -128,22 +173,53 @@ describe('grid expansion', () => {
     expect(t.settings.map((x) => x.name)).toEqual(['no-ial', 'ial-lambda0.1', 'ial-lambda0.3']);
     const t3 = expandGrid(spec({ lambda: [0.1, 0.15, 0.3], r: [8, 16] }));
     expect(t3.columns).toEqual(['λ', 'r']);
-    expect(t3.settings.map((x) => x.name)).toEqual(['lambda0.1-r8', 'lambda0.1-r16', 'lambda0.15-r8', 'lambda0.15-r16', 'lambda0.3-r8', 'lambda0.3-r16']);
+    expect(t3.settings.map((x) => x.name)).toEqual([
+      'lambda0.1-r8',
+      'lambda0.1-r16',
+      'lambda0.15-r8',
+      'lambda0.15-r16',
+      'lambda0.3-r8',
+      'lambda0.3-r16',
+    ]);
     expect(resolveTrainOptions({}, t3.runs[3].settings).model.reduction).toBe(16);
     expect(expandGrid(spec({})).settings.map((x) => x.name)).toEqual(['default']);
   });
 
   test("the dataset protocol's values stay off each run's command line (the run resolves them), unless an axis sets them", () => {
-    const plan = expandGrid(spec({ lambda: [0.1, 0.3] }, { base: { data: 'data/ferv', preset: 'small', u: 8, v: 2, epochs: 100, lambda: 0.1 }, implicit: ['u', 'v', 'epochs', 'lambda'] }));
+    const plan = expandGrid(
+      spec(
+        { lambda: [0.1, 0.3] },
+        {
+          base: { data: 'data/ferv', preset: 'small', u: 8, v: 2, epochs: 100, lambda: 0.1 },
+          implicit: ['u', 'v', 'epochs', 'lambda'],
+        },
+      ),
+    );
     const args = plan.runs[1].args;
-    expect(args).toEqual(['train', '--data', 'data/ferv', '--preset', 'small', '--lambda', '0.3', '--fold', '1', '--seed', '1', '--out', plan.runs[1].dir]);
+    expect(args).toEqual([
+      'train',
+      '--data',
+      'data/ferv',
+      '--preset',
+      'small',
+      '--lambda',
+      '0.3',
+      '--fold',
+      '1',
+      '--seed',
+      '1',
+      '--out',
+      plan.runs[1].dir,
+    ]);
     // ... while the run's settings (what a finished run is compared with) hold them all.
     expect(plan.runs[1].settings).toMatchObject({ u: 8, v: 2, epochs: 100, lambda: 0.3 });
   });
 
   test('bad grids are refused before anything runs', () => {
     expect(() => expandGrid(spec({ gca: true, attention: ['se', 'gca'] }))).toThrow(/give one of them/);
-    expect(() => expandGrid(spec({ gca: true }, { base: { data: 'd', attention: 'se' } }))).toThrow(/gca contradicts --attention se/);
+    expect(() => expandGrid(spec({ gca: true }, { base: { data: 'd', attention: 'se' } }))).toThrow(
+      /gca contradicts --attention se/,
+    );
     expect(() => expandGrid(spec({ ial: true }, { base: {} }))).toThrow(/--data is required/);
     expect(() => expandGrid(spec({ r: [8, 8] }))).toThrow(/lists 8 twice/);
     expect(() => expandGrid(spec({}, { folds: [] }))).toThrow(OptionError);
@@ -151,7 +227,13 @@ describe('grid expansion', () => {
     expect(() => parseIntList('seeds', '1,a')).toThrow(/--seeds 1,a/);
     expect(parseNumberList('lambda', '0.1, 0.15,0.3')).toEqual([0.1, 0.15, 0.3]);
     expect(() => parseNumberList('lambda', '0.1,,0.3')).toThrow(/--lambda/);
-    expect(settingsToArgs({ weightDecay: 0.1, augment: false, selectOn: 'test', lr: undefined })).toEqual(['--weight-decay', '0.1', '--no-augment', '--select-on', 'test']);
+    expect(settingsToArgs({ weightDecay: 0.1, augment: false, selectOn: 'test', lr: undefined })).toEqual([
+      '--weight-decay',
+      '0.1',
+      '--no-augment',
+      '--select-on',
+      'test',
+    ]);
   });
 });
 
@@ -176,7 +258,13 @@ describe('running the grid (fake runner)', () => {
     expect(row.runs).toBe(2);
     expect(row.uar.mean).toBeCloseTo((ms[0].uar + ms[1].uar) / 2, 12);
     expect(row.uar.sd).toBeCloseTo(Math.abs(ms[0].uar - ms[1].uar) / Math.SQRT2, 12);
-    expect(result.files.map((f) => f.slice(plan.out.length + 1))).toEqual(['results.md', 'results.csv', 'results.json', 'results-confusion.svg', 'results-confusion.png']);
+    expect(result.files.map((f) => f.slice(plan.out.length + 1))).toEqual([
+      'results.md',
+      'results.csv',
+      'results.json',
+      'results-confusion.svg',
+      'results-confusion.png',
+    ]);
     const json = JSON.parse(readFileSync(join(plan.out, 'results.json'), 'utf8'));
     expect(json.cells).toHaveLength(4);
     expect(json.cells[3]).toMatchObject({ setting: 'gca-ial', values: { gca: true, ial: true }, runs: 2 });
@@ -188,7 +276,12 @@ describe('running the grid (fake runner)', () => {
     const m = (r: GridRun) => metricsFor(plan.runs.indexOf(r));
     // First invocation: one run is killed (SIGKILL, code 137), one stopped (130), the others finish.
     const first = fakeRunner(m, {
-      fail: (r) => (r.id === 'ial/fold1-seed1' ? { code: 137, error: 'killed' } : r.id === 'no-ial/fold2-seed1' ? { code: 130 } : undefined),
+      fail: (r) =>
+        r.id === 'ial/fold1-seed1'
+          ? { code: 137, error: 'killed' }
+          : r.id === 'no-ial/fold2-seed1'
+            ? { code: 130 }
+            : undefined,
     });
     const r1 = await runGrid(plan, { jobs: 1, runner: first.runner, classes: CLASSES });
     expect(r1.failed).toEqual(['ial/fold1-seed1']);
@@ -206,7 +299,9 @@ describe('running the grid (fake runner)', () => {
       ['ial/fold1-seed1', true],
       ['no-ial/fold2-seed1', true],
     ]);
-    expect(second.calls.find((c) => c.id === 'ial/fold1-seed1')!.args).toEqual(first.calls.find((c) => c.id === 'ial/fold1-seed1')!.args);
+    expect(second.calls.find((c) => c.id === 'ial/fold1-seed1')!.args).toEqual(
+      first.calls.find((c) => c.id === 'ial/fold1-seed1')!.args,
+    );
     const start = events[0] as Extract<AblateEvent, { type: 'grid-start' }>;
     expect(start.finished.map((f) => f.id).sort()).toEqual(['ial/fold2-seed1', 'no-ial/fold1-seed1']);
     expect(r2.failed).toEqual([]);
@@ -245,10 +340,20 @@ describe('running the grid (fake runner)', () => {
   test('a run directory of other options is refused; more epochs continue a finished run', async () => {
     const plan = expandGrid(spec({ ial: true }));
     writeRun(plan.runs[0], metricsFor(0), { optimizer: { lr: 0.5, momentum: 0.9, weightDecay: 0.1 } });
-    await expect(runGrid(plan, { jobs: 1, runner: fakeRunner(() => metricsFor(0)).runner, classes: CLASSES })).rejects.toThrow(/no-ial\/fold1-seed1 holds a run with other options \(optimizer\.lr: 0\.5 -> 0\.001\)/);
+    await expect(
+      runGrid(plan, { jobs: 1, runner: fakeRunner(() => metricsFor(0)).runner, classes: CLASSES }),
+    ).rejects.toThrow(/no-ial\/fold1-seed1 holds a run with other options \(optimizer\.lr: 0\.5 -> 0\.001\)/);
 
-    const longer = expandGrid({ ...spec({ ial: true }), out: plan.out, base: { data: 'data/synth', preset: 'small', epochs: 5 } });
-    for (const r of longer.runs) writeRun(r, metricsFor(1), { epochs: 3, schedule: { ...resolveTrainOptions({}, r.settings).schedule, epochs: 3 } });
+    const longer = expandGrid({
+      ...spec({ ial: true }),
+      out: plan.out,
+      base: { data: 'data/synth', preset: 'small', epochs: 5 },
+    });
+    for (const r of longer.runs)
+      writeRun(r, metricsFor(1), {
+        epochs: 3,
+        schedule: { ...resolveTrainOptions({}, r.settings).schedule, epochs: 3 },
+      });
     const fake = fakeRunner(() => metricsFor(2));
     await runGrid(longer, { jobs: 1, runner: fake.runner, classes: CLASSES });
     expect(fake.calls.map((c) => c.resumed)).toEqual([true, true]);
@@ -272,10 +377,17 @@ describe('running the grid (fake runner)', () => {
 });
 
 describe('the table', () => {
-  const m = (uar: number, war: number, perClass: number[], support: number[], byIntensity?: Metrics['byIntensity']): Metrics => ({ uar, war, perClass, support, confusion: [], ...(byIntensity ? { byIntensity } : {}) });
+  const m = (
+    uar: number,
+    war: number,
+    perClass: number[],
+    support: number[],
+    byIntensity?: Metrics['byIntensity'],
+  ): Metrics => ({ uar, war, perClass, support, confusion: [], ...(byIntensity ? { byIntensity } : {}) });
 
   test('mean and sample sd over runs; a class is averaged over the runs that have it; intensity bins likewise', () => {
-    const bins = (r: number[], clips: number[]) => r.map((recall, k) => ({ lo: k / 4, hi: (k + 1) / 4, clips: clips[k], recall }));
+    const bins = (r: number[], clips: number[]) =>
+      r.map((recall, k) => ({ lo: k / 4, hi: (k + 1) / 4, clips: clips[k], recall }));
     const runs = [
       m(0.5, 0.6, [0.4, 0.9], [10, 5], bins([0.1, 0.2, 0.3, 0.4], [5, 5, 5, 5])),
       m(0.6, 0.7, [0.6, 0.0], [10, 0], bins([0.3, 0.4, 0.5, 0.6], [5, 5, 0, 5])),
@@ -300,7 +412,10 @@ describe('the table', () => {
 
   test('text, Markdown, CSV and JSON forms, with per-intensity recall columns when the data has intensity', async () => {
     const plan = expandGrid(spec({ gca: true }, { folds: ['1', '2'] }));
-    const withBins = (k: number): Metrics => ({ ...metricsFor(k), byIntensity: [0, 1, 2, 3].map((b) => ({ lo: b / 4, hi: (b + 1) / 4, clips: 4, recall: (b + k) / 10 })) });
+    const withBins = (k: number): Metrics => ({
+      ...metricsFor(k),
+      byIntensity: [0, 1, 2, 3].map((b) => ({ lo: b / 4, hi: (b + 1) / 4, clips: 4, recall: (b + k) / 10 })),
+    });
     // k numbers the runs setting-major (no-gca fold 1, no-gca fold 2, gca fold 1, gca fold 2), whatever order they run in.
     const k = (r: GridRun) => plan.settings.findIndex((s) => s.name === r.setting) * 2 + (r.fold - 1);
     const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => withBins(k(r))).runner, classes: CLASSES });
@@ -326,7 +441,9 @@ describe('the table', () => {
     expect(v.uar.diff).toBeCloseTo((uars[2] - uars[0] + uars[3] - uars[1]) / 2, 12);
     expect(v.uar.pairs).toBe(2);
     // Intensity bin b recalls (b + k) / 10: every pair differs by exactly 0.2, so the interval is [0.2, 0.2].
-    expect(v.byIntensity!.map((b) => [b.diff, b.ci, b.pairs])).toEqual([0, 1, 2, 3].map(() => [expect.closeTo(0.2, 12), [expect.closeTo(0.2, 12), expect.closeTo(0.2, 12)], 2]));
+    expect(v.byIntensity!.map((b) => [b.diff, b.ci, b.pairs])).toEqual(
+      [0, 1, 2, 3].map(() => [expect.closeTo(0.2, 12), [expect.closeTo(0.2, 12), expect.closeTo(0.2, 12)], 2]),
+    );
     expect(cells.rows[0].slice(8)).toEqual(['baseline', '', '', '']);
     expect(t.rows[0].vsBaseline).toBeUndefined();
     // Runs 0 and 1 are no-gca folds 1 and 2: intensity bin 0 recalls 0.0 and 0.1.
@@ -336,7 +453,16 @@ describe('the table', () => {
     expect(md).toContain('| GCA | runs | UAR (%) | WAR (%) |');
     expect(md).toContain('`dfer train --data data/synth --preset small --epochs 3`');
     const csv = ablationCsv(t).trim().split('\n');
-    expect(csv[0].split(',').slice(0, 8)).toEqual(['setting', 'gca', 'runs', 'expected_runs', 'uar_mean', 'uar_sd', 'war_mean', 'war_sd']);
+    expect(csv[0].split(',').slice(0, 8)).toEqual([
+      'setting',
+      'gca',
+      'runs',
+      'expected_runs',
+      'uar_mean',
+      'uar_sd',
+      'war_mean',
+      'war_sd',
+    ]);
     expect(csv[0]).toContain('recall_intensity_0.75-1.00_sd');
     const row = csv[1].split(',');
     expect(row.slice(0, 4)).toEqual(['no-gca', 'off', '2', '2']);
@@ -345,7 +471,15 @@ describe('the table', () => {
     expect(json.cells.map((c) => c.setting)).toEqual(['no-gca', 'gca']);
     expect(json.cells[1].war).toBeCloseTo(t.rows[1].war.mean, 12);
     expect(json.cells[0].by_intensity).toHaveLength(4);
-    const vs = (json.cells[1] as unknown as { vs_baseline: { baseline: string; uar: { diff: number; ci: number[]; p: number }; by_intensity: { p: number }[] } }).vs_baseline;
+    const vs = (
+      json.cells[1] as unknown as {
+        vs_baseline: {
+          baseline: string;
+          uar: { diff: number; ci: number[]; p: number };
+          by_intensity: { p: number }[];
+        };
+      }
+    ).vs_baseline;
     expect(vs.baseline).toBe('no-gca');
     expect(vs.uar.diff).toBeCloseTo(v.uar.diff, 12);
     expect(vs.uar.ci).toEqual(v.uar.ci);
@@ -354,7 +488,15 @@ describe('the table', () => {
     expect(md).toContain('95% CI: percentile bootstrap over the pairs; p: exact paired sign-flip test');
     expect(csv[0]).toContain('uar_diff,uar_ci_low,uar_ci_high,uar_p,uar_pairs');
     // The intensity figure: one line per setting in the recall panel.
-    expect(result.files.map((f) => basename(f))).toEqual(['results.md', 'results.csv', 'results.json', 'results-intensity.svg', 'results-intensity.png', 'results-confusion.svg', 'results-confusion.png']);
+    expect(result.files.map((f) => basename(f))).toEqual([
+      'results.md',
+      'results.csv',
+      'results.json',
+      'results-intensity.svg',
+      'results-intensity.png',
+      'results-confusion.svg',
+      'results-confusion.png',
+    ]);
     const svg = intensityFigure(t)!;
     expect(svg).toContain('>recall<');
     expect(svg.match(/<path d=/g)).toHaveLength(2);
@@ -365,18 +507,31 @@ describe('the confusion figure', () => {
   test("each setting's confusion matrix summed over its runs, side by side, written with the tables", async () => {
     const plan = expandGrid(spec({ gca: true }, { folds: ['1', '2'] }));
     const k = (r: GridRun) => plan.settings.findIndex((s) => s.name === r.setting) * 2 + (r.fold - 1);
-    const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => metricsFor(k(r))).runner, classes: CLASSES });
-    expect(result.files).toEqual(expect.arrayContaining([join(plan.out, 'results-confusion.svg'), join(plan.out, 'results-confusion.png')]));
+    const result = await runGrid(plan, {
+      jobs: 1,
+      runner: fakeRunner((r) => metricsFor(k(r))).runner,
+      classes: CLASSES,
+    });
+    expect(result.files).toEqual(
+      expect.arrayContaining([join(plan.out, 'results-confusion.svg'), join(plan.out, 'results-confusion.png')]),
+    );
     const svg = readFileSync(join(plan.out, 'results-confusion.svg'), 'utf8');
     expect(svg.match(/<svg /g)).toHaveLength(3); // the page and one figure per setting
     expect(svg).toContain('no-gca: 2 runs, UAR');
     // The happiness row's diagonal of no-gca sums runs 0 and 1: (4 + 0 % 5) + (4 + 1 % 5) = 9.
     const happy = (m: number) => metricsFor(m).confusion[0][0];
     expect(happy(0) + happy(1)).toBe(9);
-    const noGca = svg.slice(svg.indexOf('no-gca: 2 runs'), svg.indexOf('gca: 2 runs', svg.indexOf('no-gca: 2 runs') + 10));
+    const noGca = svg.slice(
+      svg.indexOf('no-gca: 2 runs'),
+      svg.indexOf('gca: 2 runs', svg.indexOf('no-gca: 2 runs') + 10),
+    );
     expect(noGca).toMatch(/font-weight="bold"[^>]*>9</);
     // One setting: nothing to compare, no figure.
-    const single = await runGrid(expandGrid(spec({})), { jobs: 1, runner: fakeRunner(() => metricsFor(0)).runner, classes: CLASSES });
+    const single = await runGrid(expandGrid(spec({})), {
+      jobs: 1,
+      runner: fakeRunner(() => metricsFor(0)).runner,
+      classes: CLASSES,
+    });
     expect(single.files.some((f) => f.includes('results-confusion'))).toBe(false);
   });
 });
@@ -385,9 +540,13 @@ describe('reporting', () => {
   test('plain lines on stderr: the grid, starts, epochs with validation, ends; state counts the runs', async () => {
     const plan = expandGrid(spec({ ial: true }));
     const lines: string[] = [];
-    const reporter = createAblateReporter('plain', 'dfer ablate', { stderr: { write: (s: string) => (lines.push(s), true) } });
+    const reporter = createAblateReporter('plain', 'dfer ablate', {
+      stderr: { write: (s: string) => (lines.push(s), true) },
+    });
     let state = initialAblateState();
-    const runner = fakeRunner((r) => metricsFor(plan.runs.indexOf(r)), { fail: (r) => (r.setting === 'ial' ? { code: 3, error: 'bad' } : undefined) }).runner;
+    const runner = fakeRunner((r) => metricsFor(plan.runs.indexOf(r)), {
+      fail: (r) => (r.setting === 'ial' ? { code: 3, error: 'bad' } : undefined),
+    }).runner;
     await runGrid(plan, {
       jobs: 1,
       runner,
@@ -398,7 +557,9 @@ describe('reporting', () => {
       },
     });
     const text = lines.join('');
-    expect(text).toContain(`dfer ablate: grid ${plan.out}: 2 settings x 1 fold x 1 seed = 2 runs; 0 finished before, 2 to run, 1 at a time\n`);
+    expect(text).toContain(
+      `dfer ablate: grid ${plan.out}: 2 settings x 1 fold x 1 seed = 2 runs; 0 finished before, 2 to run, 1 at a time\n`,
+    );
     expect(text).toContain('dfer ablate: start no-ial/fold1-seed1\n');
     expect(text).toMatch(/dfer ablate: no-ial\/fold1-seed1: epoch 3\/3 val UAR \d+\.\d\d% WAR \d+\.\d\d%\n/);
     expect(text).toMatch(/dfer ablate: done no-ial\/fold1-seed1: test UAR \d+\.\d\d% WAR \d+\.\d\d%/);
@@ -410,9 +571,27 @@ describe('reporting', () => {
 
     const json: string[] = [];
     const jr = createAblateReporter('json', 'dfer ablate', { stderr: { write: (s: string) => (json.push(s), true) } });
-    await runGrid(expandGrid(spec({ ial: true })), { jobs: 1, runner: fakeRunner(() => metricsFor(0)).runner, classes: CLASSES, emit: (e) => jr.onEvent(e) });
-    const parsed = json.join('').trim().split('\n').map((l) => JSON.parse(l));
-    expect(parsed.map((p) => p.type)).toEqual(['grid', 'run-start', 'run-epoch', 'run-end', 'run-start', 'run-epoch', 'run-end', 'grid-end']);
+    await runGrid(expandGrid(spec({ ial: true })), {
+      jobs: 1,
+      runner: fakeRunner(() => metricsFor(0)).runner,
+      classes: CLASSES,
+      emit: (e) => jr.onEvent(e),
+    });
+    const parsed = json
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(parsed.map((p) => p.type)).toEqual([
+      'grid',
+      'run-start',
+      'run-epoch',
+      'run-end',
+      'run-start',
+      'run-epoch',
+      'run-end',
+      'grid-end',
+    ]);
     expect(parsed[2]).toMatchObject({ run: 'no-ial/fold1-seed1', epoch: 3, epochs: 3 });
   });
 
@@ -434,7 +613,16 @@ describe('reporting', () => {
     const runner: RunRunner = async (run, hooks) => {
       if (run.id === 'gca/fold1-seed2') {
         hooks.onEvent(startEvent());
-        hooks.onEvent({ type: 'epoch-end', epoch: 1, epochs: 3, trainLoss: { total: 1, ce: 1, ial: 0, aux: 0 }, val: metricsFor(9), best: true, bestEpoch: 1, seconds: 1 });
+        hooks.onEvent({
+          type: 'epoch-end',
+          epoch: 1,
+          epochs: 3,
+          trainLoss: { total: 1, ce: 1, ial: 0, aux: 0 },
+          val: metricsFor(9),
+          best: true,
+          bestEpoch: 1,
+          seconds: 1,
+        });
         frameWhileRunning = tty.frames.at(-1)!;
       }
       return fake.runner(run, hooks);
@@ -479,7 +667,9 @@ describe('reporting', () => {
     expect(frame).toMatch(/0 done · 1 running · 1 pending in Slurm \(job 40\) · on Slurm/);
 
     const lines: string[] = [];
-    const plain = createAblateReporter('plain', 'dfer ablate', { stderr: { write: (c: string) => (lines.push(c), true) } });
+    const plain = createAblateReporter('plain', 'dfer ablate', {
+      stderr: { write: (c: string) => (lines.push(c), true) },
+    });
     for (const e of events) plain.onEvent(e);
     expect(lines.join('')).toContain('2 to run, on Slurm\n');
     expect(lines.join('')).toContain('dfer ablate: submitted Slurm job array 40: 2 tasks (/g/slurm/array-1.sbatch)\n');

@@ -37,12 +37,19 @@ test('pca: the principal component scores of an exact eigen-decomposition of the
   const x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) x[i * d + t] = rng.normal() * (t < 5 ? 10 - t : 0.3) + t;
   const scores = pca(x, n, d, k, { seed: 1 });
-  const mean = Array.from({ length: d }, (_, t) => Array.from({ length: n }, (_, i) => x[i * d + t]).reduce((a, b) => a + b, 0) / n);
+  const mean = Array.from(
+    { length: d },
+    (_, t) => Array.from({ length: n }, (_, i) => x[i * d + t]).reduce((a, b) => a + b, 0) / n,
+  );
   const cov = new Float64Array(d * d);
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] += (x[i * d + a] - mean[a]) * (x[i * d + b] - mean[b]);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) cov[a * d + b] += (x[i * d + a] - mean[a]) * (x[i * d + b] - mean[b]);
   const { vectors } = symmetricEigen(cov, d);
   for (let j = 0; j < k; j++) {
-    const ref = Array.from({ length: n }, (_, i) => Array.from({ length: d }, (_, t) => (x[i * d + t] - mean[t]) * vectors[t * d + j]).reduce((a, b) => a + b, 0));
+    const ref = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: d }, (_, t) => (x[i * d + t] - mean[t]) * vectors[t * d + j]).reduce((a, b) => a + b, 0),
+    );
     const extreme = ref.reduce((a, v) => (Math.abs(v) > Math.abs(a) ? v : a), 0);
     const sign = Math.sign(extreme); // pca() makes the largest |score| positive
     const scale = Math.abs(extreme);
@@ -85,16 +92,27 @@ test('7 Gaussian blobs in 64-D stay separated in 2-D (exact and Barnes-Hut), and
     const cs = Array.from({ length: 7 }, (_, c) => centroid(c));
     const spread = (c: number) => {
       const idx = Array.from(labels.keys()).filter((i) => labels[i] === c);
-      return Math.sqrt(idx.reduce((a, i) => a + (r.coords[2 * i] - cs[c][0]) ** 2 + (r.coords[2 * i + 1] - cs[c][1]) ** 2, 0) / idx.length);
+      return Math.sqrt(
+        idx.reduce((a, i) => a + (r.coords[2 * i] - cs[c][0]) ** 2 + (r.coords[2 * i + 1] - cs[c][1]) ** 2, 0) /
+          idx.length,
+      );
     };
     for (let a = 0; a < 7; a++) {
-      for (let b = a + 1; b < 7; b++) expect(Math.hypot(cs[a][0] - cs[b][0], cs[a][1] - cs[b][1])).toBeGreaterThan(1.5 * Math.max(spread(a), spread(b)));
+      for (let b = a + 1; b < 7; b++)
+        expect(Math.hypot(cs[a][0] - cs[b][0], cs[a][1] - cs[b][1])).toBeGreaterThan(
+          1.5 * Math.max(spread(a), spread(b)),
+        );
     }
   }
 }, 120000);
 
 test('small inputs: perplexity is lowered to (N - 1) / 3; identical points do not break the tree; bad input is refused', async () => {
-  const few = await tsne(Float64Array.from({ length: 10 * 3 }, (_, t) => Math.sin(t)), 10, 3, { perplexity: 30, iterations: 100 });
+  const few = await tsne(
+    Float64Array.from({ length: 10 * 3 }, (_, t) => Math.sin(t)),
+    10,
+    3,
+    { perplexity: 30, iterations: 100 },
+  );
   expect(few.perplexity).toBeCloseTo(3, 10);
   const same = await tsne(new Float64Array(40 * 4).fill(1), 40, 4, { method: 'barnes-hut', iterations: 100 });
   expect(same.coords.every(Number.isFinite)).toBe(true);
@@ -139,7 +157,16 @@ async function variedSet(clips: number): Promise<string> {
         return encodeJpeg({ width: size, height: size, data }, 95);
       }),
     );
-    list.push({ id, label, frames: 8, sourceFrames: 8, padded: 0, source: `gen/${id}`, intensity: ((k * 37) % 100) / 100, ...writeClip(dir, id, jpegs, size, size) });
+    list.push({
+      id,
+      label,
+      frames: 8,
+      sourceFrames: 8,
+      padded: 0,
+      source: `gen/${id}`,
+      intensity: ((k * 37) % 100) / 100,
+      ...writeClip(dir, id, jpegs, size, size),
+    });
   }
   const ids = list.map((c) => c.id);
   writeManifest(
@@ -161,7 +188,10 @@ test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare 
   const data = await variedSet(7 + 28);
   const work = mkdtempSync(join(tmpdir(), 'dfer-tsne-'));
   const config = createConfig('small', { frames: 4 });
-  for (const [name, seed] of [['ours', 1], ['baseline', 2]] as const) {
+  for (const [name, seed] of [
+    ['ours', 1],
+    ['baseline', 2],
+  ] as const) {
     const model = createModel(config, seed);
     await saveCheckpoint(join(work, name), model);
     model.params.dispose();
@@ -187,7 +217,9 @@ test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare 
   expect(run.ids).toHaveLength(20); // a seeded subset of --max-points
   expect(run.maps.map((m) => m.name)).toEqual(['baseline', 'ours']);
   expect(run.maps[0].perplexity).toBeCloseTo(19 / 3, 10);
-  expect([...stages]).toEqual(expect.arrayContaining(['features baseline', 'features ours', 'embed baseline', 'embed ours']));
+  expect([...stages]).toEqual(
+    expect.arrayContaining(['features baseline', 'features ours', 'embed baseline', 'embed ours']),
+  );
   const base = join(work, 'fig', 'tsne');
   expect(run.files).toEqual([`${base}.png`, `${base}.svg`, `${base}.csv`]);
   for (const f of run.files) expect(existsSync(f)).toBe(true);
@@ -208,14 +240,30 @@ test('tsneRun: features of a split embedded, PNG + SVG + CSV written; --compare 
   expect(meta.width).toBeGreaterThan(800);
 
   // Same options, same seed: the same coordinates.
-  const again = await tsneRun({ checkpoint: join(work, 'ours'), data, fold: '1', split: 'test', out: join(work, 'again'), seed: 1, perplexity: 30, iterations: 250, maxPoints: 20, batchSize: 8, workers: 0, backend: TEST_BACKEND });
+  const again = await tsneRun({
+    checkpoint: join(work, 'ours'),
+    data,
+    fold: '1',
+    split: 'test',
+    out: join(work, 'again'),
+    seed: 1,
+    perplexity: 30,
+    iterations: 250,
+    maxPoints: 20,
+    batchSize: 8,
+    workers: 0,
+    backend: TEST_BACKEND,
+  });
   expect(again.ids).toEqual(run.ids);
   expect(Array.from(again.maps[0].coords)).toEqual(Array.from(run.maps[1].coords));
 
   const view = tsneView(run, { width: 100 });
   expect(view.text.join('\n')).not.toMatch(/\x1b\[/);
   expect(view.text.some((l) => l.startsWith('baseline') && l.includes('ours'))).toBe(true); // side by side
-  const json = view.json as { points: { x: number; baseline_x: number; intensity?: number }[]; maps: { knn_accuracy: number }[] };
+  const json = view.json as {
+    points: { x: number; baseline_x: number; intensity?: number }[];
+    maps: { knn_accuracy: number }[];
+  };
   expect(json.points).toHaveLength(20);
   expect(json.points[0].x).toBe(run.maps[1].coords[0]);
   expect(json.points[0].baseline_x).toBe(run.maps[0].coords[0]);

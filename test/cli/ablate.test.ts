@@ -19,8 +19,31 @@ beforeAll(async () => {
 });
 
 // As test/cli/train.test.ts: the small preset with T = U = 4 frames and batch 2, a fraction of a second per step.
-const train = ['--data', () => data, '--preset', 'small', '--u', '4', '--batch', '2', '--lr', '0.01', '--val-fraction', '0.25', '--backend', TEST_BACKEND, '--workers', '0'];
-const args = (out: string, ...more: string[]) => ['ablate', ...train.map((a) => (typeof a === 'function' ? a() : a)), '--out', join(work, out), ...more];
+const train = [
+  '--data',
+  () => data,
+  '--preset',
+  'small',
+  '--u',
+  '4',
+  '--batch',
+  '2',
+  '--lr',
+  '0.01',
+  '--val-fraction',
+  '0.25',
+  '--backend',
+  TEST_BACKEND,
+  '--workers',
+  '0',
+];
+const args = (out: string, ...more: string[]) => [
+  'ablate',
+  ...train.map((a) => (typeof a === 'function' ? a() : a)),
+  '--out',
+  join(work, out),
+  ...more,
+];
 
 interface Cell {
   setting: string;
@@ -47,7 +70,10 @@ test('--ial --jobs 2: two runs in parallel, the table as JSON, files; run again:
   }
   for (const f of ['results.md', 'results.csv', 'results.json']) expect(doc.files).toContain(join(work, 'grid', f));
   // Progress: JSON lines on stderr.
-  const progress = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  const progress = r.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(progress.filter((p) => p.type === 'run-end').map((p) => p.status)).toEqual(['done', 'done']);
 
   const again = await dfer(args('grid', '--ial', '--epochs', '1', '--jobs', '2'));
@@ -61,7 +87,20 @@ test('--ial --jobs 2: two runs in parallel, the table as JSON, files; run again:
 
   // The runs are ordinary run directories: dfer tsne draws one beside the other (Fig. 4) from their own data and fold.
   const ours = join(work, 'grid', 'ial', 'fold1-seed1');
-  const t = await dfer(['tsne', '-c', ours, '--compare', join(work, 'grid', 'no-ial', 'fold1-seed1'), '--backend', TEST_BACKEND, '--workers', '0', '--iterations', '300', '--json']);
+  const t = await dfer([
+    'tsne',
+    '-c',
+    ours,
+    '--compare',
+    join(work, 'grid', 'no-ial', 'fold1-seed1'),
+    '--backend',
+    TEST_BACKEND,
+    '--workers',
+    '0',
+    '--iterations',
+    '300',
+    '--json',
+  ]);
   expect(t.code).toBe(0);
   const fig = json<{ maps: { name: string }[]; clips: number; files: string[] }>(t);
   expect(fig.maps.map((m) => m.name)).toEqual(['baseline', 'ours']);
@@ -112,6 +151,8 @@ test('bad input: one line on stderr, exit 3, before any run starts', async () =>
   const noData = await dfer(['ablate', '--ial', '--out', join(work, 'bad'), '--json']);
   // No set named anywhere (no --data, DFER_DATA or workspace): a usage error saying what to type.
   expect(noData.code).toBe(2);
-  expect(json<{ error: string }>(noData).error).toMatch(/no prepared set: pass --data <prepared set>, or make a workspace once with dfer init --data/);
+  expect(json<{ error: string }>(noData).error).toMatch(
+    /no prepared set: pass --data <prepared set>, or make a workspace once with dfer init --data/,
+  );
   expect(existsSync(join(work, 'bad'))).toBe(false);
 }, 120000);

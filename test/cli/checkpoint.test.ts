@@ -37,7 +37,11 @@ describe('dfer import (golden weights)', () => {
     expect(r.checkpoint).toEqual({ weights: `${ckpt}.safetensors`, meta: `${ckpt}.json` });
     expect(existsSync(r.checkpoint.weights)).toBe(true);
     const meta = JSON.parse(readFileSync(r.checkpoint.meta, 'utf8'));
-    expect(meta).toMatchObject({ format: 'dfer-checkpoint', source: `torch:${GOLDEN_WEIGHTS}`, config: { imageSize: 112, classes: CLASSES } });
+    expect(meta).toMatchObject({
+      format: 'dfer-checkpoint',
+      source: `torch:${GOLDEN_WEIGHTS}`,
+      config: { imageSize: 112, classes: CLASSES },
+    });
     expect(r.source).toBe(meta.source);
     expect(r.loaded + r.ignored.length).toBe(golden().weights.size);
     expect(r.ignored).toContain('s_former.bias');
@@ -68,7 +72,11 @@ describe('dfer predict', () => {
   });
 
   test('-i - reads the inputs from standard input, one a line: one result per input, in order, with one model load', async () => {
-    const r = await dfer(['predict', '-c', ckpt, '-i', '-', '--json'], {}, { input: `${GOLDEN_CASE}\n\n# a comment\n${GOLDEN_CASE}\n` });
+    const r = await dfer(
+      ['predict', '-c', ckpt, '-i', '-', '--json'],
+      {},
+      { input: `${GOLDEN_CASE}\n\n# a comment\n${GOLDEN_CASE}\n` },
+    );
     expect(r.code).toBe(0);
     const p = json<{ checkpoint: string; inputs: { input: string; clips: PredictJson['clips'] }[] }>(r);
     expect(p.checkpoint).toBe(ckpt);
@@ -87,7 +95,9 @@ describe('dfer predict', () => {
     expect(out[1]).toMatch(/^clip +label +p +top 3$/);
     expect(out.slice(2)).toHaveLength(2);
     for (const [i, row] of out.slice(2).entries()) {
-      expect(row).toMatch(new RegExp(`^ +${i}  (${CLASSES.join('|')}) +\\d+\\.\\d%  (\\w+ \\d+\\.\\d%, ){2}\\w+ \\d+\\.\\d%$`));
+      expect(row).toMatch(
+        new RegExp(`^ +${i}  (${CLASSES.join('|')}) +\\d+\\.\\d%  (\\w+ \\d+\\.\\d%, ){2}\\w+ \\d+\\.\\d%$`),
+      );
     }
     expect(lines(r.stderr)).toEqual(['dfer predict: classify 1/2 clips', 'dfer predict: classify 2/2 clips']);
   });
@@ -95,13 +105,23 @@ describe('dfer predict', () => {
   test('input errors name the key: a missing key lists the available ones, a wrong shape gives the expected one', async () => {
     const missing = await dfer(['predict', '-c', ckpt, '-i', GOLDEN_CASE, '--key', 'input.nope']);
     expect(missing.code).toBe(3);
-    expect(lines(missing.stderr)).toEqual([expect.stringMatching(/^dfer predict: error: .*case1\.safetensors: no tensor input\.nope; available: input\.clip_btchw \[2,16,3,112,112\]/)]);
+    expect(lines(missing.stderr)).toEqual([
+      expect.stringMatching(
+        /^dfer predict: error: .*case1\.safetensors: no tensor input\.nope; available: input\.clip_btchw \[2,16,3,112,112\]/,
+      ),
+    ]);
 
     const file = join(tmp.path, 'short-clips.safetensors');
-    writeSafetensors(file, new Map([['clips', { dtype: 'F32', shape: [1, 8, 3, 112, 112], data: new Float32Array(8 * 3 * 112 * 112) }]]));
+    writeSafetensors(
+      file,
+      new Map([['clips', { dtype: 'F32', shape: [1, 8, 3, 112, 112], data: new Float32Array(8 * 3 * 112 * 112) }]]),
+    );
     const shape = await dfer(['predict', '-c', ckpt, '-i', file, '--key', 'clips', '--json']);
     expect(shape.code).toBe(3);
-    expect(json(shape)).toEqual({ error: expect.stringContaining('[clips]: shape [1,8,3,112,112], expected (N, 16, 3, 112, 112)'), code: 3 });
+    expect(json(shape)).toEqual({
+      error: expect.stringContaining('[clips]: shape [1,8,3,112,112], expected (N, 16, 3, 112, 112)'),
+      code: 3,
+    });
     expect(lines(shape.stderr)).toHaveLength(1);
   });
 });
@@ -125,7 +145,8 @@ describe('dfer export', () => {
     for (const [name, t] of ref) {
       const e = exported.tensors.get(name);
       expect([name, e?.dtype, e?.shape]).toEqual([name, t.dtype, t.shape]);
-      if (!unused.has(name) && !Buffer.from(e!.data.buffer).equals(Buffer.from(t.data.buffer))) throw new Error(`${name}: values differ after import + export`);
+      if (!unused.has(name) && !Buffer.from(e!.data.buffer).equals(Buffer.from(t.data.buffer)))
+        throw new Error(`${name}: values differ after import + export`);
     }
   });
 
@@ -134,6 +155,8 @@ describe('dfer export', () => {
     writeFileSync(blocker, '');
     const r = await dfer(['export', ckpt, '--out', join(blocker, 'x.safetensors')]);
     expect(r.code).toBe(3);
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^dfer export: error: (EEXIST|ENOTDIR): .*, mkdir '.*a-file'$/)]);
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(/^dfer export: error: (EEXIST|ENOTDIR): .*, mkdir '.*a-file'$/),
+    ]);
   });
 });

@@ -9,7 +9,10 @@ interface Doctor {
   backends: { name: string; source: string; available: boolean; detail: string }[];
   auto: string | null;
   check: { choice: string; name: string | null; ok: boolean };
-  ffmpeg: { found: { path: string; source: string } | null; tried: { source: string; found: boolean; detail: string }[] };
+  ffmpeg: {
+    found: { path: string; source: string } | null;
+    tried: { source: string; found: boolean; detail: string }[];
+  };
   hints: string[];
 }
 
@@ -17,14 +20,16 @@ describe('dfer (oclif wiring)', () => {
   test('--help lists the commands and not the shared base class', async () => {
     const r = await dfer(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['doctor', 'import', 'export', 'predict']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['doctor', 'import', 'export', 'predict'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     expect(r.stdout).not.toMatch(/_base/);
   });
 
   test('<cmd> --help is the manual: flags, examples', async () => {
     const r = await dfer(['predict', '--help']);
     expect(r.code).toBe(0);
-    for (const text of ['--checkpoint', '--input', '--key', '--batch', '--backend', '--json', 'EXAMPLES']) expect(r.stdout).toContain(text);
+    for (const text of ['--checkpoint', '--input', '--key', '--batch', '--backend', '--json', 'EXAMPLES'])
+      expect(r.stdout).toContain(text);
   });
 
   test('usage errors exit 2; with --json a one-line {"error", "code"}', async () => {
@@ -52,7 +57,9 @@ describe('dfer doctor', () => {
     expect(available).toContain(d.auto);
     expect(d.check).toMatchObject({ choice: 'auto', name: d.auto, ok: true });
     expect(d.ffmpeg.tried.map((t) => t.source)).toEqual(
-      d.ffmpeg.found ? expect.arrayContaining([d.ffmpeg.found.source]) : ['DFER_FFMPEG', 'FFMPEG_PATH', 'ffmpeg-static', '@ffmpeg-installer/ffmpeg', 'PATH'],
+      d.ffmpeg.found
+        ? expect.arrayContaining([d.ffmpeg.found.source])
+        : ['DFER_FFMPEG', 'FFMPEG_PATH', 'ffmpeg-static', '@ffmpeg-installer/ffmpeg', 'PATH'],
     );
   });
 
@@ -89,7 +96,9 @@ describe('dfer doctor', () => {
       return;
     }
     expect(native.detail).toMatch(/^oneDNN \d+\.\d+\.\d+, \d+ threads$/);
-    expect(d.auto).toBe(d.backends.find((b) => b.source === '@tensorflow/tfjs-node-gpu' && b.available) ? 'tensorflow' : 'native');
+    expect(d.auto).toBe(
+      d.backends.find((b) => b.source === '@tensorflow/tfjs-node-gpu' && b.available) ? 'tensorflow' : 'native',
+    );
     expect(d.check).toMatchObject({ choice: 'native', name: 'native', ok: true });
   });
 

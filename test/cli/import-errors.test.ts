@@ -34,7 +34,9 @@ describe('dfer import refuses a broken state_dict', () => {
   });
 
   test('(b) a tensor of the wrong shape is named with both shapes', async () => {
-    const file = withChange('shape', (t) => t.set('fc_f.bias', { dtype: 'F32', shape: [8], data: new Float32Array(8) }));
+    const file = withChange('shape', (t) =>
+      t.set('fc_f.bias', { dtype: 'F32', shape: [8], data: new Float32Array(8) }),
+    );
     await expectRefused(file, /tensor fc_f\.bias has shape \[8\], expected \[7\]/);
   });
 

@@ -40,7 +40,9 @@ describe('Output', () => {
     out.result(view);
     out.error('file.safetensors: truncated', 3);
     expect(text().stdout).toBe('{"a":1}\n{"error":"file.safetensors: truncated","code":3}\n');
-    expect(text().stderr).toBe('{"type":"progress","stage":"classify","done":1,"total":2,"unit":"clips"}\ndfer test: error: file.safetensors: truncated\n');
+    expect(text().stderr).toBe(
+      '{"type":"progress","stage":"classify","done":1,"total":2,"unit":"clips"}\ndfer test: error: file.safetensors: truncated\n',
+    );
   });
 
   test('plain: text lines on stdout, progress and errors as prefixed lines on stderr', () => {
@@ -49,39 +51,64 @@ describe('Output', () => {
     out.result(view);
     out.error('bad', 3);
     out.jsonError('not shown', 2);
-    expect(text()).toEqual({ stdout: 'line one\nline two\n', stderr: 'dfer test: classify 2/2 clips\ndfer test: error: bad\n' });
+    expect(text()).toEqual({
+      stdout: 'line one\nline two\n',
+      stderr: 'dfer test: classify 2/2 clips\ndfer test: error: bad\n',
+    });
   });
 });
 
 describe('describeError', () => {
   test('core input errors exit 3 with their message alone', () => {
-    expect(describeError(new SafetensorsError('x: truncated'), {})).toEqual({ code: EXIT.badInput, message: 'x: truncated' });
+    expect(describeError(new SafetensorsError('x: truncated'), {})).toEqual({
+      code: EXIT.badInput,
+      message: 'x: truncated',
+    });
     expect(describeError(new ConfigError('model config: frames must be at least 2'), { DEBUG: 'dfer' }).code).toBe(3);
   });
 
   test('each DferError carries its own exit code: busy 5, disk full 6, nothing named 2; the name is the class', () => {
     expect(describeError(new LockBusyError('runs/a', null), {}).code).toBe(EXIT.busy);
     expect(describeError(new DiskFullError('runs/a/last.safetensors', 2 ** 20, 0), {}).code).toBe(EXIT.diskFull);
-    expect(describeError(new NoDataError('no prepared set: pass --data'), {})).toEqual({ code: EXIT.usage, message: 'no prepared set: pass --data' });
+    expect(describeError(new NoDataError('no prepared set: pass --data'), {})).toEqual({
+      code: EXIT.usage,
+      message: 'no prepared set: pass --data',
+    });
     const e = new AblateError('--baseline x: not a setting');
-    expect([e instanceof DferError, e instanceof OptionError, e.name, e.exitCode]).toEqual([true, true, 'AblateError', EXIT.badInput]);
+    expect([e instanceof DferError, e instanceof OptionError, e.name, e.exitCode]).toEqual([
+      true,
+      true,
+      'AblateError',
+      EXIT.badInput,
+    ]);
     expect(describeError(new GpuBufferTooLargeError(2 ** 31, 2 ** 30), {}).code).toBe(EXIT.badInput);
   });
 
   test('anything else exits 1; the stack only with DEBUG=dfer', () => {
     const plain = describeError(new TypeError('cannot read x of undefined'), {});
-    expect(plain).toEqual({ code: EXIT.unexpected, message: 'cannot read x of undefined (unexpected; DEBUG=dfer shows the stack)' });
+    expect(plain).toEqual({
+      code: EXIT.unexpected,
+      message: 'cannot read x of undefined (unexpected; DEBUG=dfer shows the stack)',
+    });
     const debug = describeError(new TypeError('boom'), { DEBUG: 'oclif,dfer' });
-    expect(debug).toMatchObject({ code: 1, message: 'boom', detail: expect.stringContaining('TypeError: boom\n    at ') });
+    expect(debug).toMatchObject({
+      code: 1,
+      message: 'boom',
+      detail: expect.stringContaining('TypeError: boom\n    at '),
+    });
   });
 });
 
 describe('table', () => {
   test('pads columns and right-aligns numeric ones', () => {
-    expect(table(['clip', 'label', 'p'], [[0, 'surprise', '27.3%'], [10, 'fear', '5.0%']])).toEqual([
-      'clip  label         p',
-      '   0  surprise  27.3%',
-      '  10  fear       5.0%',
-    ]);
+    expect(
+      table(
+        ['clip', 'label', 'p'],
+        [
+          [0, 'surprise', '27.3%'],
+          [10, 'fear', '5.0%'],
+        ],
+      ),
+    ).toEqual(['clip  label         p', '   0  surprise  27.3%', '  10  fear       5.0%']);
   });
 });

@@ -16,7 +16,13 @@ const B = ['--backend', TEST_BACKEND];
 interface VideoJson {
   classes: string[];
   sampling: { u: number; v: number };
-  videos: { path: string; fps: number; faces: { frames: number; checked: number; found: number }; windows: { start: number; end: number; label: string; probabilities: number[] }[]; error?: string }[];
+  videos: {
+    path: string;
+    fps: number;
+    faces: { frames: number; checked: number; found: number };
+    windows: { start: number; end: number; label: string; probabilities: number[] }[];
+    error?: string;
+  }[];
   files?: string[];
 }
 
@@ -55,10 +61,24 @@ test('Megamind.avi: a face in >= 95% of checked frames, 2 s windows every 1 s, J
 
 test('a video without a face: one line saying so, exit 7; tensors and videos in one run: exit 2', async () => {
   const noFace = join(tmp.path, 'gradient.mp4');
-  execFileSync(findFfmpeg().found!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'gradients=size=160x120:rate=10:speed=0.05', '-t', '2', '-pix_fmt', 'yuv420p', noFace]);
+  execFileSync(findFfmpeg().found!.path, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'gradients=size=160x120:rate=10:speed=0.05',
+    '-t',
+    '2',
+    '-pix_fmt',
+    'yuv420p',
+    noFace,
+  ]);
   const r = await dfer(['predict', '-c', ckpt, '-i', noFace, ...B]);
   expect(r.code).toBe(7);
-  expect(r.stderr).toMatch(/gradient\.mp4: no face found in 5 checked frames of 20; nothing to classify \(for videos that are face crops already, use --faces none\)/);
+  expect(r.stderr).toMatch(
+    /gradient\.mp4: no face found in 5 checked frames of 20; nothing to classify \(for videos that are face crops already, use --faces none\)/,
+  );
   const mixed = await dfer(['predict', '-c', ckpt, '-i', noFace, '-i', join(tmp.path, 'x.safetensors'), ...B]);
   expect(mixed.code).toBe(2);
   expect(mixed.stderr).toMatch(/either videos and frame folders, or safetensors tensors/);
@@ -66,7 +86,21 @@ test('a video without a face: one line saying so, exit 7; tensors and videos in 
 
 test('a synthetic clip: its .mp4 and its frames give the same label and nearly the same probabilities (--faces none)', async () => {
   const synth = join(tmp.path, 'synth');
-  const s = await dfer(['synth', '-o', synth, '--clips', '3', '--videos', '--size', '112', '--min-frames', '40', '--max-frames', '40', ...B]);
+  const s = await dfer([
+    'synth',
+    '-o',
+    synth,
+    '--clips',
+    '3',
+    '--videos',
+    '--size',
+    '112',
+    '--min-frames',
+    '40',
+    '--max-frames',
+    '40',
+    ...B,
+  ]);
   expect(s.code).toBe(0);
   const frames = join(synth, 'Clip', 'clip_224x224', '00001');
   const mp4 = join(synth, 'Clip', 'original', '00001.mp4');

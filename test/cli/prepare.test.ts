@@ -23,16 +23,28 @@ test('prepare --json: a usable set with skipped clips exits 4 and reports them',
   const out = join(work, 'set');
   const r = await dfer(['prepare', root, '--out', out, '--size', '32', '--json']);
   expect(r.code).toBe(4);
-  const res = json<{ counts: { clips: number; skipped: number }; folds: Record<string, { train: number; test: number }>; issues: { reason: string }[] }>(r);
+  const res = json<{
+    counts: { clips: number; skipped: number };
+    folds: Record<string, { train: number; test: number }>;
+    issues: { reason: string }[];
+  }>(r);
   expect(res.counts).toMatchObject({ clips: 4, skipped: 1 });
   expect(Object.keys(res.folds)).toHaveLength(5);
   expect(res.issues.some((i) => /no frames|skipped/.test(i.reason))).toBe(true);
   // progress went to stderr as JSON lines
-  expect(r.stderr.trim().split('\n').every((l) => JSON.parse(l).type)).toBe(true);
+  expect(
+    r.stderr
+      .trim()
+      .split('\n')
+      .every((l) => JSON.parse(l).type),
+  ).toBe(true);
   // running it again keeps the 4 finished clips and tries the skipped one again (still empty: skipped again)
   const again = await dfer(['prepare', root, '--out', out, '--size', '32', '--json']);
   expect(again.code).toBe(4);
-  expect(json<{ fingerprint: string; resumed: number; counts: { skipped: number } }>(again)).toMatchObject({ resumed: 4, counts: { skipped: 1 } });
+  expect(json<{ fingerprint: string; resumed: number; counts: { skipped: number } }>(again)).toMatchObject({
+    resumed: 4,
+    counts: { skipped: 1 },
+  });
 });
 
 test('prepare: a missing source is one line, exit 3; sample: indices and a contact sheet', async () => {
@@ -46,7 +58,9 @@ test('prepare: a missing source is one line, exit 3; sample: indices and a conta
   const t = await dfer(['sample', out, '--clip', '00005', '--mode', 'test', '--json']);
   expect(t.code).toBe(0);
   const tick = 33 / 16;
-  expect(json<{ indices: number[] }>(t).indices).toEqual(Array.from({ length: 16 }, (_, u) => Math.floor(tick / 2 + tick * u)));
+  expect(json<{ indices: number[] }>(t).indices).toEqual(
+    Array.from({ length: 16 }, (_, u) => Math.floor(tick / 2 + tick * u)),
+  );
   const deg = json<{ warning?: string }>(await dfer(['sample', out, '--clip', '00002', '--mode', 'test', '--json']));
   expect(deg.warning).toMatch(/frame 0/);
 

@@ -3,7 +3,17 @@
 // unreadable annotation rows counted, a prompt Ctrl-C, damaged clips and weights named, a full disk, NO_COLOR.
 import { TEST_BACKEND } from '../helpers/backend.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +36,42 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'dfer-reliability-'));
 });
 
-const trainArgs = (out: string, epochs = 2, batch = 2) => ['train', '--data', data, '--preset', 'small', '--u', '4', '--batch', String(batch), '--epochs', String(epochs), '--lr', '0.01', '--val-fraction', '0.25', '--seed', '3', '--backend', TEST_BACKEND, '--workers', '0', '--out', out];
+const trainArgs = (out: string, epochs = 2, batch = 2) => [
+  'train',
+  '--data',
+  data,
+  '--preset',
+  'small',
+  '--u',
+  '4',
+  '--batch',
+  String(batch),
+  '--epochs',
+  String(epochs),
+  '--lr',
+  '0.01',
+  '--val-fraction',
+  '0.25',
+  '--seed',
+  '3',
+  '--backend',
+  TEST_BACKEND,
+  '--workers',
+  '0',
+  '--out',
+  out,
+];
 
 /** Spawn `dfer args`, calling onLine for each stdout line; resolves with the exit code and both streams. */
-function spawnDfer(args: string[], onLine: (line: string, child: ReturnType<typeof spawn>) => void = () => {}, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+function spawnDfer(
+  args: string[],
+  onLine: (line: string, child: ReturnType<typeof spawn>) => void = () => {},
+  env: NodeJS.ProcessEnv = {},
+) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   let pending = '';
@@ -42,7 +83,9 @@ function spawnDfer(args: string[], onLine: (line: string, child: ReturnType<type
     for (const l of lines) onLine(l, child);
   });
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => child.on('close', (code) => r({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) =>
+    child.on('close', (code) => r({ code, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -57,19 +100,28 @@ describe('one writer per run directory', () => {
     const b = await second!;
     expect(a.code).toBe(0);
     expect(b.code).toBe(5);
-    expect(b.stderr).toMatch(new RegExp(`in use by another dfer process \\(pid ${first.child.pid} on ${hostname()}, since \\d{4}-`));
+    expect(b.stderr).toMatch(
+      new RegExp(`in use by another dfer process \\(pid ${first.child.pid} on ${hostname()}, since \\d{4}-`),
+    );
     // Only the first run's steps, each once and in order: no second writer interleaved its own.
-    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'step');
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'step');
     expect(steps.map((l) => l.globalStep)).toEqual(steps.map((_, i) => i + 1));
     expect(steps.at(-1).epoch).toBe(2);
     expect(existsSync(join(out, LOCK_DIR))).toBe(false); // released at the end
   }, 300000);
 
-  test('a stale lock is taken over: a dead pid on this host at once, another host\'s only when its heartbeat is old', async () => {
+  test("a stale lock is taken over: a dead pid on this host at once, another host's only when its heartbeat is old", async () => {
     const out = join(work, 'stale');
     mkdirSync(join(out, LOCK_DIR), { recursive: true });
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!; // a pid that no longer runs
-    writeFileSync(join(out, LOCK_OWNER), JSON.stringify({ pid: dead, host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'dfer train' }));
+    writeFileSync(
+      join(out, LOCK_OWNER),
+      JSON.stringify({ pid: dead, host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'dfer train' }),
+    );
     writeFileSync(join(out, `results.json.tmp-${dead}`), 'half-written'); // a killed writer's leftover
     const r = await dfer([...trainArgs(out, 1), '--json']);
     expect(r.code).toBe(0);
@@ -78,7 +130,10 @@ describe('one writer per run directory', () => {
     // Another host, heartbeat fresh: refused (its pid means nothing here). Heartbeat 10 minutes old: taken over.
     const remote = join(work, 'remote');
     mkdirSync(join(remote, LOCK_DIR), { recursive: true });
-    writeFileSync(join(remote, LOCK_OWNER), JSON.stringify({ pid: 1, host: 'gpu-node-17', startedAt: '2026-12-01T10:00:00Z', command: 'dfer train' }));
+    writeFileSync(
+      join(remote, LOCK_OWNER),
+      JSON.stringify({ pid: 1, host: 'gpu-node-17', startedAt: '2026-12-01T10:00:00Z', command: 'dfer train' }),
+    );
     const busy = await dfer([...trainArgs(remote, 1), '--json']);
     expect(busy.code).toBe(5);
     expect(busy.stderr).toMatch(/pid 1 on gpu-node-17/);
@@ -127,7 +182,10 @@ describe('prepare', () => {
   test('retries every skipped clip on a rerun; a changed --root or source is a changed setting', async () => {
     const root = join(work, 'DFEW');
     const clips = [1, 2, 3, 4, 5].map((id) => ({ id, label: id, frames: 12 }));
-    await makeDfewTree(root, clips.map((c) => (c.id === 3 ? { ...c, frames: 0 } : c))); // clip 3 empty: skipped
+    await makeDfewTree(
+      root,
+      clips.map((c) => (c.id === 3 ? { ...c, frames: 0 } : c)),
+    ); // clip 3 empty: skipped
     const out = join(work, 'prepared');
     const first = await dfer(['prepare', root, '--out', out, '--size', '24', '--json']);
     expect(first.code).toBe(4);
@@ -135,7 +193,10 @@ describe('prepare', () => {
     await makeDfewTree(root, clips); // the source is fixed: clip 3 gets its frames
     const second = await dfer(['prepare', root, '--out', out, '--size', '24', '--json']);
     expect(second.code).toBe(0);
-    expect(json<{ counts: { clips: number; skipped: number }; resumed: number }>(second)).toMatchObject({ counts: { clips: 5, skipped: 0 }, resumed: 4 });
+    expect(json<{ counts: { clips: number; skipped: number }; resumed: number }>(second)).toMatchObject({
+      counts: { clips: 5, skipped: 0 },
+      resumed: 4,
+    });
     const moved = await dfer(['prepare', root, '--out', out, '--size', '24', '--root', work]);
     expect(moved.code).toBe(3);
     expect(moved.stderr).toMatch(/was prepared with other root/);
@@ -143,20 +204,32 @@ describe('prepare', () => {
 
   test('unreadable annotation rows are skipped clips, by file and line (exit 4); nothing usable is exit 3', async () => {
     const root = join(work, 'DFEW-rows');
-    await makeDfewTree(root, [1, 2, 3, 4, 5].map((id) => ({ id, label: id, frames: 12 })));
+    await makeDfewTree(
+      root,
+      [1, 2, 3, 4, 5].map((id) => ({ id, label: id, frames: 12 })),
+    );
     const list = join(root, 'EmoLabel_DataSplit', 'train(single-labeled)', 'set_1.csv');
     const lines = readFileSync(list, 'utf8').trim().split('\n').length;
     appendFileSync(list, '00009,9\n00010,3,extra\n');
     const r = await dfer(['prepare', root, '--out', join(work, 'rows'), '--size', '24', '--json']);
     expect(r.code).toBe(4);
     expect(json<{ counts: { skipped: number } }>(r).counts.skipped).toBe(2);
-    const report = JSON.parse(readFileSync(join(work, 'rows', 'manifest.json'), 'utf8')).skipped as Array<{ id: string; reason: string }>;
-    expect(report.map((s) => s.id.replace(/^.*EmoLabel_DataSplit/, ''))).toEqual([`/train(single-labeled)/set_1.csv:${lines + 1}`, `/train(single-labeled)/set_1.csv:${lines + 2}`]);
+    const report = JSON.parse(readFileSync(join(work, 'rows', 'manifest.json'), 'utf8')).skipped as Array<{
+      id: string;
+      reason: string;
+    }>;
+    expect(report.map((s) => s.id.replace(/^.*EmoLabel_DataSplit/, ''))).toEqual([
+      `/train(single-labeled)/set_1.csv:${lines + 1}`,
+      `/train(single-labeled)/set_1.csv:${lines + 2}`,
+    ]);
     expect(report[0].reason).toMatch(/^row not read: unknown label/);
     expect(report[1].reason).toMatch(/^row not read: expected 2 fields/);
 
     const empty = join(work, 'DFEW-empty');
-    await makeDfewTree(empty, [1, 2, 3, 4, 5].map((id) => ({ id, label: id, frames: 0 })));
+    await makeDfewTree(
+      empty,
+      [1, 2, 3, 4, 5].map((id) => ({ id, label: id, frames: 0 })),
+    );
     const none = await dfer(['prepare', empty, '--out', join(work, 'none'), '--size', '24']);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/every clip was skipped/);
@@ -175,12 +248,34 @@ test('a damaged prepared clip is named, with how to repair it; doctor --data fin
   expect(check.code).toBe(3);
   expect(json<{ damaged: Array<{ id: string }> }>(check).damaged.map((d) => d.id)).toEqual([victim.id]);
   const train = (out: string, workers: string) =>
-    dfer(['train', '--data', set, '--preset', 'small', '--u', '4', '--batch', '2', '--epochs', '1', '--backend', TEST_BACKEND, '--workers', workers, '--out', join(work, out)]);
+    dfer([
+      'train',
+      '--data',
+      set,
+      '--preset',
+      'small',
+      '--u',
+      '4',
+      '--batch',
+      '2',
+      '--epochs',
+      '1',
+      '--backend',
+      TEST_BACKEND,
+      '--workers',
+      workers,
+      '--out',
+      join(work, out),
+    ]);
   for (const workers of ['0', '1']) {
     // In the main thread and through a loader worker alike.
     const r = await train(`damaged-${workers}`, workers);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(new RegExp(`clip ${victim.id}: .* is damaged \\(truncated at frame \\d+\\); delete it and run the same dfer prepare again`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `clip ${victim.id}: .* is damaged \\(truncated at frame \\d+\\); delete it and run the same dfer prepare again`,
+      ),
+    );
   }
   rmSync(file);
   const r = await train('missing', '0');
@@ -217,31 +312,43 @@ const canMount = (() => {
   if (ok) spawnSync('umount', [probe]);
   return ok;
 })();
-(canMount ? test : test.skip)('a full disk names the file (exit 6) and leaves no temporary behind', async () => {
-  const dir = join(work, 'full');
-  mkdirSync(dir);
-  expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status).toBe(0);
-  try {
-    const target = join(dir, 'weights.safetensors');
-    expect(() => writeFileAtomic(target, new Uint8Array(400 * 1024))).toThrow(DiskFullError);
-    expect(() => writeFileAtomic(target, new Uint8Array(400 * 1024))).toThrow(/no space left to write .*weights\.safetensors \(0\.4 MiB; 0\.\d MiB free/);
-    expect(readdirSync(dir)).toEqual([]);
-    // Through the CLI: the run directory fits config.json and the log, not a checkpoint of the small preset.
-    const r = await dfer([...trainArgs(join(dir, 'run'), 1), '--save-every', '1']);
-    expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/no space left to write .*run\/last\.safetensors/);
-    expect(readdirSync(join(dir, 'run')).filter((n) => n.includes('.tmp-'))).toEqual([]);
-  } finally {
-    spawnSync('umount', [dir]);
-  }
-}, 120000);
+(canMount ? test : test.skip)(
+  'a full disk names the file (exit 6) and leaves no temporary behind',
+  async () => {
+    const dir = join(work, 'full');
+    mkdirSync(dir);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status).toBe(0);
+    try {
+      const target = join(dir, 'weights.safetensors');
+      expect(() => writeFileAtomic(target, new Uint8Array(400 * 1024))).toThrow(DiskFullError);
+      expect(() => writeFileAtomic(target, new Uint8Array(400 * 1024))).toThrow(
+        /no space left to write .*weights\.safetensors \(0\.4 MiB; 0\.\d MiB free/,
+      );
+      expect(readdirSync(dir)).toEqual([]);
+      // Through the CLI: the run directory fits config.json and the log, not a checkpoint of the small preset.
+      const r = await dfer([...trainArgs(join(dir, 'run'), 1), '--save-every', '1']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/no space left to write .*run\/last\.safetensors/);
+      expect(readdirSync(join(dir, 'run')).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  },
+  120000,
+);
 
 test('NO_COLOR: the training dashboard on a terminal draws without colour (and with colour without it)', async () => {
   // A terminal from util-linux' `script`; CI must be absent (chalk treats any CI variable as "no colour").
   const { CI: _ci, ...env } = process.env;
   const draw = (out: string, extra: NodeJS.ProcessEnv) => {
-    const cmd = ['stty', 'cols', '120', 'rows', '40;', process.execPath, BIN, ...trainArgs(join(work, out), 1)].map((a) => (a.endsWith(';') ? a : `'${a}'`)).join(' ');
-    return spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...env, TERM: 'xterm-256color', ...extra }, encoding: 'utf8', timeout: 240000 });
+    const cmd = ['stty', 'cols', '120', 'rows', '40;', process.execPath, BIN, ...trainArgs(join(work, out), 1)]
+      .map((a) => (a.endsWith(';') ? a : `'${a}'`))
+      .join(' ');
+    return spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      env: { ...env, TERM: 'xterm-256color', ...extra },
+      encoding: 'utf8',
+      timeout: 240000,
+    });
   };
   // SGR colour codes: 30-37, 90-97 (foreground), 40-47 (background), 38;5 / 38;2 (256 / true colour).
   const colours = (text: string) => text.match(/\x1b\[(3[0-7]|9[0-7]|4[0-7]|38;[25])[;m]/g) ?? [];

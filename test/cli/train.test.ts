@@ -18,12 +18,39 @@ beforeAll(async () => {
 });
 
 // The small preset with T = U = 4 frames, batch 2: a fraction of a second per step on wasm.
-const args = (out: string) => ['train', '--data', data, '--preset', 'small', '--u', '4', '--batch', '2', '--epochs', '2', '--lr', '0.01', '--val-fraction', '0.25', '--seed', '3', '--backend', TEST_BACKEND, '--workers', '0', '--out', join(work, out)];
+const args = (out: string) => [
+  'train',
+  '--data',
+  data,
+  '--preset',
+  'small',
+  '--u',
+  '4',
+  '--batch',
+  '2',
+  '--epochs',
+  '2',
+  '--lr',
+  '0.01',
+  '--val-fraction',
+  '0.25',
+  '--seed',
+  '3',
+  '--backend',
+  TEST_BACKEND,
+  '--workers',
+  '0',
+  '--out',
+  join(work, out),
+];
 
 test('train --json: one JSON object per event; eval of the run directory; plain output when piped', async () => {
   const r = await dfer([...args('a'), '--json']);
   expect(r.code).toBe(0);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(events[0].type).toBe('run-start');
   expect(events.filter((e) => e.type === 'epoch-end')).toHaveLength(2);
   const end = events.at(-1);
@@ -48,23 +75,45 @@ test('train --json: one JSON object per event; eval of the run directory; plain 
 test('eval refuses to score a run on clips it trained on, naming the overlap; --allow-overlap records it', async () => {
   const leak = await dfer(['eval', '--checkpoint', join(work, 'a'), '--split', 'train', '--backend', TEST_BACKEND]);
   expect(leak.code).toBe(3);
-  expect(leak.stderr).toMatch(/trained or selected on 12 of the 12 clips of fold 1's train split \(e\.g\. 00001, 00002, 00003\).*--allow-overlap/);
+  expect(leak.stderr).toMatch(
+    /trained or selected on 12 of the 12 clips of fold 1's train split \(e\.g\. 00001, 00002, 00003\).*--allow-overlap/,
+  );
   const out = join(work, 'a-train-split');
-  const allowed = await dfer(['eval', '--checkpoint', join(work, 'a'), '--split', 'train', '--allow-overlap', '--out', out, '--backend', TEST_BACKEND, '--json']);
+  const allowed = await dfer([
+    'eval',
+    '--checkpoint',
+    join(work, 'a'),
+    '--split',
+    'train',
+    '--allow-overlap',
+    '--out',
+    out,
+    '--backend',
+    TEST_BACKEND,
+    '--json',
+  ]);
   expect(allowed.code).toBe(0);
-  expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).overlap).toEqual({ clips: 12, of: 12, allowed: true });
+  expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).overlap).toEqual({
+    clips: 12,
+    of: 12,
+    allowed: true,
+  });
 }, 300000);
 
 test('a run killed with SIGKILL mid-epoch and run again ends with the same metrics as an uninterrupted one', async () => {
   const reference = await dfer([...args('ref'), '--json', '--save-every', '1']);
   expect(reference.code).toBe(0);
   const out = join(work, 'killed');
-  const child = spawn(process.execPath, [BIN, ...args('killed'), '--json', '--save-every', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args('killed'), '--json', '--save-every', '1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let buffer = '';
   await new Promise<void>((done) => {
     child.stdout.on('data', (d) => {
       buffer += d;
-      const saves = buffer.split('\n').filter((l) => l.includes('"type":"checkpoint"') && l.includes('"kind":"step"')).length;
+      const saves = buffer
+        .split('\n')
+        .filter((l) => l.includes('"type":"checkpoint"') && l.includes('"kind":"step"')).length;
       if (saves >= 3 && !child.killed) child.kill('SIGKILL'); // mid-epoch: step checkpoints only happen inside epochs
     });
     child.on('close', () => done());
@@ -78,7 +127,9 @@ test('a run killed with SIGKILL mid-epoch and run again ends with the same metri
   const a = JSON.parse(readFileSync(join(work, 'ref', 'results.json'), 'utf8'));
   const b = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   expect(b.metrics).toEqual(a.metrics);
-  expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).history).toEqual(JSON.parse(readFileSync(join(work, 'ref', 'summary.json'), 'utf8')).history);
+  expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).history).toEqual(
+    JSON.parse(readFileSync(join(work, 'ref', 'summary.json'), 'utf8')).history,
+  );
 
   // One run aggregates to itself; two runs of the same fold are refused.
   const one = await dfer(['eval', '--runs', join(work, 'ref'), '--json']);
@@ -95,7 +146,9 @@ test('errors: a fold the set lacks, bad input, exit 3; no set named anywhere, ex
   expect(noFold.stderr.trim()).toBe(`dfer train: error: --fold 7: ${data} has only fold 1`);
   const noData = await dfer(['train', '--preset', 'small']);
   expect(noData.code).toBe(2);
-  expect(noData.stderr.trim()).toMatch(/^dfer train: error: no prepared set: pass --data <prepared set>, or make a workspace once with dfer init --data <prepared set>/);
+  expect(noData.stderr.trim()).toMatch(
+    /^dfer train: error: no prepared set: pass --data <prepared set>, or make a workspace once with dfer init --data <prepared set>/,
+  );
   const noRun = await dfer(['eval', '--checkpoint', join(work, 'nothing-here'), '--data', data, '--fold', '1']);
   expect(noRun.code).toBe(3);
   expect(noRun.stderr.trim().split('\n')).toHaveLength(1);

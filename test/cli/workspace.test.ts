@@ -11,7 +11,8 @@ let root: string;
 let ws: string;
 // A user's shell: workspaces found from the working directory, the backend chosen as the tests choose it.
 const env = { DFER_WORKSPACE: '', DFER_BACKEND: TEST_BACKEND };
-const inWs = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string) => dfer(args, { ...env, ...extra }, { cwd: ws, input });
+const inWs = (args: string[], extra: NodeJS.ProcessEnv = {}, input?: string) =>
+  dfer(args, { ...env, ...extra }, { cwd: ws, input });
 const ok = (r: RunResult) => {
   if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   return r;
@@ -38,10 +39,14 @@ test('dfer train --fold 3, then dfer eval --fold 3 evaluates that run on fold 3 
   ok(await inWs(['train', '--fold', '3', '--json']));
   expect(existsSync(join(ws, 'runs/synth/small-fold3/results.json'))).toBe(true);
 
-  const e = json<{ checkpoint: string; fold: string; split: string }>(ok(await inWs(['eval', '--fold', '3', '--json'])));
+  const e = json<{ checkpoint: string; fold: string; split: string }>(
+    ok(await inWs(['eval', '--fold', '3', '--json'])),
+  );
   expect(e).toMatchObject({ checkpoint: 'runs/synth/small-fold3/best', fold: '3', split: 'test' });
 
-  const all = json<{ folds: { fold: string; run: string }[]; missing: string[]; mean: { uar: number } }>(ok(await inWs(['eval', '--json'])));
+  const all = json<{ folds: { fold: string; run: string }[]; missing: string[]; mean: { uar: number } }>(
+    ok(await inWs(['eval', '--json'])),
+  );
   expect(all.folds.map((f) => [f.fold, f.run])).toEqual([
     ['1', 'runs/synth/small-fold1'],
     ['3', 'runs/synth/small-fold3'],
@@ -53,20 +58,26 @@ test('dfer train --fold 3, then dfer eval --fold 3 evaluates that run on fold 3 
   // A fold nobody trained: one line saying what to run.
   const none = await inWs(['eval', '--fold', '2']);
   expect(none.code).toBe(3);
-  expect(none.stderr.trim()).toBe('dfer eval: error: no run of fold 2 at runs/synth/small-fold2; train it with: dfer train --fold 2');
+  expect(none.stderr.trim()).toBe(
+    'dfer eval: error: no run of fold 2 at runs/synth/small-fold2; train it with: dfer train --fold 2',
+  );
 }, 600000);
 
 test("eval refuses the fold-1 run on fold 3's test split (it trained on those clips); --allow-overlap records it", async () => {
   const leak = await inWs(['eval', '-c', 'runs/synth/small-fold1', '--fold', '3']);
   expect(leak.code).toBe(3);
-  expect(leak.stderr).toMatch(/runs\/synth\/small-fold1: trained or selected on \d+ of the 14 clips of fold 3's test split .*evaluate it on its own fold \(1\)/);
+  expect(leak.stderr).toMatch(
+    /runs\/synth\/small-fold1: trained or selected on \d+ of the 14 clips of fold 3's test split .*evaluate it on its own fold \(1\)/,
+  );
   const out = join(root, 'leak');
   ok(await inWs(['eval', '-c', 'runs/synth/small-fold1', '--fold', '3', '--allow-overlap', '--out', out, '--json']));
   expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).overlap).toMatchObject({ of: 14, allowed: true });
 }, 300000);
 
 test('runs piped in: dfer eval --runs - reads one path a line (ls -d, and the directory headers of ls dir/*/)', async () => {
-  const a = json<{ folds: { run: string }[] }>(ok(await inWs(['eval', '--runs', '-', '--json'], {}, 'runs/synth/small-fold1/\nruns/synth/small-fold3/\n')));
+  const a = json<{ folds: { run: string }[] }>(
+    ok(await inWs(['eval', '--runs', '-', '--json'], {}, 'runs/synth/small-fold1/\nruns/synth/small-fold3/\n')),
+  );
   expect(a.folds.map((f) => f.run)).toEqual(['runs/synth/small-fold1/', 'runs/synth/small-fold3/']);
   const lsOutput = 'runs/synth/small-fold1/:\nbest.json\nconfig.json\n\nruns/synth/small-fold3/:\nbest.json\n';
   const b = json<{ folds: { run: string }[] }>(ok(await inWs(['eval', '--runs', '-', '--json'], {}, lsOutput)));
@@ -77,7 +88,9 @@ test('runs piped in: dfer eval --runs - reads one path a line (ls -d, and the di
 }, 300000);
 
 test('dfer ablate --gca --ial runs the 2x2 grid on the workspace set, into runs/<set>/ablate-gca-ial; --fold is --folds', async () => {
-  const r = json<{ cells: { setting: string; runs: number }[] }>(ok(await inWs(['ablate', '--gca', '--ial', '--fold', '2', '--json'])));
+  const r = json<{ cells: { setting: string; runs: number }[] }>(
+    ok(await inWs(['ablate', '--gca', '--ial', '--fold', '2', '--json'])),
+  );
   expect(r.cells.map((c) => [c.setting, c.runs])).toEqual([
     ['no-gca-no-ial', 1],
     ['no-gca-ial', 1],
@@ -86,12 +99,16 @@ test('dfer ablate --gca --ial runs the 2x2 grid on the workspace set, into runs/
   ]);
   expect(existsSync(join(ws, 'runs/synth/ablate-gca-ial/gca-ial/fold2-seed1/results.json'))).toBe(true);
   // Each run trained with the workspace's recipe.
-  const config = JSON.parse(readFileSync(join(ws, 'runs/synth/ablate-gca-ial/gca-ial/fold2-seed1/config.json'), 'utf8'));
+  const config = JSON.parse(
+    readFileSync(join(ws, 'runs/synth/ablate-gca-ial/gca-ial/fold2-seed1/config.json'), 'utf8'),
+  );
   expect(config.train).toMatchObject({ fold: '2', epochs: 1, batchSize: 8, sampling: { u: 8 } });
 }, 600000);
 
 test('dfer config shows each value and where it came from: flags > DFER_* > dfer.json > protocol > defaults', async () => {
-  const c = json<{ workspace: string; settings: Record<string, { value: unknown; from: string }>; runDir: string }>(ok(await inWs(['config', '--json'], { DFER_LR: '0.02' })));
+  const c = json<{ workspace: string; settings: Record<string, { value: unknown; from: string }>; runDir: string }>(
+    ok(await inWs(['config', '--json'], { DFER_LR: '0.02' })),
+  );
   expect(c.workspace).toBe(join(ws, 'dfer.json'));
   expect(c.settings.epochs).toEqual({ value: 1, from: join(ws, 'dfer.json') });
   expect(c.settings.lr).toEqual({ value: 0.02, from: 'env DFER_LR' });
@@ -123,18 +140,24 @@ test('dfer train --folds trains the folds one after the other, then prints the c
 test('a bad value from DFER_* or dfer.json names where it came from; a stale DFER_DATA too', async () => {
   const metric = await inWs(['train', '--fold', '2'], { DFER_SELECT_METRIC: 'acc' });
   expect(metric.code).toBe(3);
-  expect(metric.stderr.trim()).toBe('dfer train: error: --select-metric acc: choose one of war, uar (set by env DFER_SELECT_METRIC)');
+  expect(metric.stderr.trim()).toBe(
+    'dfer train: error: --select-metric acc: choose one of war, uar (set by env DFER_SELECT_METRIC)',
+  );
   const zero = await inWs(['train', '--fold', '2'], { DFER_EPOCHS: '0' });
   expect(zero.stderr.trim()).toBe('dfer train: error: --epochs 0: must be a positive integer (set by env DFER_EPOCHS)');
   const stale = await inWs(['config'], { DFER_DATA: 'data/gone' });
   expect(stale.code).toBe(3);
-  expect(stale.stderr.trim()).toMatch(/^dfer config: error: data\/gone: not a prepared dataset, no manifest\.json \(run dfer prepare first\) \(named by env DFER_DATA\)$/);
+  expect(stale.stderr.trim()).toMatch(
+    /^dfer config: error: data\/gone: not a prepared dataset, no manifest\.json \(run dfer prepare first\) \(named by env DFER_DATA\)$/,
+  );
 });
 
 test('a moved workspace keeps working: its runs find their data again, and are not retrained', async () => {
   const moved = join(root, 'moved');
   cpSync(ws, moved, { recursive: true });
-  const e = json<{ fold: string; data: string }>(ok(await dfer(['eval', '--fold', '3', '--json'], env, { cwd: moved })));
+  const e = json<{ fold: string; data: string }>(
+    ok(await dfer(['eval', '--fold', '3', '--json'], env, { cwd: moved })),
+  );
   expect(e.data).toBe('data/synth'); // the copy's own data, not the original's
   const t = ok(await dfer(['train', '--fold', '3'], env, { cwd: moved }));
   expect(t.stdout).toMatch(/^run runs\/synth\/small-fold3: finished 1 epochs \(0 in this session\)/m);
@@ -144,7 +167,11 @@ test('more epochs for a finished run: its old test result goes at once, so a sto
   ok(await inWs(['train', '--fold', '5', '--epochs', '1', '--val-fraction', '0', '--out', 'runs/extend']));
   expect(existsSync(join(ws, 'runs/extend/results.json'))).toBe(true);
   // Stop at once (Ctrl-C after the first step): the run is resumable and not finished.
-  const child = spawn(process.execPath, [BIN, 'train', '--fold', '5', '--epochs', '2', '--val-fraction', '0', '--out', 'runs/extend', '--json'], { cwd: ws, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'train', '--fold', '5', '--epochs', '2', '--val-fraction', '0', '--out', 'runs/extend', '--json'],
+    { cwd: ws, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (d) => {
     out += d;
@@ -162,18 +189,27 @@ describe('without a workspace', () => {
     mkdirSync(empty, { recursive: true });
   });
 
-  test.each([[['train']], [['eval', '--fold', '3']], [['ablate', '--gca', '--ial']]])('dfer %j says in one line what to run, exit 2', async (args) => {
-    const r = await dfer(args, env, { cwd: empty });
-    expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/no prepared set: pass --(data|checkpoint).*dfer init --data <prepared set>/);
-  });
+  test.each([[['train']], [['eval', '--fold', '3']], [['ablate', '--gca', '--ial']]])(
+    'dfer %j says in one line what to run, exit 2',
+    async (args) => {
+      const r = await dfer(args, env, { cwd: empty });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/no prepared set: pass --(data|checkpoint).*dfer init --data <prepared set>/);
+    },
+  );
 
   test('dfer init --data makes one there (training defaults from train flags); a bad value or a non-set is refused', async () => {
     const dir = join(root, 'fresh');
     mkdirSync(dir);
-    const r = json<{ created: boolean; workspace: Record<string, unknown> }>(ok(await dfer(['init', '--data', join(ws, 'data', 'synth'), '--preset', 'small', '--epochs', '2', '--json'], env, { cwd: dir })));
+    const r = json<{ created: boolean; workspace: Record<string, unknown> }>(
+      ok(
+        await dfer(['init', '--data', join(ws, 'data', 'synth'), '--preset', 'small', '--epochs', '2', '--json'], env, {
+          cwd: dir,
+        }),
+      ),
+    );
     expect(r.created).toBe(true);
     expect(r.workspace).toEqual({ version: 1, data: join(ws, 'data', 'synth'), train: { preset: 'small', epochs: 2 } });
     // Run again with another value: updated, saying what changed.
@@ -191,11 +227,22 @@ describe('without a workspace', () => {
   test("dfer demo --dir sub inside a workspace makes sub its own workspace and leaves the parent's alone", async () => {
     const parent = join(root, 'parent');
     mkdirSync(parent);
-    ok(await dfer(['init', '--data', join(ws, 'data', 'synth'), '--lr', '0.01', '--select-on', 'test'], env, { cwd: parent }));
+    ok(
+      await dfer(['init', '--data', join(ws, 'data', 'synth'), '--lr', '0.01', '--select-on', 'test'], env, {
+        cwd: parent,
+      }),
+    );
     const before = readFileSync(join(parent, 'dfer.json'), 'utf8');
-    ok(await dfer(['demo', '--dir', 'sub', '--clips', '35', '--epochs', '1', '--backend', TEST_BACKEND], env, { cwd: parent }));
+    ok(
+      await dfer(['demo', '--dir', 'sub', '--clips', '35', '--epochs', '1', '--backend', TEST_BACKEND], env, {
+        cwd: parent,
+      }),
+    );
     expect(readFileSync(join(parent, 'dfer.json'), 'utf8')).toBe(before);
-    expect(JSON.parse(readFileSync(join(parent, 'sub', 'dfer.json'), 'utf8'))).toMatchObject({ data: 'data/synth', train: { preset: 'small' } });
+    expect(JSON.parse(readFileSync(join(parent, 'sub', 'dfer.json'), 'utf8'))).toMatchObject({
+      data: 'data/synth',
+      train: { preset: 'small' },
+    });
     const config = JSON.parse(readFileSync(join(parent, 'sub', 'runs/synth/small-fold1/config.json'), 'utf8'));
     expect(config.train).toMatchObject({ selectOn: 'val', optimizer: { lr: 0.005 } });
   }, 300000);
@@ -206,6 +253,8 @@ describe('without a workspace', () => {
     writeFileSync(join(dir, 'dfer.json'), '{"version": 1, "data": 3}');
     const r = await dfer(['train'], env, { cwd: dir });
     expect(r.code).toBe(3);
-    expect(r.stderr.trim()).toBe(`dfer train: error: ${join(dir, 'dfer.json')}: "data" must be a path (a non-empty string)`);
+    expect(r.stderr.trim()).toBe(
+      `dfer train: error: ${join(dir, 'dfer.json')}: "data" must be a path (a non-empty string)`,
+    );
   });
 });

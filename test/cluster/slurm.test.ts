@@ -15,7 +15,8 @@ import { dfer, json, type RunResult } from '../cli/run.js';
 const unavailable = slurmUnavailable();
 const required = process.env.DFER_TEST_SLURM === 'require';
 const suite = unavailable && !required ? describe.skip : describe;
-if (unavailable && !required) console.warn(`test/cluster/slurm.test.ts skipped: ${unavailable} (DFER_TEST_SLURM=require makes this a failure)`);
+if (unavailable && !required)
+  console.warn(`test/cluster/slurm.test.ts skipped: ${unavailable} (DFER_TEST_SLURM=require makes this a failure)`);
 
 let cluster: SlurmCluster | undefined;
 let data: string;
@@ -25,11 +26,47 @@ let work: string;
 // that the two executors compute the same numbers.
 const env = () => ({ ...cluster!.env, OMP_NUM_THREADS: '1', DFER_SLURM_POLL_MS: '300' });
 const SLURM = ['--executor', 'slurm', '--slurm-opt', 'cpus-per-task=1'];
-const train = (epochs = 1) => ['--data', data, '--preset', 'small', '--u', '4', '--batch', '2', '--lr', '0.01', '--val-fraction', '0.25', '--backend', TEST_BACKEND, '--workers', '0', '--epochs', String(epochs)];
-const grid = (out: string, ...more: string[]) => ['ablate', ...train(), '--gca', '--folds', '1,2', '--out', join(work, out), ...more];
+const train = (epochs = 1) => [
+  '--data',
+  data,
+  '--preset',
+  'small',
+  '--u',
+  '4',
+  '--batch',
+  '2',
+  '--lr',
+  '0.01',
+  '--val-fraction',
+  '0.25',
+  '--backend',
+  TEST_BACKEND,
+  '--workers',
+  '0',
+  '--epochs',
+  String(epochs),
+];
+const grid = (out: string, ...more: string[]) => [
+  'ablate',
+  ...train(),
+  '--gca',
+  '--folds',
+  '1,2',
+  '--out',
+  join(work, out),
+  ...more,
+];
 
 interface Table {
-  cells: { setting: string; runs: number; uar: number; war: number; per_class: number[]; runs_detail: unknown[]; vs_baseline?: unknown }[];
+  cells: {
+    setting: string;
+    runs: number;
+    uar: number;
+    war: number;
+    per_class: number[];
+    runs_detail: unknown[];
+    vs_baseline?: unknown;
+  }[];
   complete: boolean;
   failed: string[];
   in_flight?: string[];
@@ -46,7 +83,13 @@ const progress = (r: RunResult) =>
 /** What the tables hold, without where they were written. */
 const tables = (t: Table) => ({ cells: t.cells });
 /** Each run's training losses, epoch by epoch. */
-const losses = (out: string, runs: string[]) => runs.map((id) => readFileSync(join(work, out, id, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).map((l) => JSON.parse(l).trainLoss));
+const losses = (out: string, runs: string[]) =>
+  runs.map((id) =>
+    readFileSync(join(work, out, id, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"type":"epoch"'))
+      .map((l) => JSON.parse(l).trainLoss),
+  );
 const RUNS = ['no-gca/fold1-seed1', 'gca/fold1-seed1', 'no-gca/fold2-seed1', 'gca/fold2-seed1'];
 
 suite('the Slurm executor on a real one-node cluster', () => {
@@ -99,12 +142,24 @@ suite('the Slurm executor on a real one-node cluster', () => {
     expect(retry.code).toBe(0);
     const sub = progress(retry).find((p) => p.type === 'submitted')!;
     expect(sub.runs).toEqual(['gca/fold1-seed1']);
-    expect(progress(retry).filter((p) => p.type === 'run-end').map((p) => [p.run, p.status])).toEqual([['gca/fold1-seed1', 'done']]);
+    expect(
+      progress(retry)
+        .filter((p) => p.type === 'run-end')
+        .map((p) => [p.run, p.status]),
+    ).toEqual([['gca/fold1-seed1', 'done']]);
     const done = json<Table>(retry);
     expect(done.complete).toBe(true);
     expect(tables(done)).toEqual(tables(expected));
     expect(losses('slurm', RUNS)).toEqual(losses('local', RUNS));
-    expect(readFileSync(join(work, 'slurm', 'results.md'), 'utf8').split('\n').slice(1)).toEqual(readFileSync(join(work, 'local', 'results.md'), 'utf8').split('\n').slice(1));
+    expect(
+      readFileSync(join(work, 'slurm', 'results.md'), 'utf8')
+        .split('\n')
+        .slice(1),
+    ).toEqual(
+      readFileSync(join(work, 'local', 'results.md'), 'utf8')
+        .split('\n')
+        .slice(1),
+    );
 
     // Everything finished: the same command submits nothing and gives the same table.
     const again = await dfer([...grid('slurm'), ...SLURM, '--json'], env());
@@ -125,7 +180,9 @@ suite('the Slurm executor on a real one-node cluster', () => {
     // Once fold 1 has finished an epoch, cancel its task: Slurm sends SIGTERM, dfer train saves and stops.
     const epochs = () => {
       try {
-        return readFileSync(join(out, 'fold1', 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).length;
+        return readFileSync(join(out, 'fold1', 'metrics.jsonl'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"type":"epoch"')).length;
       } catch {
         return 0;
       }
@@ -141,7 +198,10 @@ suite('the Slurm executor on a real one-node cluster', () => {
 
     const retry = await dfer([...args, '--retry', '--json'], env());
     expect(retry.code).toBe(0);
-    const log = readFileSync(join(out, 'slurm', 'logs', `${String(progress(retry).find((p) => p.type === 'submitted')!.job)}_0.out`), 'utf8');
+    const log = readFileSync(
+      join(out, 'slurm', 'logs', `${String(progress(retry).find((p) => p.type === 'submitted')!.job)}_0.out`),
+      'utf8',
+    );
     expect(log).toMatch(/resumed from epoch [12] step \d+/);
     const cv = json<{ folds: { fold: string }[]; mean: { uar: number }; slurm: { in_flight: string[] } }>(retry);
     expect(cv.folds.map((f) => String(f.fold))).toEqual(['1', '2']);
@@ -153,7 +213,9 @@ suite('the Slurm executor on a real one-node cluster', () => {
   test('bad cluster options: one line naming the flag, exit 3, nothing submitted', async () => {
     const r = await dfer([...grid('bad'), ...SLURM, '--slurm-opt', 'array=0-3'], env());
     expect(r.code).toBe(3);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--slurm-opt array=0-3: dfer sets --array itself/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/--slurm-opt array=0-3: dfer sets --array itself/),
+    ]);
     const p = await dfer([...grid('bad'), ...SLURM, '--slurm-opt', 'partition=nosuch'], env());
     expect(p.code).toBe(3);
     expect(p.stderr).toMatch(/sbatch refused the array \(.*partition.*\)/i);

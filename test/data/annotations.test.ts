@@ -72,7 +72,12 @@ describe('the official DFEW 5-fold lists (shared/datasets/dfew-annotation)', () 
   test('CRLF lines: ids are the 5-digit folder names, nothing carries a \\r', () => {
     expect(readFileSync(join(LISTS, 'set_1_test.txt'), 'latin1')).toContain('\r\n');
     const first = a.clips[0];
-    expect(first).toMatchObject({ id: '02522', label: 5, listedFrames: 66, source: { kind: 'frames', dir: join(LISTS, 'dataset', '02522') } });
+    expect(first).toMatchObject({
+      id: '02522',
+      label: 5,
+      listedFrames: 66,
+      source: { kind: 'frames', dir: join(LISTS, 'dataset', '02522') },
+    });
     expect(first.origin).toBe(`${join(LISTS, 'set_1_train.txt')}:1`);
     expect(a.clips.every((c) => /^\d{5}$/.test(c.id) && Number.isInteger(c.listedFrames))).toBe(true);
   });
@@ -101,7 +106,8 @@ describe('the official DFEW 5-fold lists (shared/datasets/dfew-annotation)', () 
         for (const c of one.clips) {
           const f1 = first.get(c.id)!;
           expect(c.label).toBe(f1.label);
-          if (c.listedFrames !== f1.listedFrames) differ.set(c.id, [...(differ.get(c.id) ?? []), `${k}${split}:${f1.listedFrames}->${c.listedFrames}`]);
+          if (c.listedFrames !== f1.listedFrames)
+            differ.set(c.id, [...(differ.get(c.id) ?? []), `${k}${split}:${f1.listedFrames}->${c.listedFrames}`]);
         }
       }
     }
@@ -117,7 +123,10 @@ describe('the official DFEW 5-fold lists (shared/datasets/dfew-annotation)', () 
     expect(test1.folds['1']).toEqual({ train: [], test: a.folds['1'].test });
     const train3 = readAnnotations(join(LISTS, 'set_3_train.txt'), { root: '/data/DFEW/Clip/clip_224x224' });
     expect(train3.folds['1'].train).toEqual(a.folds['3'].train);
-    expect(train3.clips[0].source).toEqual({ kind: 'frames', dir: join('/data/DFEW/Clip/clip_224x224', 'dataset', train3.clips[0].id) });
+    expect(train3.clips[0].source).toEqual({
+      kind: 'frames',
+      dir: join('/data/DFEW/Clip/clip_224x224', 'dataset', train3.clips[0].id),
+    });
   });
 
   // (Its speed, ~0.3 s for the ten lists, is a benchmark's business, not a test's: timed assertions fail on a busy machine.)
@@ -129,12 +138,34 @@ describe('dfew: the release CSVs (EmoLabel_DataSplit)', () => {
     expect(a.format).toBe('dfew');
     expect(a.classes).toEqual([...DFEW_CLASSES]);
     expect(Object.keys(a.folds)).toEqual(['1', '2', '3', '4', '5']);
-    expect(a.folds['1']).toEqual({ train: ['00003', '00004', '00005', '00006', '00007', '00008'], test: ['00001', '00002'] });
-    expect(a.folds['3']).toEqual({ train: ['00001', '00002', '00003', '00004', '00007', '00008', '00009', '00010'], test: ['00005', '00006'] });
-    expect(a.clips.map((c) => c.id)).toEqual(['00003', '00004', '00005', '00006', '00007', '00008', '00001', '00002', '00009', '00010']);
+    expect(a.folds['1']).toEqual({
+      train: ['00003', '00004', '00005', '00006', '00007', '00008'],
+      test: ['00001', '00002'],
+    });
+    expect(a.folds['3']).toEqual({
+      train: ['00001', '00002', '00003', '00004', '00007', '00008', '00009', '00010'],
+      test: ['00005', '00006'],
+    });
+    expect(a.clips.map((c) => c.id)).toEqual([
+      '00003',
+      '00004',
+      '00005',
+      '00006',
+      '00007',
+      '00008',
+      '00001',
+      '00002',
+      '00009',
+      '00010',
+    ]);
     const c3 = byId(a).get('00003')!;
     const set1 = join(DFEW, 'EmoLabel_DataSplit', 'train(single-labeled)', 'set_1.csv');
-    expect(c3).toEqual({ id: '00003', label: 2, source: { kind: 'frames', dir: join(DFEW, 'Clip', 'clip_224x224', '00003') }, origin: `${set1}:2` });
+    expect(c3).toEqual({
+      id: '00003',
+      label: 2,
+      source: { kind: 'frames', dir: join(DFEW, 'Clip', 'clip_224x224', '00003') },
+      origin: `${set1}:2`,
+    });
     // labels 1..7 -> 0..6: clip i has DFEW label ((i - 1) % 7) + 1
     for (const c of a.clips) expect(c.label).toBe((Number(c.id) - 1) % 7);
     expect(byId(a).get('00005')!.origin).toBe(`${set1}:5`); // the blank line 4 still counts
@@ -189,19 +220,30 @@ describe('dfew: the release CSVs (EmoLabel_DataSplit)', () => {
 
   test('duplicates within a list, train/test overlap, conflicting labels, bad ids', () => {
     const root = join(tmp, 'dfew-dups');
-    write('dfew-dups/EmoLabel_DataSplit/train(single-labeled)/set_1.csv', 'video_name,label\n1,1\n00001,1\n2,2\nabc,1\n"4",4\n');
+    write(
+      'dfew-dups/EmoLabel_DataSplit/train(single-labeled)/set_1.csv',
+      'video_name,label\n1,1\n00001,1\n2,2\nabc,1\n"4",4\n',
+    );
     write('dfew-dups/EmoLabel_DataSplit/test(single-labeled)/set_1.csv', 'video_name,label\n00002,2\n3,3\n');
     write('dfew-dups/EmoLabel_DataSplit/train(single-labeled)/set_2.csv', 'video_name,label\n3,5\n1,1\n');
     write('dfew-dups/EmoLabel_DataSplit/test(single-labeled)/set_2.csv', 'video_name,label\n2,2\n');
     const a = readAnnotations(root);
     expect(a.folds['1']).toEqual({ train: ['00001', '00002', '00004'], test: ['00003'] });
     expect(a.folds['2']).toEqual({ train: ['00001'], test: ['00002'] });
-    const reasons = a.issues.filter((i) => i.line !== undefined).map((i) => `${i.file.split('/').slice(-2).join('/')}:${i.line} ${i.reason}`);
+    const reasons = a.issues
+      .filter((i) => i.line !== undefined)
+      .map((i) => `${i.file.split('/').slice(-2).join('/')}:${i.line} ${i.reason}`);
     expect(reasons).toEqual([
-      expect.stringMatching(/^train\(single-labeled\)\/set_1\.csv:3 duplicate of clip 00001 in fold 1 train \(first at .*set_1\.csv:2; first kept\)$/),
+      expect.stringMatching(
+        /^train\(single-labeled\)\/set_1\.csv:3 duplicate of clip 00001 in fold 1 train \(first at .*set_1\.csv:2; first kept\)$/,
+      ),
       expect.stringMatching(/^train\(single-labeled\)\/set_1\.csv:5 clip id "abc" is not a DFEW clip number$/),
-      expect.stringMatching(/^test\(single-labeled\)\/set_1\.csv:2 clip 00002 is in both train and test of fold 1 \(already in train at .*set_1\.csv:4; kept there only\)$/),
-      expect.stringMatching(/^train\(single-labeled\)\/set_2\.csv:2 clip 00003 is labelled surprise here but neutral at .*test\(single-labeled\)\/set_1\.csv:3 \(first kept\)$/),
+      expect.stringMatching(
+        /^test\(single-labeled\)\/set_1\.csv:2 clip 00002 is in both train and test of fold 1 \(already in train at .*set_1\.csv:4; kept there only\)$/,
+      ),
+      expect.stringMatching(
+        /^train\(single-labeled\)\/set_2\.csv:2 clip 00003 is labelled surprise here but neutral at .*test\(single-labeled\)\/set_1\.csv:3 \(first kept\)$/,
+      ),
     ]);
   });
 });
@@ -213,7 +255,15 @@ describe('ferv39k: 4_setups/All_scenes lists', () => {
     expect(a.issues).toEqual([]);
     expect(a.folds).toEqual({
       '1': {
-        train: ['Action_Happy_0001', 'Action_Sad_0010', 'Argue_Angry_0002', 'DailyLife_Neutral_0007', 'Crime_Fear_0003', 'Talkshow_Surprise_0004', 'War_Disgust_0005'],
+        train: [
+          'Action_Happy_0001',
+          'Action_Sad_0010',
+          'Argue_Angry_0002',
+          'DailyLife_Neutral_0007',
+          'Crime_Fear_0003',
+          'Talkshow_Surprise_0004',
+          'War_Disgust_0005',
+        ],
         test: ['Action_Happy_0002', 'Speech_Sad_0001', 'School_Neutral_0011'],
       },
     });
@@ -225,13 +275,28 @@ describe('ferv39k: 4_setups/All_scenes lists', () => {
       origin: `${join(FERV, '4_setups', 'All_scenes', 'train_All.csv')}:2`,
     });
     expect(a.clips.map((c) => DFEW_CLASSES[c.label])).toEqual([
-      'happiness', 'sadness', 'anger', 'neutral', 'fear', 'surprise', 'disgust', 'happiness', 'sadness', 'neutral',
+      'happiness',
+      'sadness',
+      'anger',
+      'neutral',
+      'fear',
+      'surprise',
+      'disgust',
+      'happiness',
+      'sadness',
+      'neutral',
     ]);
-    expect(readAnnotations(FERV, { root: '/data/FERV39k' }).clips[0].source).toEqual({ kind: 'frames', dir: '/data/FERV39k/2_ClipsforFaceCrop/Action/Happy/0001' });
+    expect(readAnnotations(FERV, { root: '/data/FERV39k' }).clips[0].source).toEqual({
+      kind: 'frames',
+      dir: '/data/FERV39k/2_ClipsforFaceCrop/Action/Happy/0001',
+    });
   });
 
   test('labels are names only; bad lines are issues; CRLF and BOM handled', () => {
-    write('ferv/4_setups/All_scenes/train_All.csv', '\ufeffAction/Happy/0001 Happy\r\nAction/Sad/0002 1\r\n\r\nAction/Sad/0003\r\nAction/Sad/0004 Sad extra\r\nAction/Contempt/0005 Contempt\r\nAction/Sad/0006 sad\r\n');
+    write(
+      'ferv/4_setups/All_scenes/train_All.csv',
+      '\ufeffAction/Happy/0001 Happy\r\nAction/Sad/0002 1\r\n\r\nAction/Sad/0003\r\nAction/Sad/0004 Sad extra\r\nAction/Contempt/0005 Contempt\r\nAction/Sad/0006 sad\r\n',
+    );
     write('ferv/4_setups/All_scenes/test_All.csv', 'Action/Happy/0007 Happy\n');
     const a = readAnnotations(join(tmp, 'ferv'));
     expect(a.folds['1'].train).toEqual(['Action_Happy_0001', 'Action_Sad_0006']);
@@ -242,11 +307,19 @@ describe('ferv39k: 4_setups/All_scenes lists', () => {
 
   test('the All_scenes folder as source; a missing test list is an issue', () => {
     const a = readAnnotations(join(FERV, '4_setups', 'All_scenes'));
-    expect(a.clips[0].source).toEqual({ kind: 'frames', dir: join(FERV, '2_ClipsforFaceCrop', 'Action', 'Happy', '0001') });
+    expect(a.clips[0].source).toEqual({
+      kind: 'frames',
+      dir: join(FERV, '2_ClipsforFaceCrop', 'Action', 'Happy', '0001'),
+    });
     write('ferv-half/4_setups/All_scenes/train_All.csv', 'Action/Happy/0001 Happy\n');
     const half = readAnnotations(join(tmp, 'ferv-half'));
     expect(half.folds['1'].test).toEqual([]);
-    expect(half.issues).toEqual([{ file: join(tmp, 'ferv-half', '4_setups', 'All_scenes', 'test_All.csv'), reason: expect.stringMatching(/^missing/) }]);
+    expect(half.issues).toEqual([
+      {
+        file: join(tmp, 'ferv-half', '4_setups', 'All_scenes', 'test_All.csv'),
+        reason: expect.stringMatching(/^missing/),
+      },
+    ]);
   });
 });
 
@@ -273,10 +346,14 @@ describe('list: <frame dir> <frames> <label> lines', () => {
       'set_1_train.txt:3 frame count "abc" is not a non-negative integer',
       'set_1_train.txt:4 expected 3 space-separated fields (frame folder, frame count, label), found 2',
       expect.stringMatching(/^set_1_train\.txt:5 unknown label "9" \(expected 0\.\.6 or a class name/),
-      expect.stringMatching(/^set_1_train\.txt:6 duplicate of clip 00001 in fold 1 train \(first at .*set_1_train\.txt:1; first kept\)$/),
+      expect.stringMatching(
+        /^set_1_train\.txt:6 duplicate of clip 00001 in fold 1 train \(first at .*set_1_train\.txt:1; first kept\)$/,
+      ),
       expect.stringMatching(/^set_1_test\.txt:2 clip 00002 is in both train and test of fold 1/),
       expect.stringMatching(/^set_2_train\.txt:1 clip 00007 is labelled anger here but neutral at .*set_1_test\.txt:1/),
-      expect.stringMatching(/^set_2_test\.txt:2 clip id "00006" \(.*other\/00006\) is already used by .*dataset\/00006 \(.*set_1_train\.txt:8\); ids must be unique$/),
+      expect.stringMatching(
+        /^set_2_test\.txt:2 clip id "00006" \(.*other\/00006\) is already used by .*dataset\/00006 \(.*set_1_train\.txt:8\); ids must be unique$/,
+      ),
     ]);
   });
 
@@ -364,7 +441,9 @@ describe('csv: path,label[,split][,fold]', () => {
   });
 
   test('a header without path and label is an AnnotationError that says what to pass', () => {
-    expect(() => readAnnotations(write('csv/noheader.csv', 'file,emotion\nx,happy\n'))).toThrow(/has header "file,emotion": expected a header row with columns path,label/);
+    expect(() => readAnnotations(write('csv/noheader.csv', 'file,emotion\nx,happy\n'))).toThrow(
+      /has header "file,emotion": expected a header row with columns path,label/,
+    );
     const dfewFile = join(DFEW, 'EmoLabel_DataSplit', 'train(single-labeled)', 'set_2.csv');
     expect(() => readAnnotations(dfewFile)).toThrow(/looks like a DFEW split file: pass the DFEW root/);
     const fervFile = join(FERV, '4_setups', 'All_scenes', 'train_All.csv');
@@ -386,17 +465,38 @@ describe('detectFormat and fatal errors', () => {
   test('undetectable, missing, empty: one-line AnnotationErrors naming the path', () => {
     mkdirSync(join(tmp, 'nothing'), { recursive: true });
     const cases: [() => unknown, RegExp][] = [
-      [() => detectFormat(join(tmp, 'nothing')), /cannot tell the annotation format of .*nothing: looked for EmoLabel_DataSplit\/.*4_setups\/All_scenes\/train_All\.csv.*set_<k>_train\.txt.*pass --format/],
+      [
+        () => detectFormat(join(tmp, 'nothing')),
+        /cannot tell the annotation format of .*nothing: looked for EmoLabel_DataSplit\/.*4_setups\/All_scenes\/train_All\.csv.*set_<k>_train\.txt.*pass --format/,
+      ],
       [() => readAnnotations(join(tmp, 'missing')), /annotation source not found: .*missing \(check the path/],
-      [() => readAnnotations(join(tmp, 'nothing'), { format: 'dfew' }), /no DFEW split lists in .*nothing: expected EmoLabel_DataSplit\/train\(single-labeled\)\/set_1\.csv/],
-      [() => readAnnotations(join(tmp, 'nothing'), { format: 'ferv39k' }), /no FERV39k setup lists in .*nothing: expected 4_setups\/All_scenes\/train_All\.csv/],
-      [() => readAnnotations(join(tmp, 'nothing'), { format: 'list' }), /no annotation lists in .*nothing: expected set_<k>_train\.txt/],
+      [
+        () => readAnnotations(join(tmp, 'nothing'), { format: 'dfew' }),
+        /no DFEW split lists in .*nothing: expected EmoLabel_DataSplit\/train\(single-labeled\)\/set_1\.csv/,
+      ],
+      [
+        () => readAnnotations(join(tmp, 'nothing'), { format: 'ferv39k' }),
+        /no FERV39k setup lists in .*nothing: expected 4_setups\/All_scenes\/train_All\.csv/,
+      ],
+      [
+        () => readAnnotations(join(tmp, 'nothing'), { format: 'list' }),
+        /no annotation lists in .*nothing: expected set_<k>_train\.txt/,
+      ],
       [() => readAnnotations(join(tmp, 'nothing'), { format: 'csv' }), /csv format needs a CSV file/],
-      [() => readAnnotations(FERV, { format: 'xml' as never }), /unknown annotation format "xml": expected dfew, ferv39k, list, csv/],
-      [() => readAnnotations(write('empty/set_1_train.txt', '\r\n\r\n')), /annotation list .*set_1_train\.txt is empty/],
+      [
+        () => readAnnotations(FERV, { format: 'xml' as never }),
+        /unknown annotation format "xml": expected dfew, ferv39k, list, csv/,
+      ],
+      [
+        () => readAnnotations(write('empty/set_1_train.txt', '\r\n\r\n')),
+        /annotation list .*set_1_train\.txt is empty/,
+      ],
       [() => readAnnotations(write('empty.csv', '\ufeff')), /CSV .*empty\.csv is empty/],
       [() => readAnnotations(write('headeronly.csv', 'path,label\n')), /no usable clips in .*headeronly\.csv/],
-      [() => readAnnotations(write('bad/set_1_train.txt', 'a 1\nb x 2\n')), /no usable clips in .*set_1_train\.txt \(list format, 2 row\(s\) skipped\); first problem: .*set_1_train\.txt:1 expected 3/],
+      [
+        () => readAnnotations(write('bad/set_1_train.txt', 'a 1\nb x 2\n')),
+        /no usable clips in .*set_1_train\.txt \(list format, 2 row\(s\) skipped\); first problem: .*set_1_train\.txt:1 expected 3/,
+      ],
       [() => readAnnotations(FERV, { classes: ['a', 'A'] }), /classes: "A" repeats "a"/],
       [() => readAnnotations(FERV, { classes: [] }), /classes is empty/],
     ];
@@ -416,10 +516,14 @@ describe('detectFormat and fatal errors', () => {
   test('a DFEW split file with only its header, an empty one, and split folders without lists', () => {
     write('dfew-empty/EmoLabel_DataSplit/train(single-labeled)/set_1.csv', 'video_name,label\r\n');
     write('dfew-empty/EmoLabel_DataSplit/test(single-labeled)/set_1.csv', '00001,1\n');
-    expect(() => readAnnotations(join(tmp, 'dfew-empty'))).toThrow(/DFEW split list .*set_1\.csv has a header but no clips/);
+    expect(() => readAnnotations(join(tmp, 'dfew-empty'))).toThrow(
+      /DFEW split list .*set_1\.csv has a header but no clips/,
+    );
     write('dfew-empty/EmoLabel_DataSplit/train(single-labeled)/set_1.csv', '');
     expect(() => readAnnotations(join(tmp, 'dfew-empty'))).toThrow(/DFEW split list .*set_1\.csv is empty/);
     mkdirSync(join(tmp, 'dfew-none', 'EmoLabel_DataSplit', 'train(single-labeled)'), { recursive: true });
-    expect(() => readAnnotations(join(tmp, 'dfew-none'))).toThrow(/no DFEW split lists in .*EmoLabel_DataSplit: expected train\(single-labeled\)\/set_1\.csv/);
+    expect(() => readAnnotations(join(tmp, 'dfew-none'))).toThrow(
+      /no DFEW split lists in .*EmoLabel_DataSplit: expected train\(single-labeled\)\/set_1\.csv/,
+    );
   });
 });

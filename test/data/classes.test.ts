@@ -1,5 +1,11 @@
 import { DFEW_CLASSES } from '../../src/config.js';
-import { AnnotationError, labelResolver, parseClassList, resolveClassName, resolveLabel } from '../../src/data/classes.js';
+import {
+  AnnotationError,
+  labelResolver,
+  parseClassList,
+  resolveClassName,
+  resolveLabel,
+} from '../../src/data/classes.js';
 
 const DFEW = [...DFEW_CLASSES];
 
@@ -47,7 +53,8 @@ describe('resolveLabel', () => {
   });
 
   test('unknown, negative, fractional and empty labels are null', () => {
-    for (const raw of ['', ' ', 'contempt', '-1', '2.5', '1e0', 'happy sad', 'hap']) expect([raw, resolveLabel(raw, DFEW)]).toEqual([raw, null]);
+    for (const raw of ['', ' ', 'contempt', '-1', '2.5', '1e0', 'happy sad', 'hap'])
+      expect([raw, resolveLabel(raw, DFEW)]).toEqual([raw, null]);
   });
 
   test('resolveClassName never reads indices; labelResolver matches resolveLabel', () => {

@@ -4,8 +4,21 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeJpeg, encodeJpeg, FrameSourceError, listFrameFiles, readImage, type Frame } from '../../src/data/images.js';
-import { DamageDetector, detectDamagedFrames, flatColour, flatColourFraction, transientFraction } from '../../src/data/quality.js';
+import {
+  decodeJpeg,
+  encodeJpeg,
+  FrameSourceError,
+  listFrameFiles,
+  readImage,
+  type Frame,
+} from '../../src/data/images.js';
+import {
+  DamageDetector,
+  detectDamagedFrames,
+  flatColour,
+  flatColourFraction,
+  transientFraction,
+} from '../../src/data/quality.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -23,13 +36,25 @@ describe('listFrameFiles', () => {
     const dir = join(tmp, 'frames');
     mkdirSync(dir);
     const jpg = await solid(4, 4, [10, 20, 30]).jpeg().toBuffer();
-    for (const name of ['10.jpg', '2.jpg', '1.jpg', 'frame_3.png', 'cover.jpg', '00001_00012.JPG', 'clip7_00004.webp', 'a.BMP']) writeFileSync(join(dir, name), jpg);
+    for (const name of [
+      '10.jpg',
+      '2.jpg',
+      '1.jpg',
+      'frame_3.png',
+      'cover.jpg',
+      '00001_00012.JPG',
+      'clip7_00004.webp',
+      'a.BMP',
+    ])
+      writeFileSync(join(dir, name), jpg);
     writeFileSync(join(dir, 'notes.txt'), 'not an image');
     writeFileSync(join(dir, '5.json'), '{}');
     mkdirSync(join(dir, 'sub'));
     const { frames, ignored } = listFrameFiles(dir);
     expect(frames).toEqual(
-      ['1.jpg', '2.jpg', 'frame_3.png', 'clip7_00004.webp', '10.jpg', '00001_00012.JPG', 'a.BMP', 'cover.jpg'].map((n) => join(dir, n)),
+      ['1.jpg', '2.jpg', 'frame_3.png', 'clip7_00004.webp', '10.jpg', '00001_00012.JPG', 'a.BMP', 'cover.jpg'].map(
+        (n) => join(dir, n),
+      ),
     );
     expect(ignored).toEqual(['5.json', 'notes.txt', 'sub/']);
   });
@@ -37,7 +62,8 @@ describe('listFrameFiles', () => {
   test('equal numbers are ordered by name; long numbers compare numerically', () => {
     const dir = join(tmp, 'ties');
     mkdirSync(dir);
-    for (const name of ['b_2.png', 'a_2.png', '99999999999999999999.png', '100000000000000000000.png', '007.png']) writeFileSync(join(dir, name), '');
+    for (const name of ['b_2.png', 'a_2.png', '99999999999999999999.png', '100000000000000000000.png', '007.png'])
+      writeFileSync(join(dir, name), '');
     expect(listFrameFiles(dir).frames.map((f) => f.slice(dir.length + 1))).toEqual([
       'a_2.png',
       'b_2.png',
@@ -81,10 +107,17 @@ describe('readImage', () => {
     const w = 40;
     const h = 20;
     const px = Buffer.alloc(w * h * 3);
-    const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]];
+    const colours = [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+      [255, 255, 255],
+    ];
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px.set(colours[Math.floor(x / 10)], (y * w + x) * 3);
     const file = join(tmp, 'stripes.png');
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(file);
     const f = await readImage(file, 10);
     const at = (x: number, y: number) => Array.from(f.data.subarray((y * 10 + x) * 3, (y * 10 + x) * 3 + 3));
     const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 30);
@@ -98,14 +131,19 @@ describe('readImage', () => {
 
   test('grey and RGBA inputs become three-channel RGB', async () => {
     const grey = join(tmp, 'grey.png');
-    await sharp(Buffer.alloc(12 * 12, 77), { raw: { width: 12, height: 12, channels: 1 } }).toColourspace('b-w').png().toFile(grey);
+    await sharp(Buffer.alloc(12 * 12, 77), { raw: { width: 12, height: 12, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(grey);
     expect((await sharp(grey).metadata()).channels).toBe(1);
     const g = await readImage(grey, 6);
     expect(g.data.length).toBe(6 * 6 * 3);
     expect(Array.from(g.data.subarray(0, 6))).toEqual([77, 77, 77, 77, 77, 77]);
 
     const rgba = join(tmp, 'rgba.png');
-    await sharp({ create: { width: 12, height: 12, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 1 } } }).png().toFile(rgba);
+    await sharp({ create: { width: 12, height: 12, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 1 } } })
+      .png()
+      .toFile(rgba);
     expect((await sharp(rgba).metadata()).channels).toBe(4);
     const c = await readImage(rgba, 6);
     expect(c.data.length).toBe(6 * 6 * 3);
@@ -120,7 +158,10 @@ describe('readImage', () => {
     writeFileSync(junk, 'definitely not a JPEG');
     const missing = join(tmp, 'missing.jpg');
     for (const file of [truncated, junk, missing]) {
-      const err = await readImage(file, 8).then(() => null, (e: unknown) => e);
+      const err = await readImage(file, 8).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(FrameSourceError);
       expect((err as FrameSourceError).path).toBe(file);
       expect((err as Error).message).toContain(file);
@@ -148,7 +189,9 @@ describe('encodeJpeg / decodeJpeg', () => {
   });
 
   test('bad frames and bad bytes are rejected', async () => {
-    await expect(encodeJpeg({ width: 4, height: 4, data: new Uint8Array(10) })).rejects.toThrow(/10 bytes for a 4x4 RGB frame/);
+    await expect(encodeJpeg({ width: 4, height: 4, data: new Uint8Array(10) })).rejects.toThrow(
+      /10 bytes for a 4x4 RGB frame/,
+    );
     await expect(encodeJpeg({ width: 1, height: 1, data: new Uint8Array(3) }, 0)).rejects.toThrow(RangeError);
     await expect(decodeJpeg(Buffer.from('nope'))).rejects.toThrow(FrameSourceError);
   });
@@ -205,6 +248,8 @@ describe('damaged-frame measures on made-up frames', () => {
     const det = new DamageDetector();
     const streamed = [...frames.map((f) => det.push(f)), det.finish()].filter((d) => d !== null);
     expect(streamed).toEqual(found);
-    expect(() => detectDamagedFrames([natural(0), { width: 8, height: 8, data: new Uint8Array(192) }])).toThrow(/share a size/);
+    expect(() => detectDamagedFrames([natural(0), { width: 8, height: 8, data: new Uint8Array(192) }])).toThrow(
+      /share a size/,
+    );
   });
 });

@@ -15,7 +15,9 @@ describe('augmentation', () => {
   test('identity at the same size reproduces the frame', () => {
     const out = new Float32Array(8 * 8 * 3);
     renderFrame(gradient(), identityAugment(8, 8), 8, out);
-    expect(Array.from(out.filter((_, i) => i % 3 === 0).slice(0, 8)).map((v) => Math.round(v * 255))).toEqual([0, 30, 60, 90, 120, 150, 180, 210]);
+    expect(Array.from(out.filter((_, i) => i % 3 === 0).slice(0, 8)).map((v) => Math.round(v * 255))).toEqual([
+      0, 30, 60, 90, 120, 150, 180, 210,
+    ]);
   });
 
   test('flip mirrors, brightness scales and clips', () => {
@@ -106,7 +108,19 @@ test('worker threads render exactly what the main thread renders', async () => {
   const set = store.PreparedSet.open(dir);
   const run = async (workers: number) => {
     const out: Batch[] = [];
-    const o = { set, ids: set.manifest.clips.map((c: { id: string }) => c.id), mode: 'train', sampling: DEFAULT_SAMPLING, augment: OFFICIAL_AUGMENT, size: 16, batchSize: 2, seed: 3, epoch: 1, dropLast: true, workers };
+    const o = {
+      set,
+      ids: set.manifest.clips.map((c: { id: string }) => c.id),
+      mode: 'train',
+      sampling: DEFAULT_SAMPLING,
+      augment: OFFICIAL_AUGMENT,
+      size: 16,
+      batchSize: 2,
+      seed: 3,
+      epoch: 1,
+      dropLast: true,
+      workers,
+    };
     for await (const b of built.loadBatches(o)) out.push(b);
     return out;
   };

@@ -1,4 +1,13 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DFEW_CLASSES } from '../../src/config.js';
@@ -85,8 +94,14 @@ describe('mafw: the MAFW release layout', () => {
     expect(m.get('00264')!.label).toBe(10);
     expect(m.get('00028')!.origin).toBe(`${list(clean, 1, 'train')}:1`);
     // From the "Train & Test Set" folder the root is its parent; --root may name the videos' folder itself.
-    expect(byId(readAnnotations(clean.sets)).get('00108')!.source).toEqual({ kind: 'video', file: join(clean.root, 'data', 'clips', '00108.mp4') });
-    expect(byId(readAnnotations(clean.root, { root: '/mnt/mafw/videos' })).get('00108')!.source).toEqual({ kind: 'video', file: '/mnt/mafw/videos/00108.mp4' });
+    expect(byId(readAnnotations(clean.sets)).get('00108')!.source).toEqual({
+      kind: 'video',
+      file: join(clean.root, 'data', 'clips', '00108.mp4'),
+    });
+    expect(byId(readAnnotations(clean.root, { root: '/mnt/mafw/videos' })).get('00108')!.source).toEqual({
+      kind: 'video',
+      file: '/mnt/mafw/videos/00108.mp4',
+    });
   });
 
   test('CRLF lines as in the release: nothing carries a \\r, every label resolves', () => {
@@ -105,7 +120,14 @@ describe('mafw: the MAFW release layout', () => {
     const file = list(t, 2, 'test');
     const n = testOf(2).length;
     expect(a.issues).toEqual([
-      { file, line: n + 1, reason: expect.stringMatching(/^unknown label "boredom" \(MAFW labels are a class name \(anger, disgust, .*disappointment\)\)$/), dropped: true },
+      {
+        file,
+        line: n + 1,
+        reason: expect.stringMatching(
+          /^unknown label "boredom" \(MAFW labels are a class name \(anger, disgust, .*disappointment\)\)$/,
+        ),
+        dropped: true,
+      },
       { file, line: n + 2, reason: expect.stringMatching(/^unknown label "3"/), dropped: true },
       { file, line: n + 3, reason: 'expected 2 space-separated fields (clip file, label), found 1', dropped: true },
     ]);
@@ -114,8 +136,15 @@ describe('mafw: the MAFW release layout', () => {
   });
 
   test('list and spreadsheet disagree: an issue at the xlsx row naming both labels and the list line; the list wins', async () => {
-    const clips = CLIPS.map((c) => (c.id === '00123' ? { ...c, sheet: 2 } : c.id === '00153' ? { ...c, sheet: null } : c));
-    const t = await makeMafwTree(join(tmp, 'disagree'), clips, { sheetOnly: [['00777.mp4', 5], [999, 1]] });
+    const clips = CLIPS.map((c) =>
+      c.id === '00123' ? { ...c, sheet: 2 } : c.id === '00153' ? { ...c, sheet: null } : c,
+    );
+    const t = await makeMafwTree(join(tmp, 'disagree'), clips, {
+      sheetOnly: [
+        ['00777.mp4', 5],
+        [999, 1],
+      ],
+    });
     const a = await readAnnotationsAsync(t.root);
     // 00123 is clip 3 (test in fold 4), first listed at set_1/train.txt line 3 and row 5 of the sheet; 00153 is line 5.
     expect(a.issues).toEqual([
@@ -124,8 +153,16 @@ describe('mafw: the MAFW release layout', () => {
         line: 5,
         reason: `clip 00123 is labelled disgust (single_label 2) here but happiness in ${list(t, 1, 'train')}:3; the list's label is used`,
       },
-      { file: list(t, 1, 'train'), line: 5, reason: `clip 00153 is not in ${t.labels} (kept, labelled surprise as listed)` },
-      { file: t.labels, line: 12, reason: '2 labelled clip(s) are in no split list, so they are not prepared: 00777 (row 12), 00999 (row 13)' },
+      {
+        file: list(t, 1, 'train'),
+        line: 5,
+        reason: `clip 00153 is not in ${t.labels} (kept, labelled surprise as listed)`,
+      },
+      {
+        file: t.labels,
+        line: 12,
+        reason: '2 labelled clip(s) are in no split list, so they are not prepared: 00777 (row 12), 00999 (row 13)',
+      },
     ]);
     const m = byId(a);
     expect(a.classes[m.get('00123')!.label]).toBe('happiness');
@@ -150,14 +187,47 @@ describe('mafw: the MAFW release layout', () => {
     writeFileSync(t.labels, 'not a spreadsheet');
     const a = await readAnnotationsAsync(t.root);
     expect(a.issues).toEqual([
-      { file: t.labels, reason: expect.stringMatching(/^cannot read it \(.+; re-download it, or remove it\), so the split lists' labels are not cross-checked against it$/) },
+      {
+        file: t.labels,
+        reason: expect.stringMatching(
+          /^cannot read it \(.+; re-download it, or remove it\), so the split lists' labels are not cross-checked against it$/,
+        ),
+      },
     ]);
     expect(a.clips.length).toBe(11);
-    const b = readAnnotations(t.root, { mafwLabels: { file: t.labels, rows: [['clip', 'anger', 'label'], ['00025.mp4', 1, 1]] } });
-    expect(b.issues).toEqual([{ file: t.labels, reason: 'row 1 has no "single_label" column (the release\'s last column), so the split lists\' labels are not cross-checked against it' }]);
-    const c = readAnnotations(t.root, { mafwLabels: { file: t.labels, rows: [['clip', 'single_label'], ['00025.mp4', 0], ['a/b.mp4', 1]] } });
+    const b = readAnnotations(t.root, {
+      mafwLabels: {
+        file: t.labels,
+        rows: [
+          ['clip', 'anger', 'label'],
+          ['00025.mp4', 1, 1],
+        ],
+      },
+    });
+    expect(b.issues).toEqual([
+      {
+        file: t.labels,
+        reason:
+          'row 1 has no "single_label" column (the release\'s last column), so the split lists\' labels are not cross-checked against it',
+      },
+    ]);
+    const c = readAnnotations(t.root, {
+      mafwLabels: {
+        file: t.labels,
+        rows: [
+          ['clip', 'single_label'],
+          ['00025.mp4', 0],
+          ['a/b.mp4', 1],
+        ],
+      },
+    });
     expect(c.issues.slice(0, 2)).toEqual([
-      { file: t.labels, line: 2, reason: 'single_label "0" of clip 00025 is not 1..11 or a class name (anger, disgust, fear, happiness, neutral, sadness, surprise, contempt, anxiety, helplessness, disappointment) (row not used)' },
+      {
+        file: t.labels,
+        line: 2,
+        reason:
+          'single_label "0" of clip 00025 is not 1..11 or a class name (anger, disgust, fear, happiness, neutral, sadness, surprise, contempt, anxiety, helplessness, disappointment) (row not used)',
+      },
       { file: t.labels, line: 3, reason: 'clip "a/b.mp4" is not a clip file name like 00025.mp4 (row not used)' },
     ]);
   });
@@ -186,8 +256,12 @@ describe('mafw: the MAFW release layout', () => {
     expect(() => readAnnotations(t.root)).toThrow(/has the labels but there are no split lists/);
     // An empty "Train & Test Set" without the spreadsheet: the lists are what is missing.
     mkdirSync(join(tmp, 'empty', 'Train & Test Set'), { recursive: true });
-    expect(() => readAnnotations(join(tmp, 'empty'))).toThrow(/^no MAFW split lists in .*no_caption: expected set_1\/train\.txt \.\. set_5\/test\.txt \(re-extract "Train & Test Set"/);
-    expect(() => readAnnotations(join(tmp, 'empty', 'Train & Test Set', 'nothing'), { format: 'mafw' })).toThrow(/annotation source not found/);
+    expect(() => readAnnotations(join(tmp, 'empty'))).toThrow(
+      /^no MAFW split lists in .*no_caption: expected set_1\/train\.txt \.\. set_5\/test\.txt \(re-extract "Train & Test Set"/,
+    );
+    expect(() => readAnnotations(join(tmp, 'empty', 'Train & Test Set', 'nothing'), { format: 'mafw' })).toThrow(
+      /annotation source not found/,
+    );
   });
 
   test('--classes maps MAFW names onto another class list; classes it lacks are reported, not dropped', async () => {
@@ -204,7 +278,9 @@ describe('mafw: the MAFW release layout', () => {
   });
 
   test('the unknown-format message lists mafw', () => {
-    expect(() => readAnnotations(clean.root, { format: 'xml' as never })).toThrow(/expected dfew, ferv39k, list, csv, mafw$/);
+    expect(() => readAnnotations(clean.root, { format: 'xml' as never })).toThrow(
+      /expected dfew, ferv39k, list, csv, mafw$/,
+    );
   });
 });
 
@@ -214,7 +290,13 @@ describe('mafw through dfer prepare', () => {
     const clips = [{ ...CLIPS[0], sheet: 6 }, CLIPS[3], CLIPS[7], CLIPS[1], CLIPS[9]];
     const t = await makeMafwTree(join(tmp, 'videos'), clips, { videos: true });
     const out = join(tmp, 'prepared');
-    const r = await prepareDataset({ source: t.root, out, settings: { size: 32, quality: 90, frames: 16, minFrames: 0 }, strict: false, jobs: 2 });
+    const r = await prepareDataset({
+      source: t.root,
+      out,
+      settings: { size: 32, quality: 90, frames: 16, minFrames: 0 },
+      strict: false,
+      jobs: 2,
+    });
     const m = r.manifest;
     expect(m.source.format).toBe('mafw');
     expect(m.classes).toEqual([...MAFW_CLASSES]);
@@ -230,7 +312,11 @@ describe('mafw through dfer prepare', () => {
     expect(m.folds['1']).toEqual({ train: ['00123', '00210', '00028', '00262'], test: ['00025'] });
     expect(m.folds['5']).toEqual({ train: ['00025', '00123', '00210', '00028'], test: ['00262'] });
     expect(r.issues).toEqual([
-      { file: t.labels, line: 2, reason: `clip 00025 is labelled sadness (single_label 6) here but anger in ${list(t, 1, 'test')}:1; the list's label is used` },
+      {
+        file: t.labels,
+        line: 2,
+        reason: `clip 00025 is labelled sadness (single_label 6) here but anger in ${list(t, 1, 'test')}:1; the list's label is used`,
+      },
     ]);
   });
 });

@@ -7,7 +7,9 @@ describe('test-mode sampling (middle of each segment)', () => {
   test('n >> U: int(tick/2 + tick*u) with tick = (n - V + 1) / U', () => {
     const n = 100;
     const tick = 100 / 16;
-    expect(sampleFrameIndices(n, 'test', DEFAULT_SAMPLING)).toEqual(Array.from({ length: 16 }, (_, u) => Math.floor(tick / 2 + tick * u)));
+    expect(sampleFrameIndices(n, 'test', DEFAULT_SAMPLING)).toEqual(
+      Array.from({ length: 16 }, (_, u) => Math.floor(tick / 2 + tick * u)),
+    );
   });
 
   test('U x V = 8 x 2 (FERV39k): V consecutive frames from each start', () => {
@@ -46,7 +48,9 @@ describe('train-mode sampling (random within segments)', () => {
   });
 
   test('n = U: d = 1, so exactly 0..15', () => {
-    expect(sampleFrameIndices(16, 'train', DEFAULT_SAMPLING, new Rng(3))).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(sampleFrameIndices(16, 'train', DEFAULT_SAMPLING, new Rng(3))).toEqual(
+      Array.from({ length: 16 }, (_, i) => i),
+    );
   });
 
   test('U < n < 2U with V = 2: d = 0 and n > U -> sorted random starts in [0, n - V]', () => {

@@ -6,7 +6,13 @@ import type { Frame } from '../../src/data/images.js';
 function frameWithEyes(w: number, h: number, l: [number, number], r: [number, number]): Frame {
   const data = new Uint8Array(w * h * 3).fill(40);
   for (const [x, y] of [l, r]) {
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) data.fill(250, ((Math.round(y) + dy) * w + Math.round(x) + dx) * 3, ((Math.round(y) + dy) * w + Math.round(x) + dx) * 3 + 3);
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++)
+        data.fill(
+          250,
+          ((Math.round(y) + dy) * w + Math.round(x) + dx) * 3,
+          ((Math.round(y) + dy) * w + Math.round(x) + dx) * 3 + 3,
+        );
   }
   return { width: w, height: h, data };
 }
@@ -32,7 +38,7 @@ test.each([
   ['level', [200, 150], [260, 150]],
   ['tilted 30 degrees, small', [300, 200], [300 + 30 * Math.cos(Math.PI / 6), 200 + 30 * Math.sin(Math.PI / 6)]],
   ['near the border', [5, 20], [45, 22]],
-] as const)('eyes land at (%s) the crop\'s eye line, %s apart', (_, l, r) => {
+] as const)("eyes land at (%s) the crop's eye line, %s apart", (_, l, r) => {
   const size = 100;
   const crop = alignFace(frameWithEyes(400, 300, [...l], [...r]), [...l], [...r], size);
   expect([crop.width, crop.height]).toEqual([size, size]);

@@ -18,12 +18,29 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 test('Megamind.avi: a face in >= 95% of checked frames, crops at --size, jitter and coverage reported; a faceless video skipped', async () => {
   const noFace = join(work, 'noface.mp4');
   // A slowly changing colour gradient: a picture, but no face in it.
-  execFileSync(findFfmpeg().found!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'gradients=size=160x120:rate=10:speed=0.05', '-t', '2', '-pix_fmt', 'yuv420p', noFace]);
+  execFileSync(findFfmpeg().found!.path, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'gradients=size=160x120:rate=10:speed=0.05',
+    '-t',
+    '2',
+    '-pix_fmt',
+    'yuv420p',
+    noFace,
+  ]);
   for (const name of ['Megamind.avi', 'Megamind_bugy.avi']) symlinkSync(join(VIDEO, name), join(work, name));
   const csv = join(work, 'videos.csv');
   writeFileSync(csv, 'path,label\nMegamind.avi,happiness\nMegamind_bugy.avi,happiness\nnoface.mp4,neutral\n');
   const out = join(work, 'set');
-  const r = await prepareDataset({ source: csv, out, settings: { size: 96, quality: 90, frames: 16, minFrames: 0, faces: { detectEvery: 5, minCoverage: 0.5 } }, strict: false });
+  const r = await prepareDataset({
+    source: csv,
+    out,
+    settings: { size: 96, quality: 90, frames: 16, minFrames: 0, faces: { detectEvery: 5, minCoverage: 0.5 } },
+    strict: false,
+  });
   const [clean, bugy] = r.manifest.clips;
   expect(r.manifest.clips.map((c) => c.id)).toEqual(['Megamind', 'Megamind_bugy']);
   expect(clean.sourceFrames).toBe(270);
@@ -35,7 +52,9 @@ test('Megamind.avi: a face in >= 95% of checked frames, crops at --size, jitter 
   // Damage is judged on the decoded frames, as without --faces: the clean video has none, the damaged copy many.
   expect(clean.damaged ?? []).toHaveLength(0);
   expect(bugy.damaged!.length).toBeGreaterThan(10);
-  expect(r.manifest.skipped).toEqual([{ id: 'noface', origin: `${csv}:4`, reason: `${noFace}: no face found in 5 checked frames` }]);
+  expect(r.manifest.skipped).toEqual([
+    { id: 'noface', origin: `${csv}:4`, reason: `${noFace}: no face found in 5 checked frames` },
+  ]);
   const report = JSON.parse(readFileSync(join(out, 'prepare-report.json'), 'utf8'));
   expect(report.faces.map((f: { id: string }) => f.id)).toEqual(['Megamind', 'Megamind_bugy']);
   expect(r.manifest.settings.faces).toEqual({ detectEvery: 5, minCoverage: 0.5 });

@@ -3,7 +3,12 @@ import type { DetectedFace } from '../../src/faces/detector.js';
 import { followFace, iou, trackFace } from '../../src/faces/track.js';
 
 /** A face whose box is at (x, y), size s, eyes at a third and two thirds of its width, 40% down. */
-const face = (x: number, y: number, s = 100): DetectedFace => ({ box: [x, y, s, s], score: 0.9, leftEye: [x + s / 3, y + 0.4 * s], rightEye: [x + (2 * s) / 3, y + 0.4 * s] });
+const face = (x: number, y: number, s = 100): DetectedFace => ({
+  box: [x, y, s, s],
+  score: 0.9,
+  leftEye: [x + s / 3, y + 0.4 * s],
+  rightEye: [x + (2 * s) / 3, y + 0.4 * s],
+});
 
 test('iou', () => {
   expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
@@ -22,12 +27,24 @@ test('a face far from the followed one is someone else: a miss, until it has bee
   const two = [face(600, 100, 120), face(900, 100, 50)];
   const picks = followFace([[face(100, 100)], [face(100, 100), face(600, 100, 120)], two, two], { reacquireAfter: 1 });
   expect(picks.map((p) => p?.box[0] ?? null)).toEqual([100, 100, null, 600]);
-  const strict = followFace([[face(100, 100)], [face(600, 100, 120), face(900, 100, 50)], [face(600, 100, 120), face(900, 100, 50)]], { reacquireAfter: 5 });
+  const strict = followFace(
+    [[face(100, 100)], [face(600, 100, 120), face(900, 100, 50)], [face(600, 100, 120), face(900, 100, 50)]],
+    { reacquireAfter: 5 },
+  );
   expect(strict.map((p) => p?.box[0] ?? null)).toEqual([100, null, null]);
 });
 
 test('frames between detections are interpolated, ends copied from the nearest; coverage counts checked frames only', () => {
-  const dets: (DetectedFace[] | undefined)[] = [undefined, [face(100, 100)], undefined, undefined, [], undefined, [face(140, 100)], undefined];
+  const dets: (DetectedFace[] | undefined)[] = [
+    undefined,
+    [face(100, 100)],
+    undefined,
+    undefined,
+    [],
+    undefined,
+    [face(140, 100)],
+    undefined,
+  ];
   const t = trackFace(dets, { smooth: 0 })!;
   expect(t.frames.map((f) => Math.round(f.box[0]))).toEqual([100, 100, 108, 116, 124, 132, 140, 140]);
   expect(t.frames.map((f) => f.detected)).toEqual([false, true, false, false, false, false, true, false]);

@@ -66,7 +66,9 @@ describe('confusionSvg', () => {
     expect(t.filter((x) => x === '0')).toHaveLength(5); // the empty cells show 0 and no %
     expect(t).not.toContain('0.0%');
     // 49 cells, shaded by row share: the darkest cell is the largest share (120 / 140), empty cells are white.
-    const fills = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="\d+" height="\d+" fill="(#[0-9a-f]{6})" stroke/g)].map((m) => m[1]);
+    const fills = [
+      ...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="\d+" height="\d+" fill="(#[0-9a-f]{6})" stroke/g),
+    ].map((m) => m[1]);
     expect(fills).toHaveLength(49);
     expect(fills[0]).toBe(heatColour(120 / 140));
     expect(fills[5]).toBe('#ffffff');
@@ -77,7 +79,13 @@ describe('confusionSvg', () => {
   });
 
   test('escapes markup in class names; rejects a matrix of the wrong shape', () => {
-    const svg = confusionSvg([[1, 0], [0, 1]], ['a<b', 'c&d']);
+    const svg = confusionSvg(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      ['a<b', 'c&d'],
+    );
     expectWellFormed(svg);
     expect(texts(svg)).toEqual(expect.arrayContaining(['a&lt;b', 'c&amp;d']));
     expect(() => confusionSvg([[1, 0]], ['a', 'b'])).toThrow(/2 x 2/);
@@ -86,7 +94,10 @@ describe('confusionSvg', () => {
   test('many classes: smaller cells, rotated labels, still well-formed', () => {
     const n = 16;
     const m = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 50 : (i + j) % 3)));
-    const svg = confusionSvg(m, Array.from({ length: n }, (_, i) => `class number ${i}`));
+    const svg = confusionSvg(
+      m,
+      Array.from({ length: n }, (_, i) => `class number ${i}`),
+    );
     expectWellFormed(svg);
     expect(svg).toContain('rotate(-45');
     expect(size(svg).width).toBeLessThanOrEqual(900);
@@ -95,7 +106,8 @@ describe('confusionSvg', () => {
 
 describe('curvesSvg', () => {
   test('lines, legend, axis labels and a dashed right axis', () => {
-    const pts = (f: (x: number) => number): [number, number][] => Array.from({ length: 50 }, (_, i) => [i + 1, f(i + 1)]);
+    const pts = (f: (x: number) => number): [number, number][] =>
+      Array.from({ length: 50 }, (_, i) => [i + 1, f(i + 1)]);
     const svg = curvesSvg(
       [
         { name: 'CE', points: pts((x) => 2 / x) },
@@ -106,7 +118,9 @@ describe('curvesSvg', () => {
     );
     expectWellFormed(svg);
     const t = texts(svg);
-    expect(t).toEqual(expect.arrayContaining(['loss per step', 'step', 'loss', 'learning rate', 'CE', 'IAL', 'lr (right axis)']));
+    expect(t).toEqual(
+      expect.arrayContaining(['loss per step', 'step', 'loss', 'learning rate', 'CE', 'IAL', 'lr (right axis)']),
+    );
     expect(svg.match(/<path /g)).toHaveLength(3);
     expect(svg).toContain('stroke-dasharray');
     expect(t).toContain('0.010'); // right-axis ticks
@@ -124,7 +138,10 @@ describe('curvesSvg', () => {
   });
 
   test('thousands of points are reduced; non-finite points dropped; no data says so', () => {
-    const many: [number, number][] = Array.from({ length: 20000 }, (_, i) => [i, Math.sin(i / 100) + (i === 777 ? 5 : 0)]);
+    const many: [number, number][] = Array.from({ length: 20000 }, (_, i) => [
+      i,
+      Math.sin(i / 100) + (i === 777 ? 5 : 0),
+    ]);
     many.push([20001, NaN]);
     const svg = curvesSvg([{ name: 'loss', points: many }], { title: 't', xLabel: 'step', yLabel: 'loss' });
     expectWellFormed(svg);
@@ -140,7 +157,10 @@ describe('curvesSvg', () => {
   });
 
   test('downsample keeps spikes, the ends and x order', () => {
-    const pts: [number, number][] = Array.from({ length: 10000 }, (_, i) => [i, i === 5000 ? 100 : i === 7000 ? -100 : 0]);
+    const pts: [number, number][] = Array.from({ length: 10000 }, (_, i) => [
+      i,
+      i === 5000 ? 100 : i === 7000 ? -100 : 0,
+    ]);
     const d = downsample(pts, 100);
     expect(d.length).toBeLessThanOrEqual(101);
     expect(d[0]).toEqual([0, 0]);
@@ -148,7 +168,16 @@ describe('curvesSvg', () => {
     expect(d).toContainEqual([5000, 100]);
     expect(d).toContainEqual([7000, -100]);
     expect(d.map((p) => p[0])).toEqual([...d.map((p) => p[0])].sort((a, b) => a - b));
-    expect(downsample([[0, 1], [1, NaN], [2, Infinity]], 10)).toEqual([[0, 1]]);
+    expect(
+      downsample(
+        [
+          [0, 1],
+          [1, NaN],
+          [2, Infinity],
+        ],
+        10,
+      ),
+    ).toEqual([[0, 1]]);
   });
 
   test('ticks are round and labelled with the decimals they need', () => {
@@ -178,7 +207,18 @@ describe('writeSvgAndPng', () => {
     expect(channels[0].min).toBeLessThan(60);
     expect(readdirSync(tmp).sort()).toEqual(['confusion.png', 'confusion.svg']);
 
-    const curves = curvesSvg([{ name: 'UAR', points: [[1, 0.3], [2, 0.4]] }], { title: 'val', xLabel: 'epoch', yLabel: 'UAR', width: 640, height: 360 });
+    const curves = curvesSvg(
+      [
+        {
+          name: 'UAR',
+          points: [
+            [1, 0.3],
+            [2, 0.4],
+          ],
+        },
+      ],
+      { title: 'val', xLabel: 'epoch', yLabel: 'UAR', width: 640, height: 360 },
+    );
     const c = await writeSvgAndPng(curves, join(tmp, 'val'), { scale: 2 });
     const cm = await sharp(c.png).metadata();
     expect([cm.width, cm.height]).toEqual([1280, 720]);

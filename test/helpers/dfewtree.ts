@@ -15,9 +15,16 @@ export async function makeDfewTree(root: string, clips: TreeClip[], size = 24): 
   const split = join(root, 'EmoLabel_DataSplit');
   for (const kind of ['train', 'test']) mkdirSync(join(split, `${kind}(single-labeled)`), { recursive: true });
   for (let fold = 1; fold <= 5; fold++) {
-    const rows = (test: boolean) => clips.filter((_, k) => (k % 5 === fold - 1) === test).map((c) => `${String(c.id).padStart(5, '0')},${c.label}`);
-    writeFileSync(join(split, 'train(single-labeled)', `set_${fold}.csv`), ['video_name,label', ...rows(false)].join('\n') + '\n');
-    writeFileSync(join(split, 'test(single-labeled)', `set_${fold}.csv`), ['video_name,label', ...rows(true)].join('\n') + '\n');
+    const rows = (test: boolean) =>
+      clips.filter((_, k) => (k % 5 === fold - 1) === test).map((c) => `${String(c.id).padStart(5, '0')},${c.label}`);
+    writeFileSync(
+      join(split, 'train(single-labeled)', `set_${fold}.csv`),
+      ['video_name,label', ...rows(false)].join('\n') + '\n',
+    );
+    writeFileSync(
+      join(split, 'test(single-labeled)', `set_${fold}.csv`),
+      ['video_name,label', ...rows(true)].join('\n') + '\n',
+    );
   }
   for (const c of clips) {
     if (c.frames < 0) continue;

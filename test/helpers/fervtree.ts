@@ -20,7 +20,11 @@ export async function makeFervTree(root: string, perClass: number, size = 24): P
       (k % 5 === 4 ? lines.test : lines.train).push(`${path} ${emotion}`);
       const dir = join(root, '2_ClipsforFaceCrop', path);
       mkdirSync(dir, { recursive: true });
-      for (let f = 0; f < 8 + (k % 5); f++) writeFileSync(join(dir, `${String(f + 1).padStart(3, '0')}.jpg`), await encodeJpeg(flatFrame(size, (6 * f + 5 + 9 * k) % 250), 90));
+      for (let f = 0; f < 8 + (k % 5); f++)
+        writeFileSync(
+          join(dir, `${String(f + 1).padStart(3, '0')}.jpg`),
+          await encodeJpeg(flatFrame(size, (6 * f + 5 + 9 * k) % 250), 90),
+        );
     }
   }
   writeFileSync(join(setup, 'train_All.csv'), lines.train.join('\n') + '\n');

@@ -12,7 +12,8 @@ export const GOLDEN_DIR = join(SHARED, 'golden', 'official-gca-ial');
 export const GOLDEN_WEIGHTS = join(GOLDEN_DIR, 'weights.safetensors');
 export const GOLDEN_CASE = join(GOLDEN_DIR, 'case1.safetensors');
 
-if (!existsSync(GOLDEN_CASE)) throw new Error(`golden files not found in ${GOLDEN_DIR}: set DFER_SHARED to the shared/ folder`);
+if (!existsSync(GOLDEN_CASE))
+  throw new Error(`golden files not found in ${GOLDEN_DIR}: set DFER_SHARED to the shared/ folder`);
 
 let cache: { weights: TensorMap; batch: TensorMap } | undefined;
 export function golden(): { weights: TensorMap; batch: TensorMap } {

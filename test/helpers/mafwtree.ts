@@ -47,12 +47,19 @@ export interface MafwTree {
 export async function makeMafwTree(root: string, clips: MafwTreeClip[], opts: MafwTreeOptions = {}): Promise<MafwTree> {
   const sets = join(root, 'Train & Test Set');
   const listDir = join(sets, 'single', 'no_caption');
-  const tree: MafwTree = { root, sets, listDir, labels: join(root, 'Labels', 'single-set.xlsx'), clips: join(root, 'data', 'clips') };
+  const tree: MafwTree = {
+    root,
+    sets,
+    listDir,
+    labels: join(root, 'Labels', 'single-set.xlsx'),
+    clips: join(root, 'data', 'clips'),
+  };
   if (opts.lists ?? true) {
     for (const fold of opts.folds ?? [1, 2, 3, 4, 5]) {
       const dir = join(listDir, `set_${fold}`);
       mkdirSync(dir, { recursive: true });
-      const lines = (test: boolean) => clips.filter((_, k) => (k % 5 === fold - 1) === test).map((c) => `${c.id}.mp4 ${c.label}\r\n`);
+      const lines = (test: boolean) =>
+        clips.filter((_, k) => (k % 5 === fold - 1) === test).map((c) => `${c.id}.mp4 ${c.label}\r\n`);
       writeFileSync(join(dir, 'train.txt'), lines(false).join(''));
       writeFileSync(join(dir, 'test.txt'), lines(true).join(''));
     }
@@ -76,7 +83,20 @@ export async function makeMafwTree(root: string, clips: MafwTreeClip[], opts: Ma
     if (!ffmpeg) throw new Error('makeMafwTree: videos requested but no ffmpeg found');
     mkdirSync(tree.clips, { recursive: true });
     for (const c of clips) {
-      const args = ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=10', '-t', '1', '-pix_fmt', 'yuv420p', join(tree.clips, `${c.id}.mp4`)];
+      const args = [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=64x64:rate=10',
+        '-t',
+        '1',
+        '-pix_fmt',
+        'yuv420p',
+        join(tree.clips, `${c.id}.mp4`),
+      ];
       const r = spawnSync(ffmpeg, args, { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`makeMafwTree: ffmpeg failed for ${c.id}: ${r.stderr}`);
     }

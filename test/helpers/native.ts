@@ -44,7 +44,11 @@ export async function onBoth(inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tens
 }
 
 /** Expect native outputs to equal cpu outputs: same shapes, max |diff| / max |cpu| below `tol`. */
-export async function expectSameOnBoth(inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 1e-5) {
+export async function expectSameOnBoth(
+  inputs: Input[],
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  tol = 1e-5,
+) {
   const { cpu, native } = await onBoth(inputs, f);
   expect(native.length).toBe(cpu.length);
   cpu.forEach((c, i) => {

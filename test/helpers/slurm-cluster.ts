@@ -27,7 +27,9 @@ const DAEMONS = ['munged', 'slurmctld', 'slurmd'];
 
 /** Why this machine cannot run the cluster (missing packages, not root), or null. */
 export function slurmUnavailable(): string | null {
-  const missing = [...DAEMONS, 'sbatch', 'squeue', 'scancel', 'sinfo'].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+  const missing = [...DAEMONS, 'sbatch', 'squeue', 'scancel', 'sinfo'].filter(
+    (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
+  );
   if (missing.length) return `${missing.join(', ')} not installed (apt-get install munge slurm-wlm)`;
   if (process.getuid?.() !== 0) return 'the test cluster runs its daemons as root';
   return null;
@@ -125,7 +127,15 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   };
 
   try {
-    daemon('munged', ['-F', '-f', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${join(dir, 'munged.pid')}`, `--log-file=${join(dir, 'log', 'munged.log')}`, `--seed-file=${join(dir, 'munge.seed')}`]);
+    daemon('munged', [
+      '-F',
+      '-f',
+      `--key-file=${key}`,
+      `--socket=${socket}`,
+      `--pid-file=${join(dir, 'munged.pid')}`,
+      `--log-file=${join(dir, 'log', 'munged.log')}`,
+      `--seed-file=${join(dir, 'munge.seed')}`,
+    ]);
     for (let i = 0; i < 100 && !existsSync(socket); i++) await sleep(50);
     if (!existsSync(socket)) throw new Error('munged did not create its socket');
     daemon('slurmctld', ['-D', '-c', '-f', conf]);
@@ -139,8 +149,16 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     }
     const s = run('sinfo', ['-h', '-o', '%T']);
     if (!/^idle/m.test(s.stdout)) {
-      const log = (f: string) => (existsSync(join(dir, 'log', f)) ? readFileSync(join(dir, 'log', f), 'utf8').split('\n').slice(-5).join(' | ') : '');
-      throw new Error(`the test Slurm cluster did not come up (sinfo: ${s.stdout.trim() || s.stderr.trim()}; slurmctld: ${log('slurmctld.log')}; slurmd: ${log('slurmd.log')})`);
+      const log = (f: string) =>
+        existsSync(join(dir, 'log', f))
+          ? readFileSync(join(dir, 'log', f), 'utf8')
+              .split('\n')
+              .slice(-5)
+              .join(' | ')
+          : '';
+      throw new Error(
+        `the test Slurm cluster did not come up (sinfo: ${s.stdout.trim() || s.stderr.trim()}; slurmctld: ${log('slurmctld.log')}; slurmd: ${log('slurmd.log')})`,
+      );
     }
   } catch (err) {
     await stop();

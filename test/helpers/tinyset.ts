@@ -13,15 +13,31 @@ export function flatFrame(size: number, level: number): Frame {
 }
 
 /** `folds` (default 1): fold k tests on the k-th block of clips and trains on the rest. */
-export async function makeTinySet(opts: { clips: number; frames: number; size?: number; dir?: string; folds?: number }): Promise<string> {
+export async function makeTinySet(opts: {
+  clips: number;
+  frames: number;
+  size?: number;
+  dir?: string;
+  folds?: number;
+}): Promise<string> {
   const size = opts.size ?? 16;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'dfer-set-'));
   const clips: PreparedClip[] = [];
   for (let k = 0; k < opts.clips; k++) {
     const id = String(k + 1).padStart(5, '0');
-    const jpegs = await Promise.all(Array.from({ length: opts.frames }, (_, f) => encodeJpeg(flatFrame(size, 6 * f + 5), 95)));
+    const jpegs = await Promise.all(
+      Array.from({ length: opts.frames }, (_, f) => encodeJpeg(flatFrame(size, 6 * f + 5), 95)),
+    );
     const written = writeClip(dir, id, jpegs, size, size);
-    clips.push({ id, label: k % 7, frames: opts.frames, sourceFrames: opts.frames, padded: 0, source: `gen/${id}`, ...written });
+    clips.push({
+      id,
+      label: k % 7,
+      frames: opts.frames,
+      sourceFrames: opts.frames,
+      padded: 0,
+      source: `gen/${id}`,
+      ...written,
+    });
   }
   const ids = clips.map((c) => c.id);
   const half = Math.floor(ids.length / 2);
@@ -30,7 +46,10 @@ export async function makeTinySet(opts: { clips: number; frames: number; size?: 
     classes: [...DFEW_CLASSES],
     settings: { size, quality: 95, frames: 16, minFrames: 0 },
     clips,
-    folds: opts.folds && opts.folds > 1 ? kFolds(ids, opts.folds) : { '1': { train: ids.slice(0, half), test: ids.slice(half) } },
+    folds:
+      opts.folds && opts.folds > 1
+        ? kFolds(ids, opts.folds)
+        : { '1': { train: ids.slice(0, half), test: ids.slice(half) } },
     skipped: [],
   });
   writeManifest(dir, m);

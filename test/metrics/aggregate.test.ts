@@ -2,7 +2,13 @@
 import { aggregateFolds, meanSd, type FoldMetrics } from '../../src/metrics/aggregate.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
 
-const m = (uar: number, war: number, perClass: number[], support: number[]): Metrics => ({ uar, war, perClass, support, confusion: [] });
+const m = (uar: number, war: number, perClass: number[], support: number[]): Metrics => ({
+  uar,
+  war,
+  perClass,
+  support,
+  confusion: [],
+});
 
 describe('meanSd', () => {
   test('sample sd (n - 1); NaN when it is undefined', () => {

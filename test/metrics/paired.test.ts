@@ -4,7 +4,10 @@ import { pairedDiff } from '../../src/metrics/paired.js';
 test('a steady gain: the interval excludes 0, and the sign-flip p is the exact 2/2^n', () => {
   const base = [0.5, 0.52, 0.48, 0.51, 0.49, 0.5, 0.53, 0.47, 0.5, 0.52];
   const gains = [0.02, 0.021, 0.019, 0.022, 0.018, 0.02, 0.021, 0.019, 0.02, 0.02];
-  const r = pairedDiff(base.map((b, i) => b + gains[i]), base);
+  const r = pairedDiff(
+    base.map((b, i) => b + gains[i]),
+    base,
+  );
   expect(r.diff).toBeCloseTo(0.02, 10);
   expect(r.pairs).toBe(10);
   expect(r.ci![0]).toBeGreaterThan(0.018);
@@ -15,7 +18,10 @@ test('a steady gain: the interval excludes 0, and the sign-flip p is the exact 2
 
 test('differences of either sign around 0: the interval contains 0 and p is large', () => {
   const d = [0.03, -0.03, 0.02, -0.02, 0.01, -0.01, 0.025, -0.025];
-  const r = pairedDiff(d.map((x) => 0.5 + x), d.map(() => 0.5));
+  const r = pairedDiff(
+    d.map((x) => 0.5 + x),
+    d.map(() => 0.5),
+  );
   expect(r.diff).toBeCloseTo(0, 12);
   expect(r.ci![0]).toBeLessThan(0);
   expect(r.ci![1]).toBeGreaterThan(0);

@@ -15,7 +15,10 @@ function run(model: Model) {
     () => totalLoss(forward(model, clips, { training: true }), labels, model.config, { lambda: 0.1, ial: true }).total,
     model.params.trainable(),
   );
-  const pick = (name: string) => Object.entries(grads).find(([k]) => model.params.nameOf(k) === name)![1].dataSync();
+  const pick = (name: string) =>
+    Object.entries(grads)
+      .find(([k]) => model.params.nameOf(k) === name)![1]
+      .dataSync();
   const result = {
     evalLogits,
     loss: value.dataSync(),

@@ -40,7 +40,9 @@ test('save -> load restores weights, BN buffers, momentum and state exactly', as
   resumed.restore(loaded.momentum);
   await trainStep(m, sgd, clips, labels, 0.001, { lambda: 0.1, ial: true });
   await trainStep(loaded.model, resumed, clips, labels, 0.001, { lambda: 0.1, ial: true });
-  expect(Array.from(loaded.model.params.get('fc_f.weight').dataSync())).toEqual(Array.from(m.params.get('fc_f.weight').dataSync()));
+  expect(Array.from(loaded.model.params.get('fc_f.weight').dataSync())).toEqual(
+    Array.from(m.params.get('fc_f.weight').dataSync()),
+  );
   tf.dispose([clips, labels]);
   m.params.dispose();
   loaded.model.params.dispose();

@@ -3,7 +3,14 @@ import { createConfig, deriveShapes, diffConfigs, ConfigError } from '../../src/
 describe('model config', () => {
   test('paper preset derives the shapes the official code hard-codes', () => {
     const s = deriveShapes(createConfig('paper'));
-    expect(s).toMatchObject({ layer2: 14, layer3: 7, fused: 4, spatialTokens: 16, temporalTokens: 15, temporalDim: 4096 });
+    expect(s).toMatchObject({
+      layer2: 14,
+      layer3: 7,
+      fused: 4,
+      spatialTokens: 16,
+      temporalTokens: 15,
+      temporalDim: 4096,
+    });
   });
 
   test('small preset: 64 px, token dim 128 x 2 x 2 = 512', () => {

@@ -30,7 +30,9 @@ describe('intensity-aware loss', () => {
   test('gradient flows only through x_t and x_max', () => {
     const logits = tf.tensor2d([[1.0, 2.5, -0.3, 0.7, 0.1, -1.2, 0.4]]);
     const labels = tf.tensor1d([3], 'int32');
-    const g = tf.grad((x: tf.Tensor) => intensityAwareLoss(x as tf.Tensor2D, labels))(logits).dataSync();
+    const g = tf
+      .grad((x: tf.Tensor) => intensityAwareLoss(x as tf.Tensor2D, labels))(logits)
+      .dataSync();
     const p = 1 / (1 + Math.exp(-(2.5 - 0.7))); // d softplus(xmax - xt) / d xmax
     expect(g[1]).toBeCloseTo(p, 6);
     expect(g[3]).toBeCloseTo(-p, 6);

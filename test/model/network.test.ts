@@ -13,12 +13,24 @@ beforeAll(async () => {
   await useBackend(TEST_BACKEND);
 });
 
-const randomClips = (b: number, size: number, seed = 7) => tf.randomUniform([b, 16, 3, size, size], 0, 1, 'float32', seed) as tf.Tensor5D;
+const randomClips = (b: number, size: number, seed = 7) =>
+  tf.randomUniform([b, 16, 3, size, size], 0, 1, 'float32', seed) as tf.Tensor5D;
 
 test('paper preset has the official tensor count and size (without the unused official tensors)', () => {
   const m = createModel(createConfig('paper'));
   // MODEL.md: 163 tensors / 19,090,439 values including 15 unused ones (bias, bias1/2, glb, layer1 gc/fc/AUX).
-  const unused = 1 * 64 + 2 * 64 + 64 * 64 + 2 * 128 + 128 * 128 + 2 * 256 + 256 * 256 + 64 * 28 * 28 + 4 * 64 * 2 + 128 * 64 + 7 * 128;
+  const unused =
+    1 * 64 +
+    2 * 64 +
+    64 * 64 +
+    2 * 128 +
+    128 * 128 +
+    2 * 256 +
+    256 * 256 +
+    64 * 28 * 28 +
+    4 * 64 * 2 +
+    128 * 64 +
+    7 * 128;
   const { trainable, buffers } = m.params.size();
   expect(m.params.names().length).toBe(163 - 15);
   expect(trainable + buffers).toBe(19090439 - unused);
@@ -79,25 +91,28 @@ describe('channel attention', () => {
   });
 });
 
-test.each(['se', 'cbam', 'gca', 'none'] as const)('attention=%s builds and trains a step on the small preset', async (attention) => {
-  const config = createConfig('small', { attention, aux: attention !== 'none' });
-  const m = createModel(config, 3);
-  const hasGc = m.params.has('s_former.layer2.0.gc.0.weight');
-  expect(hasGc).toBe(attention === 'gca');
-  expect(m.params.has('s_former.layer3.0.fc1.0.weight')).toBe(attention !== 'none');
-  const before = m.params.get('s_former.layer3.0.conv2.weight').dataSync().slice();
-  const sgd = new Sgd(OFFICIAL_SGD);
-  const clips = randomClips(2, 64);
-  const labels = tf.tensor1d([0, 5], 'int32');
-  const losses = await trainStep(m, sgd, clips, labels, 0.01, { lambda: 0.1, ial: true });
-  for (const v of Object.values(losses)) expect(Number.isFinite(v)).toBe(true);
-  expect(losses.aux > 0).toBe(attention !== 'none');
-  const after = m.params.get('s_former.layer3.0.conv2.weight').dataSync();
-  expect(after.some((v, i) => v !== before[i])).toBe(true);
-  tf.dispose([clips, labels]);
-  sgd.dispose();
-  m.params.dispose();
-});
+test.each(['se', 'cbam', 'gca', 'none'] as const)(
+  'attention=%s builds and trains a step on the small preset',
+  async (attention) => {
+    const config = createConfig('small', { attention, aux: attention !== 'none' });
+    const m = createModel(config, 3);
+    const hasGc = m.params.has('s_former.layer2.0.gc.0.weight');
+    expect(hasGc).toBe(attention === 'gca');
+    expect(m.params.has('s_former.layer3.0.fc1.0.weight')).toBe(attention !== 'none');
+    const before = m.params.get('s_former.layer3.0.conv2.weight').dataSync().slice();
+    const sgd = new Sgd(OFFICIAL_SGD);
+    const clips = randomClips(2, 64);
+    const labels = tf.tensor1d([0, 5], 'int32');
+    const losses = await trainStep(m, sgd, clips, labels, 0.01, { lambda: 0.1, ial: true });
+    for (const v of Object.values(losses)) expect(Number.isFinite(v)).toBe(true);
+    expect(losses.aux > 0).toBe(attention !== 'none');
+    const after = m.params.get('s_former.layer3.0.conv2.weight').dataSync();
+    expect(after.some((v, i) => v !== before[i])).toBe(true);
+    tf.dispose([clips, labels]);
+    sgd.dispose();
+    m.params.dispose();
+  },
+);
 
 test('same seed -> same initial weights; different seed -> different', () => {
   const a = createModel(createConfig('small'), 11);

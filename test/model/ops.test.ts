@@ -16,7 +16,12 @@ beforeAll(async () => {
 const weightedSum = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size), y.shape))));
 
 /** Values and the gradients w.r.t. every input of `ours` and `reference` agree within `tol` (relative to the max). */
-function expectSameWithGrads(inputs: tf.Tensor[], ours: (...xs: tf.Tensor[]) => tf.Tensor, reference: (...xs: tf.Tensor[]) => tf.Tensor, tol: number) {
+function expectSameWithGrads(
+  inputs: tf.Tensor[],
+  ours: (...xs: tf.Tensor[]) => tf.Tensor,
+  reference: (...xs: tf.Tensor[]) => tf.Tensor,
+  tol: number,
+) {
   tf.tidy(() => {
     const [a, b] = [ours(...inputs), reference(...inputs)];
     expect(a.shape).toEqual(b.shape);
@@ -49,7 +54,9 @@ test('attention core: value and gradient equal autodiff of split, head transpose
   const [b, n, heads, d] = [2, 5, 3, 4];
   const config = { depth: 1, heads, dimHead: d, mlpDim: 8 };
   const reference = (qkv: tf.Tensor) => {
-    const [q, k, v] = tf.split(qkv, 3, 2).map((m) => tf.transpose(tf.reshape(m, [b, n, heads, d]), [0, 2, 1, 3]) as tf.Tensor4D);
+    const [q, k, v] = tf
+      .split(qkv, 3, 2)
+      .map((m) => tf.transpose(tf.reshape(m, [b, n, heads, d]), [0, 2, 1, 3]) as tf.Tensor4D);
     const out = tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), d ** -0.5)), v);
     return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, heads * d]);
   };

@@ -45,7 +45,14 @@ beforeAll(async () => {
   const { value, grads } = tf.variableGrads(() => {
     const out: ForwardOutput = forward(model, clips, { training: true });
     const losses: LossParts = totalLoss(out, labels, model.config, { lambda: 0.1, ial: true });
-    trainTensors = { logits: out.logits, aux2: out.aux2!, loss_ce: losses.ce, loss_ial: losses.ial, loss_aux: losses.aux, loss_total: losses.total };
+    trainTensors = {
+      logits: out.logits,
+      aux2: out.aux2!,
+      loss_ce: losses.ce,
+      loss_ial: losses.ial,
+      loss_aux: losses.aux,
+      loss_total: losses.total,
+    };
     for (const t of Object.values(trainTensors)) tf.keep(t);
     return losses.total;
   }, model.params.trainable());
@@ -61,7 +68,11 @@ beforeAll(async () => {
 
 afterAll(() => {
   // The worst relative error per group, for the issue note.
-  console.log(`parity worst relative error per group (${tf.getBackend()}):\n${Object.entries(worst).map(([g, e]) => `  ${g}: ${e.toExponential(2)}`).join('\n')}`);
+  console.log(
+    `parity worst relative error per group (${tf.getBackend()}):\n${Object.entries(worst)
+      .map(([g, e]) => `  ${g}: ${e.toExponential(2)}`)
+      .join('\n')}`,
+  );
   model?.params.dispose();
 });
 
@@ -86,21 +97,22 @@ test.each(['logits', 'aux2', 'loss_ce', 'loss_ial', 'loss_aux', 'loss_total'])('
 // mismatch (flatten order, BN mode, head split, IAL mask) gives cosine far from 1. Measured: 3.7e-3 (wasm), 3.6e-3 (cpu).
 const DEEP = /conv1\.0|gc\.0|fc1\.0|fc2\.0|layer4|patch_embedding/;
 
-test.each(
-  [...golden().batch.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)),
-)('gradient of %s matches the official backward pass', (name) => {
-  const ours = gradsTorch.get(name)!;
-  const theirs = goldenData(`grad.${name}`);
-  const err = relError(ours, theirs);
-  if (DEEP.test(name)) {
-    record('gradients behind train-mode BN', err);
-    expect(cosine(ours, theirs)).toBeGreaterThan(0.9999);
-    expect(err).toBeLessThan(1e-2);
-  } else {
-    record('gradients near the output', err);
-    expect(err).toBeLessThan(1e-3);
-  }
-});
+test.each([...golden().batch.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)))(
+  'gradient of %s matches the official backward pass',
+  (name) => {
+    const ours = gradsTorch.get(name)!;
+    const theirs = goldenData(`grad.${name}`);
+    const err = relError(ours, theirs);
+    if (DEEP.test(name)) {
+      record('gradients behind train-mode BN', err);
+      expect(cosine(ours, theirs)).toBeGreaterThan(0.9999);
+      expect(err).toBeLessThan(1e-2);
+    } else {
+      record('gradients near the output', err);
+      expect(err).toBeLessThan(1e-3);
+    }
+  },
+);
 
 test('BN running statistics after the training forward (momentum 0.1, unbiased variance)', async () => {
   const bnAfter = new Map<string, Float32Array>();
@@ -118,7 +130,9 @@ test('BN running statistics after the training forward (momentum 0.1, unbiased v
 
 test('one SGD step (lr 0.001, momentum 0.9, weight decay 0.1) from the official weights', async () => {
   // Feed the official gradients to our optimiser: this isolates the optimiser's semantics from gradient noise.
-  const keys = [...golden().batch.keys()].filter((k) => k.startsWith('sgd_step1.')).map((k) => k.slice('sgd_step1.'.length));
+  const keys = [...golden().batch.keys()]
+    .filter((k) => k.startsWith('sgd_step1.'))
+    .map((k) => k.slice('sgd_step1.'.length));
   expect(keys.length).toBe(4);
   const { weights } = golden();
   const fresh = importTorchStateDict(weights, createConfig('paper')).model;
@@ -147,6 +161,11 @@ test('one SGD step (lr 0.001, momentum 0.9, weight decay 0.1) from the official 
 });
 
 import { fromTorchLayout } from '../../src/model/torch.js';
-function importLayout(data: ArrayLike<number>, torchShape: number[], layout: Parameters<typeof fromTorchLayout>[2], shape: number[]): tf.Tensor {
+function importLayout(
+  data: ArrayLike<number>,
+  torchShape: number[],
+  layout: Parameters<typeof fromTorchLayout>[2],
+  shape: number[],
+): tf.Tensor {
   return tf.tensor(fromTorchLayout(data, torchShape, layout), shape);
 }

@@ -13,7 +13,6 @@ const cases: { name: string; x: number[]; w: number[]; stride: number; pad: Pad 
   { name: 'valid padding s2', x: [2, 10, 7, 3], w: [3, 2, 3, 4], stride: 2, pad: 'valid' },
 ];
 
-
 describeNative('native conv2d', () => {
   test.each(cases)('$name: forward, dL/dx and dL/dw equal the cpu kernels', async ({ x, w, stride, pad }) => {
     await expectSameOnBoth([rand(x, 1), rand(w, 2)], (xi, wi) => {
@@ -28,6 +27,8 @@ describeNative('native conv2d', () => {
 
   // tfjs has no gradient for dilated convolutions: forward only.
   test('dilation 2: forward equals the cpu kernel', async () => {
-    await expectSameOnBoth([rand([1, 12, 12, 3], 1), rand([3, 3, 3, 4], 2)], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+    await expectSameOnBoth([rand([1, 12, 12, 3], 1), rand([3, 3, 3, 4], 2)], (x, w) =>
+      tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+    );
   });
 });

@@ -4,11 +4,21 @@
 // kernel outputs must equal the cpu's exactly; gradients go through other kernels too and get the usual tolerance.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
-import { countCalls, describeNative, expectSameOnBoth, onBoth, rand, type Input, weightedSum } from '../helpers/native.js';
+import {
+  countCalls,
+  describeNative,
+  expectSameOnBoth,
+  onBoth,
+  rand,
+  type Input,
+  weightedSum,
+} from '../helpers/native.js';
 
 /** Deterministic int32 input with values in [-scale, scale]. */
-const ints = (shape: number[], seed: number, scale = 50): Input => () =>
-  tf.tidy(() => tf.cast(tf.round(tf.randomUniform(shape, -scale, scale, 'float32', seed)), 'int32'));
+const ints =
+  (shape: number[], seed: number, scale = 50): Input =>
+  () =>
+    tf.tidy(() => tf.cast(tf.round(tf.randomUniform(shape, -scale, scale, 'float32', seed)), 'int32'));
 
 /** The first element where two arrays differ (Object.is: NaN equals NaN, 0 differs from -0), if any. */
 function firstDifference(actual: Float32Array, expected: Float32Array) {
@@ -58,8 +68,34 @@ describeNative('native layout kernels', () => {
     ['StridedSlice', (x: tf.Tensor) => tf.stridedSlice(x, [0, 0, 0, 0], [2, 5, 4, 3], [1, 2, 1, 1])],
     ['Reverse', (x: tf.Tensor) => tf.reverse(x, [1, 3])],
     ['Tile', (x: tf.Tensor) => tf.tile(x, [1, 2, 1, 3])],
-    ['PadV2', (x: tf.Tensor) => tf.pad(x, [[0, 0], [1, 1], [2, 0], [0, 1]], 3)],
-    ['MirrorPad', (x: tf.Tensor) => tf.mirrorPad(x, [[0, 0], [1, 1], [2, 0], [0, 1]], 'reflect')],
+    [
+      'PadV2',
+      (x: tf.Tensor) =>
+        tf.pad(
+          x,
+          [
+            [0, 0],
+            [1, 1],
+            [2, 0],
+            [0, 1],
+          ],
+          3,
+        ),
+    ],
+    [
+      'MirrorPad',
+      (x: tf.Tensor) =>
+        tf.mirrorPad(
+          x,
+          [
+            [0, 0],
+            [1, 1],
+            [2, 0],
+            [0, 1],
+          ],
+          'reflect',
+        ),
+    ],
     ['Concat', (x: tf.Tensor) => tf.concat([x, x], 2)],
     ['SplitV', (x: tf.Tensor) => tf.split(x, [1, 2], 3)[1]],
     ['Pack', (x: tf.Tensor) => tf.stack([x, x], 1)],
@@ -77,11 +113,25 @@ describeNative('native layout kernels', () => {
 
   test('int32 stays int32, bool falls back to the cpu kernel', async () => {
     await useBackend('native');
-    const x = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
+    const x = tf.tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      [2, 3],
+      'int32',
+    );
     const y = tf.transpose(x);
     expect(y.dtype).toBe('int32');
     expect(Array.from(y.dataSync())).toEqual([1, 4, 2, 5, 3, 6]);
-    const b = tf.tensor([[true, false, true], [false, false, true]], [2, 3], 'bool');
+    const b = tf.tensor(
+      [
+        [true, false, true],
+        [false, false, true],
+      ],
+      [2, 3],
+      'bool',
+    );
     const calls = await countCalls('stridedCopy', async () => {
       const t = tf.transpose(b);
       expect(t.dtype).toBe('bool');
@@ -96,7 +146,20 @@ describeNative('native layout kernels', () => {
   test('inputs that are views into a larger buffer', async () => {
     await expectIdentical([rand([4, 5, 6], 60), ints([4, 5, 6], 61)], (x, i) => {
       const [vx, vi] = [tf.slice(x, [2, 0, 0], [2, 5, 6]), tf.slice(i, [1, 0, 0], [3, 5, 6])];
-      return [tf.transpose(vx, [2, 1, 0]), tf.reverse(vi, 1), tf.concat([vx, tf.slice(x, [3, 0, 0], [1, 5, 6])], 0), tf.pad(vi, [[1, 0], [0, 1], [2, 2]], 9)];
+      return [
+        tf.transpose(vx, [2, 1, 0]),
+        tf.reverse(vi, 1),
+        tf.concat([vx, tf.slice(x, [3, 0, 0], [1, 5, 6])], 0),
+        tf.pad(
+          vi,
+          [
+            [1, 0],
+            [0, 1],
+            [2, 2],
+          ],
+          9,
+        ),
+      ];
     });
   });
 
@@ -116,7 +179,10 @@ describeNative('native layout kernels', () => {
       await expectIdentical([rand(shape, 1), ints(shape, 2)], (x, i) => [tf.transpose(x, perm), tf.transpose(i, perm)]);
     });
     test('gradient', async () => {
-      await expectSameOnBoth([rand([2, 5, 7, 3], 3)], gradThrough((x) => tf.transpose(x, [0, 3, 1, 2])));
+      await expectSameOnBoth(
+        [rand([2, 5, 7, 3], 3)],
+        gradThrough((x) => tf.transpose(x, [0, 3, 1, 2])),
+      );
     });
   });
 
@@ -131,10 +197,16 @@ describeNative('native layout kernels', () => {
       { shape: [4, 6, 8], begin: [1, 0, 0], size: [2, 6, 8] }, // contiguous: the cpu kernel's view
       { shape: [128, 28, 28], begin: [0, 0, 7], size: [-1, -1, 14] }, // parallel
     ])('$shape from $begin size $size: float32 and int32', async ({ shape, begin, size }) => {
-      await expectIdentical([rand(shape, 4), ints(shape, 5)], (x, i) => [tf.slice(x, begin, size), tf.slice(i, begin, size)]);
+      await expectIdentical([rand(shape, 4), ints(shape, 5)], (x, i) => [
+        tf.slice(x, begin, size),
+        tf.slice(i, begin, size),
+      ]);
     });
     test('gradient (a pad)', async () => {
-      await expectSameOnBoth([rand([3, 6, 7, 2], 6)], gradThrough((x) => tf.slice(x, [1, 1, 2, 0], [2, 4, 3, 2])));
+      await expectSameOnBoth(
+        [rand([3, 6, 7, 2], 6)],
+        gradThrough((x) => tf.slice(x, [1, 1, 2, 0], [2, 4, 3, 2])),
+      );
     });
   });
 
@@ -143,12 +215,39 @@ describeNative('native layout kernels', () => {
     test.each<Case>([
       { name: 'stride 2', shape: [9, 8], begin: [1, 0], end: [8, 7], strides: [2, 3] },
       { name: 'negative strides', shape: [6, 7, 5], begin: [5, -1, 4], end: [0, 0, 0], strides: [-1, -2, -1] },
-      { name: 'begin and end masks', shape: [5, 6, 7], begin: [9, 1, 9], end: [0, 5, 0], strides: [1, 2, 2], masks: [0b101, 0b101] },
+      {
+        name: 'begin and end masks',
+        shape: [5, 6, 7],
+        begin: [9, 1, 9],
+        end: [0, 5, 0],
+        strides: [1, 2, 2],
+        masks: [0b101, 0b101],
+      },
       { name: 'simple slice, stride 1', shape: [4, 6, 5], begin: [1, 2, 0], end: [3, 5, 4], strides: [1, 1, 1] },
-      { name: 'shrink axis', shape: [4, 6, 5], begin: [2, 1, 0], end: [3, 5, 5], strides: [1, 1, 1], masks: [0, 0, 0, 0, 0b001] },
-      { name: 'new axis', shape: [4, 6], begin: [0, 1, 0], end: [4, 1, 6], strides: [1, 1, 2], masks: [0, 0, 0, 0b010, 0] },
+      {
+        name: 'shrink axis',
+        shape: [4, 6, 5],
+        begin: [2, 1, 0],
+        end: [3, 5, 5],
+        strides: [1, 1, 1],
+        masks: [0, 0, 0, 0, 0b001],
+      },
+      {
+        name: 'new axis',
+        shape: [4, 6],
+        begin: [0, 1, 0],
+        end: [4, 1, 6],
+        strides: [1, 1, 2],
+        masks: [0, 0, 0, 0b010, 0],
+      },
       { name: 'ellipsis', shape: [3, 4, 5, 6], begin: [0, 1], end: [0, 6], strides: [1, 2], masks: [0, 0, 0b01, 0, 0] },
-      { name: 'rank 6', shape: [2, 3, 4, 3, 2, 5], begin: [0, 2, 3, 0, 1, 4], end: [2, 0, 0, 3, 2, 0], strides: [1, -1, -2, 2, 1, -3] },
+      {
+        name: 'rank 6',
+        shape: [2, 3, 4, 3, 2, 5],
+        begin: [0, 2, 3, 0, 1, 4],
+        end: [2, 0, 0, 3, 2, 0],
+        strides: [1, -1, -2, 2, 1, -3],
+      },
       { name: 'identity', shape: [3, 4], begin: [0, 0], end: [3, 4], strides: [1, 1] },
     ])('$name: float32 and int32', async ({ shape, begin, end, strides, masks = [] }) => {
       const [bm = 0, em = 0, ellipsis = 0, newAxis = 0, shrink = 0] = masks;
@@ -179,7 +278,10 @@ describeNative('native layout kernels', () => {
       await expectIdentical([rand(shape, 9), ints(shape, 10)], (x, i) => [tf.reverse(x, axes), tf.reverse(i, axes)]);
     });
     test('gradient', async () => {
-      await expectSameOnBoth([rand([3, 4, 5], 11)], gradThrough((x) => tf.reverse(x, [0, -1])));
+      await expectSameOnBoth(
+        [rand([3, 4, 5], 11)],
+        gradThrough((x) => tf.reverse(x, [0, -1])),
+      );
     });
   });
 
@@ -197,7 +299,10 @@ describeNative('native layout kernels', () => {
       await expectIdentical([rand(shape, 12), ints(shape, 13)], (x, i) => [tf.tile(x, reps), tf.tile(i, reps)]);
     });
     test('gradient (slices)', async () => {
-      await expectSameOnBoth([rand([2, 3, 4], 14)], gradThrough((x) => tf.tile(x, [2, 1, 3])));
+      await expectSameOnBoth(
+        [rand([2, 3, 4], 14)],
+        gradThrough((x) => tf.tile(x, [2, 1, 3])),
+      );
     });
   });
 
@@ -205,18 +310,96 @@ describeNative('native layout kernels', () => {
     type Case = { shape: number[]; pads: Array<[number, number]>; value: number };
     test.each<Case>([
       { shape: [7], pads: [[2, 3]], value: 0 },
-      { shape: [5, 6], pads: [[1, 0], [0, 2]], value: 1.5 },
-      { shape: [3, 4, 5], pads: [[0, 0], [2, 2], [1, 3]], value: -2 },
-      { shape: [1, 9, 9, 4], pads: [[0, 0], [1, 1], [1, 1], [0, 0]], value: 0 },
-      { shape: [2, 3, 4, 5, 3], pads: [[1, 1], [0, 2], [3, 0], [1, 1], [0, 1]], value: 7 },
-      { shape: [2, 2, 3, 2, 2, 3], pads: [[1, 0], [0, 1], [1, 1], [0, 0], [2, 1], [1, 2]], value: -1 },
-      { shape: [4, 5], pads: [[0, 0], [0, 0]], value: 3 },
-      { shape: [32, 28, 28, 8], pads: [[0, 0], [1, 1], [1, 1], [0, 0]], value: 0.25 }, // parallel
+      {
+        shape: [5, 6],
+        pads: [
+          [1, 0],
+          [0, 2],
+        ],
+        value: 1.5,
+      },
+      {
+        shape: [3, 4, 5],
+        pads: [
+          [0, 0],
+          [2, 2],
+          [1, 3],
+        ],
+        value: -2,
+      },
+      {
+        shape: [1, 9, 9, 4],
+        pads: [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        value: 0,
+      },
+      {
+        shape: [2, 3, 4, 5, 3],
+        pads: [
+          [1, 1],
+          [0, 2],
+          [3, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        value: 7,
+      },
+      {
+        shape: [2, 2, 3, 2, 2, 3],
+        pads: [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+          [0, 0],
+          [2, 1],
+          [1, 2],
+        ],
+        value: -1,
+      },
+      {
+        shape: [4, 5],
+        pads: [
+          [0, 0],
+          [0, 0],
+        ],
+        value: 3,
+      },
+      {
+        shape: [32, 28, 28, 8],
+        pads: [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        value: 0.25,
+      }, // parallel
     ])('$shape by $pads with $value: float32 and int32', async ({ shape, pads, value }) => {
-      await expectIdentical([rand(shape, 15), ints(shape, 16)], (x, i) => [tf.pad(x, pads, value), tf.pad(i, pads, Math.round(value))]);
+      await expectIdentical([rand(shape, 15), ints(shape, 16)], (x, i) => [
+        tf.pad(x, pads, value),
+        tf.pad(i, pads, Math.round(value)),
+      ]);
     });
     test('gradient (a slice)', async () => {
-      await expectSameOnBoth([rand([2, 5, 6, 3], 17)], gradThrough((x) => tf.pad(x, [[0, 1], [1, 1], [2, 0], [0, 0]], 0.5)));
+      await expectSameOnBoth(
+        [rand([2, 5, 6, 3], 17)],
+        gradThrough((x) =>
+          tf.pad(
+            x,
+            [
+              [0, 1],
+              [1, 1],
+              [2, 0],
+              [0, 0],
+            ],
+            0.5,
+          ),
+        ),
+      );
     });
   });
 
@@ -225,15 +408,65 @@ describeNative('native layout kernels', () => {
     test.each<Case>([
       { shape: [7], pads: [[3, 6]], mode: 'reflect' },
       { shape: [7], pads: [[7, 2]], mode: 'symmetric' },
-      { shape: [5, 6], pads: [[1, 4], [0, 2]], mode: 'reflect' },
-      { shape: [3, 4, 5], pads: [[2, 2], [0, 3], [4, 1]], mode: 'symmetric' },
-      { shape: [1, 6, 7, 3], pads: [[0, 0], [2, 3], [3, 2], [0, 0]], mode: 'reflect' },
-      { shape: [2, 3, 2, 3, 2], pads: [[1, 1], [2, 0], [1, 1], [0, 2], [2, 2]], mode: 'symmetric' },
+      {
+        shape: [5, 6],
+        pads: [
+          [1, 4],
+          [0, 2],
+        ],
+        mode: 'reflect',
+      },
+      {
+        shape: [3, 4, 5],
+        pads: [
+          [2, 2],
+          [0, 3],
+          [4, 1],
+        ],
+        mode: 'symmetric',
+      },
+      {
+        shape: [1, 6, 7, 3],
+        pads: [
+          [0, 0],
+          [2, 3],
+          [3, 2],
+          [0, 0],
+        ],
+        mode: 'reflect',
+      },
+      {
+        shape: [2, 3, 2, 3, 2],
+        pads: [
+          [1, 1],
+          [2, 0],
+          [1, 1],
+          [0, 2],
+          [2, 2],
+        ],
+        mode: 'symmetric',
+      },
     ])('$shape by $pads ($mode): float32 and int32', async ({ shape, pads, mode }) => {
-      await expectIdentical([rand(shape, 18), ints(shape, 19)], (x, i) => [tf.mirrorPad(x, pads, mode), tf.mirrorPad(i, pads, mode)]);
+      await expectIdentical([rand(shape, 18), ints(shape, 19)], (x, i) => [
+        tf.mirrorPad(x, pads, mode),
+        tf.mirrorPad(i, pads, mode),
+      ]);
     });
     test('gradient', async () => {
-      await expectSameOnBoth([rand([4, 5, 3], 20)], gradThrough((x) => tf.mirrorPad(x, [[1, 2], [3, 0], [0, 0]], 'reflect')));
+      await expectSameOnBoth(
+        [rand([4, 5, 3], 20)],
+        gradThrough((x) =>
+          tf.mirrorPad(
+            x,
+            [
+              [1, 2],
+              [3, 0],
+              [0, 0],
+            ],
+            'reflect',
+          ),
+        ),
+      );
     });
   });
 
@@ -241,24 +474,82 @@ describeNative('native layout kernels', () => {
     type Case = { shapes: number[][]; axis: number };
     test.each<Case>([
       { shapes: [[3], [5], [1]], axis: 0 },
-      { shapes: [[3, 4], [2, 4]], axis: 0 },
-      { shapes: [[3, 4], [3, 1], [3, 6]], axis: -1 },
-      { shapes: [[2, 3, 5], [2, 4, 5]], axis: 1 },
-      { shapes: [[1, 5, 5, 3], [1, 5, 5, 7], [1, 5, 5, 2]], axis: 3 },
-      { shapes: [[2, 3, 4, 5, 3], [2, 3, 1, 5, 3]], axis: -3 },
-      { shapes: [[2, 2, 3, 2, 2, 3], [2, 2, 3, 2, 2, 1]], axis: 5 },
-      { shapes: [[3, 4], [3, 0], [3, 2]], axis: 1 }, // an empty input
-      { shapes: [[16, 28, 28, 32], [16, 28, 28, 32]], axis: 3 }, // parallel
+      {
+        shapes: [
+          [3, 4],
+          [2, 4],
+        ],
+        axis: 0,
+      },
+      {
+        shapes: [
+          [3, 4],
+          [3, 1],
+          [3, 6],
+        ],
+        axis: -1,
+      },
+      {
+        shapes: [
+          [2, 3, 5],
+          [2, 4, 5],
+        ],
+        axis: 1,
+      },
+      {
+        shapes: [
+          [1, 5, 5, 3],
+          [1, 5, 5, 7],
+          [1, 5, 5, 2],
+        ],
+        axis: 3,
+      },
+      {
+        shapes: [
+          [2, 3, 4, 5, 3],
+          [2, 3, 1, 5, 3],
+        ],
+        axis: -3,
+      },
+      {
+        shapes: [
+          [2, 2, 3, 2, 2, 3],
+          [2, 2, 3, 2, 2, 1],
+        ],
+        axis: 5,
+      },
+      {
+        shapes: [
+          [3, 4],
+          [3, 0],
+          [3, 2],
+        ],
+        axis: 1,
+      }, // an empty input
+      {
+        shapes: [
+          [16, 28, 28, 32],
+          [16, 28, 28, 32],
+        ],
+        axis: 3,
+      }, // parallel
     ])('$shapes along $axis: float32 and int32', async ({ shapes, axis }) => {
       const specs = shapes.flatMap((s, k) => [rand(s, 21 + k), ints(s, 31 + k)]);
       await expectIdentical(specs, (...ts) => [
-        tf.concat(ts.filter((_, k) => k % 2 === 0), axis),
-        tf.concat(ts.filter((_, k) => k % 2 === 1), axis),
+        tf.concat(
+          ts.filter((_, k) => k % 2 === 0),
+          axis,
+        ),
+        tf.concat(
+          ts.filter((_, k) => k % 2 === 1),
+          axis,
+        ),
       ]);
     });
     test('gradient (a split)', async () => {
       await expectSameOnBoth([rand([2, 3, 5], 41), rand([2, 4, 5], 42)], (a, b) => {
-        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.concat([x, y], 1), tf.sin(tf.range(0, 70).reshape([2, 7, 5]))));
+        const f = (x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.concat([x, y], 1), tf.sin(tf.range(0, 70).reshape([2, 7, 5]))));
         return tf.grads(f)([a, b]);
       });
     });
@@ -276,7 +567,10 @@ describeNative('native layout kernels', () => {
       { shape: [6, 4], splits: [2, 4], axis: 0 }, // contiguous: the cpu kernel's views
     ])('$shape into $splits along $axis: float32 and int32', async ({ shape, splits, axis }) => {
       const copy = () => (Array.isArray(splits) ? splits.slice() : splits);
-      await expectIdentical([rand(shape, 43), ints(shape, 44)], (x, i) => [...tf.split(x, copy(), axis), ...tf.split(i, copy(), axis)]);
+      await expectIdentical([rand(shape, 43), ints(shape, 44)], (x, i) => [
+        ...tf.split(x, copy(), axis),
+        ...tf.split(i, copy(), axis),
+      ]);
     });
   });
 
@@ -299,7 +593,9 @@ describeNative('native layout kernels', () => {
       await expectSameOnBoth([rand([3, 4], 49), rand([3, 4], 50), rand([3, 5, 4], 51)], (a, b, c) => {
         const w = tf.sin(tf.range(0, 24).reshape([3, 2, 4]));
         const gStack = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.stack([x, y], 1), w)))([a, b]);
-        const gUnstack = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.unstack(x, 1)[3], tf.cos(x.slice([0, 0, 0], [3, 1, 4]).reshape([3, 4])))))(c);
+        const gUnstack = tf.grad((x: tf.Tensor) =>
+          tf.sum(tf.mul(tf.unstack(x, 1)[3], tf.cos(x.slice([0, 0, 0], [3, 1, 4]).reshape([3, 4])))),
+        )(c);
         return [...gStack, gUnstack];
       });
     });

@@ -23,7 +23,10 @@ describeNative('native backend buffer pool', () => {
     const second = tf.mul(a, b);
     expect(values(second)).toBe(array);
     expect(backend().poolStats.reused).toBe(reused + 1);
-    const expected = a.arraySync().flat().map((x, i) => x * (b.arraySync().flat()[i] as number));
+    const expected = a
+      .arraySync()
+      .flat()
+      .map((x, i) => x * (b.arraySync().flat()[i] as number));
     expect(Array.from(second.dataSync())).toEqual(Array.from(Float32Array.from(expected)));
     tf.dispose([a, b, second]);
   });
@@ -52,7 +55,10 @@ describeNative('native backend buffer pool', () => {
     const x = tf.randomNormal([16, 8, 8, 32]);
     const w = tf.variable(tf.randomNormal([3, 3, 32, 32], 0, 0.1));
     const step = () => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.relu(tf.conv2d(x as tf.Tensor4D, w as unknown as tf.Tensor4D, 1, 1)))), [w]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(tf.relu(tf.conv2d(x as tf.Tensor4D, w as unknown as tf.Tensor4D, 1, 1)))),
+        [w],
+      );
       w.assign(tf.sub(w, tf.mul(grads[w.name], 1e-4)));
       tf.dispose([value, ...Object.values(grads)]);
     };

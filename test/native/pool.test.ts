@@ -3,7 +3,15 @@
 // and ties (inputs rounded to a few values), where the max gradient must go where tfjs' cpu sends it.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend.js';
-import { countCalls, describeNative, expectSameOnBoth, onBoth, rand, type Input, weightedSum } from '../helpers/native.js';
+import {
+  countCalls,
+  describeNative,
+  expectSameOnBoth,
+  onBoth,
+  rand,
+  type Input,
+  weightedSum,
+} from '../helpers/native.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Case = {
@@ -22,7 +30,18 @@ const cases: Case[] = [
   { name: '3x3 s1 same', x: [2, 8, 9, 3], filter: [3, 3], stride: 1, pad: 'same' },
   { name: '2x4 s[1,2] same (uneven padding)', x: [1, 7, 10, 6], filter: [2, 4], stride: [1, 2], pad: 'same' },
   { name: '3x2 s[2,1] valid', x: [3, 10, 6, 4], filter: [3, 2], stride: [2, 1], pad: 'valid' },
-  { name: 'explicit padding', x: [2, 8, 7, 3], filter: [3, 3], stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    name: 'explicit padding',
+    x: [2, 8, 7, 3],
+    filter: [3, 3],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { name: 'window larger than the input', x: [1, 3, 4, 2], filter: [5, 5], stride: 1, pad: 2 },
   { name: 'pad 1, dimRoundingMode ceil', x: [2, 8, 8, 3], filter: [3, 3], stride: 2, pad: 1, rounding: 'ceil' },
   { name: 'pad 0, dimRoundingMode round', x: [2, 9, 8, 3], filter: [2, 2], stride: 2, pad: 0, rounding: 'round' },
@@ -45,7 +64,10 @@ function withGradient(pool: (x: tf.Tensor) => tf.Tensor) {
 }
 
 /** Values in {-2, -1.5, ..., 2}: many ties inside every window. */
-const tied = (shape: number[], seed: number): Input => () => tf.tidy(() => tf.div(tf.round(tf.mul(tf.randomUniform(shape, -2, 2, 'float32', seed), 2)), 2));
+const tied =
+  (shape: number[], seed: number): Input =>
+  () =>
+    tf.tidy(() => tf.div(tf.round(tf.mul(tf.randomUniform(shape, -2, 2, 'float32', seed), 2)), 2));
 
 describeNative('native pooling', () => {
   test('the native backend runs its own pooling kernels, which call the addon', async () => {
@@ -55,7 +77,10 @@ describeNative('native pooling', () => {
       expect(tf.getKernel(k, 'native')!.kernelFunc).not.toBe(tf.getKernel(k, 'cpu')!.kernelFunc);
     }
     const x = tf.randomUniform([1, 6, 6, 2], -1, 1, 'float32', 1);
-    for (const [name, pool] of [['maxPool', tf.maxPool], ['avgPool', tf.avgPool]] as const) {
+    for (const [name, pool] of [
+      ['maxPool', tf.maxPool],
+      ['avgPool', tf.avgPool],
+    ] as const) {
       const grad = name === 'maxPool' ? 'maxPoolGrad' : 'avgPoolGrad';
       const f = (a: tf.Tensor) => tf.sum(pool(a as tf.Tensor4D, 3, 2, 1));
       expect(await countCalls(name, () => tf.dispose(f(x)))).toBe(1);
@@ -88,7 +113,12 @@ describeNative('native pooling', () => {
 
   // A window entirely in the padding: the cpu kernels give -Infinity (max) and NaN (average, 0/0).
   test('windows entirely in the padding', async () => {
-    const pad: Pad = [[0, 0], [3, 0], [0, 3], [0, 0]];
+    const pad: Pad = [
+      [0, 0],
+      [3, 0],
+      [0, 3],
+      [0, 0],
+    ];
     const { cpu, native } = await onBoth([rand([1, 4, 4, 2], 6)], (x) => [
       tf.maxPool(x as tf.Tensor4D, 2, 2, pad),
       tf.avgPool(x as tf.Tensor4D, 2, 2, pad),

@@ -61,26 +61,40 @@ describeNative('native reduce: the native kernels really run', () => {
 });
 
 describeNative('native reductions', () => {
-  const cases = reducers.flatMap((r) => layouts.map((l) => ({ ...r, layout: l.name, shape: l.shape, axis: l.axis, keepDims: l.keepDims })));
+  const cases = reducers.flatMap((r) =>
+    layouts.map((l) => ({ ...r, layout: l.name, shape: l.shape, axis: l.axis, keepDims: l.keepDims })),
+  );
   test.each(cases)('$name, $layout', async ({ f, shape, axis, keepDims, tol, name }) => {
     // Prod of many values in [-1, 1] underflows to 0 on both sides; values near 1 keep it meaningful.
-    const input = name === 'Prod' ? () => tf.add(tf.randomUniform(shape, -0.01, 0.01, 'float32', 5), 1) : rand(shape, 5, 3);
+    const input =
+      name === 'Prod' ? () => tf.add(tf.randomUniform(shape, -0.01, 0.01, 'float32', 5), 1) : rand(shape, 5, 3);
     await expectSameOnBoth([input], (x) => f(x, axis, keepDims), tol);
   });
 
-  test.each(reducers.filter((r) => r.name !== 'Prod'))('$name: gradients (sum of squares) over per-channel, spatial and last axes', async ({ f }) => {
-    for (const axis of [[0, 1, 2], [1, 2], -1, [0, 2]]) {
-      await expectSameOnBoth([rand([3, 6, 5, 8], 6)], (x) => {
-        const g = tf.grad((p: tf.Tensor) => tf.sum(tf.square(f(p, axis))))(x);
-        return [f(x, axis), g];
-      }, 1e-5);
-    }
-  });
+  test.each(reducers.filter((r) => r.name !== 'Prod'))(
+    '$name: gradients (sum of squares) over per-channel, spatial and last axes',
+    async ({ f }) => {
+      for (const axis of [[0, 1, 2], [1, 2], -1, [0, 2]]) {
+        await expectSameOnBoth(
+          [rand([3, 6, 5, 8], 6)],
+          (x) => {
+            const g = tf.grad((p: tf.Tensor) => tf.sum(tf.square(f(p, axis))))(x);
+            return [f(x, axis), g];
+          },
+          1e-5,
+        );
+      }
+    },
+  );
 
   test('long sums are accurate: 10^5 and 10^6 terms with a large mean, against a float64 reference', async () => {
     for (const n of [100000, 1000000]) {
       const make = () => tf.add(tf.randomUniform([n], -1, 1, 'float32', 8), 1000);
-      const { cpu, native } = await onBoth([make], (x) => [tf.sum(x), tf.mean(x), tf.sum(tf.reshape(x, [n / 100, 100]), 0)]);
+      const { cpu, native } = await onBoth([make], (x) => [
+        tf.sum(x),
+        tf.mean(x),
+        tf.sum(tf.reshape(x, [n / 100, 100]), 0),
+      ]);
       // The cpu kernel is itself a float64 sum rounded once: the native result must be the same float32 value.
       expect(native[0].data[0]).toBe(cpu[0].data[0]);
       expect(Math.abs(native[1].data[0] - cpu[1].data[0])).toBeLessThanOrEqual(2 ** -23 * Math.abs(cpu[1].data[0]));
@@ -89,21 +103,46 @@ describeNative('native reductions', () => {
   });
 
   test('BatchNorm-style statistics (mean, centred sum of squares) per channel of a large NHWC tensor', async () => {
-    await expectSameOnBoth([rand([16, 14, 14, 48], 7, 5)], (x) => {
-      const mean = tf.div(tf.sum(x, [0, 1, 2]), 16 * 14 * 14);
-      const variance = tf.div(tf.sum(tf.square(tf.sub(x, mean)), [0, 1, 2]), 16 * 14 * 14);
-      return [mean, variance];
-    }, 1e-6);
+    await expectSameOnBoth(
+      [rand([16, 14, 14, 48], 7, 5)],
+      (x) => {
+        const mean = tf.div(tf.sum(x, [0, 1, 2]), 16 * 14 * 14);
+        const variance = tf.div(tf.sum(tf.square(tf.sub(x, mean)), [0, 1, 2]), 16 * 14 * 14);
+        return [mean, variance];
+      },
+      1e-6,
+    );
   });
 
   test('NaN propagates through Max and Min, infinities are kept', async () => {
-    const x = (): tf.Tensor => tf.tensor([[1, NaN, 3], [-Infinity, -Infinity, -Infinity], [Infinity, 2, NaN], [5, 4, 6]]);
-    const { cpu, native } = await onBoth([x], (t) => [tf.max(t, 1), tf.min(t, 1), tf.max(t, 0), tf.min(t, 0), tf.sum(t, 1), tf.max(t)]);
+    const x = (): tf.Tensor =>
+      tf.tensor([
+        [1, NaN, 3],
+        [-Infinity, -Infinity, -Infinity],
+        [Infinity, 2, NaN],
+        [5, 4, 6],
+      ]);
+    const { cpu, native } = await onBoth([x], (t) => [
+      tf.max(t, 1),
+      tf.min(t, 1),
+      tf.max(t, 0),
+      tf.min(t, 0),
+      tf.sum(t, 1),
+      tf.max(t),
+    ]);
     cpu.forEach((c, i) => expect(Array.from(native[i].data)).toEqual(Array.from(c.data)));
   });
 
   test('int32 and bool inputs fall back to the cpu kernels', async () => {
-    const ints = (): tf.Tensor => tf.tensor([[1, -2, 3], [4, 5, -6]], undefined, 'int32');
+    const ints = (): tf.Tensor =>
+      tf.tensor(
+        [
+          [1, -2, 3],
+          [4, 5, -6],
+        ],
+        undefined,
+        'int32',
+      );
     const { cpu, native } = await onBoth([ints], (a) => {
       const outs = [tf.sum(a, 1), tf.max(a, 0), tf.min(a), tf.prod(a, 1), tf.sum(tf.greater(a, 0), 1)];
       outs.forEach((t) => expect(t.dtype).toBe('int32'));
@@ -125,15 +164,25 @@ describeNative('native softmax', () => {
     { name: 'long rows', shape: [3, 50000] },
     { name: 'rank 1', shape: [33] },
   ])('$name: values and the gradient', async ({ shape }) => {
-    await expectSameOnBoth([rand(shape, 9, 8)], (x) => {
-      const w = tf.sin(tf.range(0, x.size).reshape(x.shape));
-      const g = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.softmax(p), w)))(x);
-      return [tf.softmax(x), g, tf.logSoftmax(x)];
-    }, 1e-5);
+    await expectSameOnBoth(
+      [rand(shape, 9, 8)],
+      (x) => {
+        const w = tf.sin(tf.range(0, x.size).reshape(x.shape));
+        const g = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.softmax(p), w)))(x);
+        return [tf.softmax(x), g, tf.logSoftmax(x)];
+      },
+      1e-5,
+    );
   });
 
   test('extreme logits do not overflow, NaN stays NaN', async () => {
-    const x = (): tf.Tensor => tf.tensor([[1000, 0, -1000], [88, 89, 90], [NaN, 1, 2], [-1e30, -1e30, -1e30]]);
+    const x = (): tf.Tensor =>
+      tf.tensor([
+        [1000, 0, -1000],
+        [88, 89, 90],
+        [NaN, 1, 2],
+        [-1e30, -1e30, -1e30],
+      ]);
     const { cpu, native } = await onBoth([x], (t) => tf.softmax(t));
     const c = Array.from(cpu[0].data);
     Array.from(native[0].data).forEach((v, i) => {

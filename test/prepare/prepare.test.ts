@@ -28,7 +28,14 @@ beforeAll(async () => {
   await makeDfewTree(root, CLIPS);
 });
 
-const opts = (out: string, over: Partial<PrepareOptions> = {}): PrepareOptions => ({ source: root, out, settings, strict: false, jobs: 2, ...over });
+const opts = (out: string, over: Partial<PrepareOptions> = {}): PrepareOptions => ({
+  source: root,
+  out,
+  settings,
+  strict: false,
+  jobs: 2,
+  ...over,
+});
 
 test('a DFEW release: every fold kept, short clips padded, bad folders skipped and reported', async () => {
   const out = join(work, 'set-a');
@@ -91,7 +98,10 @@ test('--min-frames drops short clips instead of padding them', async () => {
 test('a video listed in a CSV: Megamind.avi -> 270 frames; the damaged copy is reported', async () => {
   const video = join(SHARED, 'fixtures', 'video');
   const csv = join(work, 'videos.csv');
-  writeFileSync(csv, `path,label,split\n${join(video, 'Megamind.avi')},happy,train\n${join(video, 'Megamind_bugy.avi')},sad,test\n`);
+  writeFileSync(
+    csv,
+    `path,label,split\n${join(video, 'Megamind.avi')},happy,train\n${join(video, 'Megamind_bugy.avi')},sad,test\n`,
+  );
   const r = await prepareDataset(opts(join(work, 'set-v'), { source: csv, settings: { ...settings, size: 48 } }));
   expect(r.manifest.counts.clips).toBe(2);
   const [clean, bugy] = r.manifest.clips;
@@ -107,13 +117,23 @@ test('list format: listed frame counts that disagree with the disk are reported 
   const { mkdirSync } = await import('node:fs');
   mkdirSync(lists, { recursive: true });
   // Like the official lists: CRLF, "./dataset/<id> <count> <label 0-6>", counts that are wrong for some clips.
-  writeFileSync(join(lists, 'set_1_train.txt'), './dataset/00001 20 0\r\n./dataset/00003 16 2\r\n./dataset/00004 25 3\r\n');
+  writeFileSync(
+    join(lists, 'set_1_train.txt'),
+    './dataset/00001 20 0\r\n./dataset/00003 16 2\r\n./dataset/00004 25 3\r\n',
+  );
   writeFileSync(join(lists, 'set_1_test.txt'), './dataset/00002 14 1\r\n');
-  const r = await prepareDataset(opts(join(work, 'set-list'), { source: lists, format: 'list', root: join(root, 'Clip', 'clip_224x224') }));
+  const r = await prepareDataset(
+    opts(join(work, 'set-list'), { source: lists, format: 'list', root: join(root, 'Clip', 'clip_224x224') }),
+  );
   expect(r.manifest.source.format).toBe('list');
   expect(r.notes.countMismatch).toBe(2);
   const c3 = r.manifest.clips.find((c) => c.id === '00003')!;
   expect(c3).toMatchObject({ listedFrames: 16, sourceFrames: 11, frames: 16, padded: 5 });
-  expect(r.issues.filter((i) => /listed with/.test(i.reason)).map((i) => i.clip).sort()).toEqual(['00002', '00003']);
+  expect(
+    r.issues
+      .filter((i) => /listed with/.test(i.reason))
+      .map((i) => i.clip)
+      .sort(),
+  ).toEqual(['00002', '00003']);
   expect(r.manifest.folds['1']).toEqual({ train: ['00001', '00003', '00004'], test: ['00002'] });
 });

@@ -55,7 +55,9 @@ test('DFEW layout: 5 folds, every clip in one test split, read by the DFEW parse
     expect(DFEW_CLASSES[Number(lab) - 1]).toBe(cls);
     expect(Number(intensity)).toBeGreaterThan(0);
     expect(Number(intensity)).toBeLessThanOrEqual(1);
-    expect(readdirSync(join(first, 'Clip', 'clip_224x224', id)).length).toBe(Number(row.split(',')[head.split(',').indexOf('frames')]));
+    expect(readdirSync(join(first, 'Clip', 'clip_224x224', id)).length).toBe(
+      Number(row.split(',')[head.split(',').indexOf('frames')]),
+    );
   }
 });
 
@@ -64,7 +66,13 @@ test('balanced: 2 clips per class; prepare reads the tree with zero skipped clip
   const r = await generateSynth(tinyOptions(src, { balanced: true }));
   expect(r.perClass).toEqual([2, 2, 2, 2, 2, 2, 2]);
   expect(r.folds.map((f) => f.test).reduce((a, b) => a + b, 0)).toBe(14);
-  const prepared = await prepareDataset({ source: src, out: join(work, 'bal-prepared'), settings: { size: 32, quality: 90, frames: 16, minFrames: 0 }, strict: true, jobs: 2 });
+  const prepared = await prepareDataset({
+    source: src,
+    out: join(work, 'bal-prepared'),
+    settings: { size: 32, quality: 90, frames: 16, minFrames: 0 },
+    strict: true,
+    jobs: 2,
+  });
   expect(prepared.manifest.source.format).toBe('dfew');
   expect(prepared.manifest.counts).toMatchObject({ clips: 14, skipped: 0, perClass: [2, 2, 2, 2, 2, 2, 2] });
   expect(prepared.issues).toEqual([]);
@@ -94,6 +102,8 @@ test('refuses an --out holding something else, or a synthetic set made with othe
   writeFileSync(join(foreign, 'notes.txt'), 'mine');
   await expect(generateSynth(tinyOptions(foreign))).rejects.toThrow(SynthError);
   await expect(generateSynth(tinyOptions(first, { size: 48 }))).rejects.toThrow(/other settings/);
-  await expect(generateSynth(tinyOptions(join(work, 'bad'), { minFrames: 30, maxFrames: 20 }))).rejects.toThrow(SynthError);
+  await expect(generateSynth(tinyOptions(join(work, 'bad'), { minFrames: 30, maxFrames: 20 }))).rejects.toThrow(
+    SynthError,
+  );
   expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
 });

@@ -8,21 +8,39 @@ import { DEFAULT_KNOBS } from '../../src/synth/scene.js';
 
 // Every nuisance on (talking and an occluder in every clip), so only the expression can differ.
 const knobs = { ...DEFAULT_KNOBS, occlusion: 1, talk: 1 };
-const plan = planDataset({ clips: 5, seed: 11, balanced: true, minFrames: 20, maxFrames: 20, intensityA: 1, intensityB: 1, minIntensity: 0.01, knobs });
+const plan = planDataset({
+  clips: 5,
+  seed: 11,
+  balanced: true,
+  minFrames: 20,
+  maxFrames: 20,
+  intensityA: 1,
+  intensityB: 1,
+  minIntensity: 0.01,
+  knobs,
+});
 
 function asClass(base: ClipSpec, classIndex: number, intensity: number): ClipSpec {
-  return { ...base, classIndex, intensity, expression: drawExpression(new Rng(100 + classIndex), classIndex, DEFAULT_KNOBS.auJitter) };
+  return {
+    ...base,
+    classIndex,
+    intensity,
+    expression: drawExpression(new Rng(100 + classIndex), classIndex, DEFAULT_KNOBS.auJitter),
+  };
 }
 
-test.each(plan.clips.slice(0, 3).map((c) => [c.id, c] as const))('clip %s: at intensity 0 all 7 classes render the same bytes', (_id, base) => {
-  const id = plan.identities[base.identity];
-  const neutral = renderClipFrames(asClass(base, DFEW_CLASSES.indexOf('neutral'), 0), id, 40);
-  for (let c = 0; c < DFEW_CLASSES.length; c++) {
-    const frames = renderClipFrames(asClass(base, c, 0), id, 40);
-    expect(frames).toHaveLength(neutral.length);
-    frames.forEach((f, t) => expect(Buffer.from(f.data).equals(Buffer.from(neutral[t].data))).toBe(true));
-  }
-});
+test.each(plan.clips.slice(0, 3).map((c) => [c.id, c] as const))(
+  'clip %s: at intensity 0 all 7 classes render the same bytes',
+  (_id, base) => {
+    const id = plan.identities[base.identity];
+    const neutral = renderClipFrames(asClass(base, DFEW_CLASSES.indexOf('neutral'), 0), id, 40);
+    for (let c = 0; c < DFEW_CLASSES.length; c++) {
+      const frames = renderClipFrames(asClass(base, c, 0), id, 40);
+      expect(frames).toHaveLength(neutral.length);
+      frames.forEach((f, t) => expect(Buffer.from(f.data).equals(Buffer.from(neutral[t].data))).toBe(true));
+    }
+  },
+);
 
 test('above intensity 0 the expressions move the face, more with more intensity', () => {
   const base = plan.clips[0];

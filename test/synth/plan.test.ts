@@ -39,7 +39,10 @@ test('plan: the requested class counts, stratified folds of equal size, no perso
   const sizes = Array.from({ length: FOLDS }, (_, k) => clips.filter((c) => c.fold === k + 1).length);
   expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
   for (let c = 0; c < DFEW_CLASSES.length; c++) {
-    const byFold = Array.from({ length: FOLDS }, (_, k) => clips.filter((s) => s.classIndex === c && s.fold === k + 1).length);
+    const byFold = Array.from(
+      { length: FOLDS },
+      (_, k) => clips.filter((s) => s.classIndex === c && s.fold === k + 1).length,
+    );
     expect(Math.max(...byFold) - Math.min(...byFold)).toBeLessThanOrEqual(1);
   }
   for (let k = 1; k <= FOLDS; k++) {
@@ -67,10 +70,14 @@ test('plan: the requested class counts, stratified folds of equal size, no perso
 
 test('balanced plans; a clip keeps its parameters when the set grows', () => {
   const small = planDataset(planOpts({ clips: 70, balanced: true }));
-  expect(DFEW_CLASSES.map((_, c) => small.clips.filter((s) => s.classIndex === c).length)).toEqual(new Array(7).fill(10));
+  expect(DFEW_CLASSES.map((_, c) => small.clips.filter((s) => s.classIndex === c).length)).toEqual(
+    new Array(7).fill(10),
+  );
   // Per-clip streams: clip 5's intensity and length depend on (seed, index) only.
   const big = planDataset(planOpts({ clips: 140, balanced: true }));
   expect(big.clips[5].intensity).toBe(small.clips[5].intensity);
   expect(big.clips[5].frames).toBe(small.clips[5].frames);
-  expect(planDataset(planOpts({ clips: 70, balanced: true, seed: 4 })).clips[5].intensity).not.toBe(small.clips[5].intensity);
+  expect(planDataset(planOpts({ clips: 70, balanced: true, seed: 4 })).clips[5].intensity).not.toBe(
+    small.clips[5].intensity,
+  );
 });

@@ -1,6 +1,18 @@
 // The rasteriser's shortcuts (tile culling, early-outs, gradient reuse) against brute force: every pixel's coverage
 // computed from the exact distance.
-import { Canvas, Ellipse, Implicit, Intersect, Outline, Polygon, RoundedRect, Stroke, quadBezier, type Shape, type Similarity } from '../../src/synth/raster.js';
+import {
+  Canvas,
+  Ellipse,
+  Implicit,
+  Intersect,
+  Outline,
+  Polygon,
+  RoundedRect,
+  Stroke,
+  quadBezier,
+  type Shape,
+  type Similarity,
+} from '../../src/synth/raster.js';
 
 function reference(shape: Shape, t: Similarity, size: number, soft = 0): Float32Array {
   const out = new Float32Array(size * size * 3);
@@ -39,14 +51,45 @@ const shapes: [string, () => Shape, number][] = [
   ['ellipse', () => new Ellipse(0.1, 0.2, 1.0, 1.3, 0.2), 1e-6],
   ['thin ellipse', () => new Ellipse(0, 1.5, 1.95, 0.8), 1e-6],
   ['tiny ellipse', () => new Ellipse(0.05, 0.3, 0.038, 0.021, 0.35), 1e-6],
-  ['polygon', () => new Polygon([[-0.5, 0], [0.1, -0.3], [0.6, 0.1], [0.2, 0.05], [0, 0.4]]), 1e-6],
-  ['stroke', () => new Stroke(curve, curve.map((_, i) => 0.02 + 0.01 * i)), 1e-6],
+  [
+    'polygon',
+    () =>
+      new Polygon([
+        [-0.5, 0],
+        [0.1, -0.3],
+        [0.6, 0.1],
+        [0.2, 0.05],
+        [0, 0.4],
+      ]),
+    1e-6,
+  ],
+  [
+    'stroke',
+    () =>
+      new Stroke(
+        curve,
+        curve.map((_, i) => 0.02 + 0.01 * i),
+      ),
+    1e-6,
+  ],
   ['rounded rect', () => new RoundedRect(0.2, -0.1, 0.5, 0.3, 0.1, 0.3), 1e-6],
   ['outline', () => new Outline(new RoundedRect(0, 0, 0.3, 0.2, 0.07), 0.02), 1e-6],
-  ['intersect', () => new Intersect(new Ellipse(0.1, 0, 0.3, 0.3), new Polygon([...curve, [0.4, 0.4], [-0.4, 0.4]])), 1e-6],
+  [
+    'intersect',
+    () => new Intersect(new Ellipse(0.1, 0, 0.3, 0.3), new Polygon([...curve, [0.4, 0.4], [-0.4, 0.4]])),
+    1e-6,
+  ],
   // the gradient is reused over 2 pixels along the edge: approximate by design (within a tenth of a pixel's coverage)
   // (the face outline of draw-face.ts: an egg narrowing towards the chin)
-  ['implicit', () => new Implicit((x, y) => Math.sqrt((x / (1 - 0.3 * Math.min(1.2, Math.max(0, y) / 1.3) ** 2)) ** 2 + (y / 1.3) ** 2) - 1, [-1.05, -1.35, 1.05, 1.35]), 0.05],
+  [
+    'implicit',
+    () =>
+      new Implicit(
+        (x, y) => Math.sqrt((x / (1 - 0.3 * Math.min(1.2, Math.max(0, y) / 1.3) ** 2)) ** 2 + (y / 1.3) ** 2) - 1,
+        [-1.05, -1.35, 1.05, 1.35],
+      ),
+    0.05,
+  ],
 ];
 
 test.each(shapes)('%s: the tiled fill covers the same pixels as brute force', (_name, make, tol) => {

@@ -18,7 +18,10 @@ function writeRun(dir: string, fold: string, seed: number, hits: [number, number
     [hits[0], 10 - hits[0]],
     [10 - hits[1], hits[1]],
   ]);
-  writeFileSync(join(dir, 'results.json'), JSON.stringify({ split: 'test', fold, selectedOn: 'val', bestEpoch: 1, metrics }));
+  writeFileSync(
+    join(dir, 'results.json'),
+    JSON.stringify({ split: 'test', fold, selectedOn: 'val', bestEpoch: 1, metrics }),
+  );
   return dir;
 }
 
@@ -42,15 +45,31 @@ describe('runs against baseline runs', () => {
 
   test('pairs are fold AND seed: another seed pairs with nothing; two runs of one fold and seed are refused', () => {
     const seed2 = writeRun(join(root, 'seed2', 'fold1'), '1', 2, [6, 7]);
-    expect(() => compareRunSets([seed2], base)).toThrow(/no run of --baseline has the fold and seed of a run of --runs \(runs: fold 1, seed 2; baseline: fold 1, seed 1; fold 2, seed 1; fold 3, seed 1\)/);
+    expect(() => compareRunSets([seed2], base)).toThrow(
+      /no run of --baseline has the fold and seed of a run of --runs \(runs: fold 1, seed 2; baseline: fold 1, seed 1; fold 2, seed 1; fold 3, seed 1\)/,
+    );
     const twin = writeRun(join(root, 'twin', 'fold1'), '1', 1, [6, 7]);
-    expect(() => compareRunSets([ours[0], twin], base)).toThrow(/--runs: .*fold1 and .*twin\/fold1 are both fold 1, seed 1; give one run per fold and seed/);
+    expect(() => compareRunSets([ours[0], twin], base)).toThrow(
+      /--runs: .*fold1 and .*twin\/fold1 are both fold 1, seed 1; give one run per fold and seed/,
+    );
   });
 
   test('the CLI: --runs-dir with --baseline-dir, as text and as JSON', async () => {
-    const r = await dfer(['eval', '--runs-dir', join(root, 'ours'), '--baseline-dir', join(root, 'base'), '--folds', '1-3', '--json']);
+    const r = await dfer([
+      'eval',
+      '--runs-dir',
+      join(root, 'ours'),
+      '--baseline-dir',
+      join(root, 'base'),
+      '--folds',
+      '1-3',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
-    const doc = json<{ mean: { uar: number }; vs_baseline: { baseline: string; uar: { diff: number; ci: number[]; p: number; pairs: number } } }>(r);
+    const doc = json<{
+      mean: { uar: number };
+      vs_baseline: { baseline: string; uar: { diff: number; ci: number[]; p: number; pairs: number } };
+    }>(r);
     expect(doc.vs_baseline.uar.diff).toBeCloseTo(0.1, 12);
     expect(doc.vs_baseline.uar.pairs).toBe(3);
     expect(doc.mean.uar).toBeCloseTo(0.65, 12);

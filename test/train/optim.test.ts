@@ -27,7 +27,8 @@ test('SGD follows torch.optim.SGD: decay added to the gradient, buffer = d on st
 });
 
 test('step schedule: every 7 epochs x0.5 (the code); exp and cosine', () => {
-  const lr = (name: 'step' | 'exp' | 'cosine', e: number) => learningRate({ ...DEFAULT_SCHEDULE, name, gamma: name === 'exp' ? 0.9 : 0.5 }, e);
+  const lr = (name: 'step' | 'exp' | 'cosine', e: number) =>
+    learningRate({ ...DEFAULT_SCHEDULE, name, gamma: name === 'exp' ? 0.9 : 0.5 }, e);
   expect([0, 6, 7, 13, 14].map((e) => lr('step', e))).toEqual([0.001, 0.001, 0.0005, 0.0005, 0.00025]);
   expect(lr('exp', 2)).toBeCloseTo(0.001 * 0.81, 12);
   expect(lr('cosine', 0)).toBeCloseTo(0.001, 12);

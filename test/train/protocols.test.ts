@@ -26,7 +26,10 @@ beforeAll(async () => {
   ferv = join(tmp, 'ferv39k');
   await prepareDataset({ source: join(tmp, 'FERV39k'), out: ferv, settings: SETTINGS, strict: true });
   // 15 MAFW clips over 11 classes, as tiny real videos.
-  const clips = Array.from({ length: 15 }, (_, k) => ({ id: String(k + 1).padStart(5, '0'), label: MAFW_CLASSES[k % 11] }));
+  const clips = Array.from({ length: 15 }, (_, k) => ({
+    id: String(k + 1).padStart(5, '0'),
+    label: MAFW_CLASSES[k % 11],
+  }));
   await makeMafwTree(join(tmp, 'MAFW'), clips, { videos: true });
   mafw = join(tmp, 'mafw');
   await prepareDataset({ source: join(tmp, 'MAFW'), out: mafw, settings: SETTINGS, strict: false });
@@ -51,8 +54,14 @@ test("FERV39k: the paper's U=8 x V=2, 100 epochs, batch 40, lambda 0.1, and its 
   expect(o.model.frames).toBe(16);
   expect(o.epochs).toBe(100);
   expect(o.out).toBe(join('runs', 'ferv39k', 'paper-fold1'));
-  expect(o.protocol).toMatchObject({ dataset: 'ferv39k', fromProtocol: ['u', 'v', 'epochs', 'batch', 'lambda'], overridden: [] });
-  expect(() => trainOptionsFor(r, '2')).toThrow(new OptionError(`--fold 2: ${ferv} has only fold 1 (FERV39k's one official train/test split)`));
+  expect(o.protocol).toMatchObject({
+    dataset: 'ferv39k',
+    fromProtocol: ['u', 'v', 'epochs', 'batch', 'lambda'],
+    overridden: [],
+  });
+  expect(() => trainOptionsFor(r, '2')).toThrow(
+    new OptionError(`--fold 2: ${ferv} has only fold 1 (FERV39k's one official train/test split)`),
+  );
 });
 
 test('MAFW: 11 classes reach the classifier; 5 folds; DFEW settings', () => {
@@ -69,7 +78,10 @@ test('MAFW: 11 classes reach the classifier; 5 folds; DFEW settings', () => {
 test('precedence: flags > --config > DFER_* > dfer.json > dataset protocol > defaults, each recorded', () => {
   const dir = join(tmp, 'ws');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'dfer.json'), JSON.stringify({ version: 1, data: ferv, runs: 'experiments', train: { epochs: 30, u: 4, lr: 0.01, batch: 16 } }));
+  writeFileSync(
+    join(dir, 'dfer.json'),
+    JSON.stringify({ version: 1, data: ferv, runs: 'experiments', train: { epochs: 30, u: 4, lr: 0.01, batch: 16 } }),
+  );
   const workspace = readWorkspace(join(dir, 'dfer.json'));
   const r = resolveTrainSettings({
     workspace,
@@ -77,7 +89,16 @@ test('precedence: flags > --config > DFER_* > dfer.json > dataset protocol > def
     config: { file: 'x.json', settings: { epochs: 10, lr: 0.02 } },
     flags: { epochs: 5 },
   });
-  expect(r.settings).toMatchObject({ epochs: 5, lr: 0.02, u: 6, ial: false, batch: 16, v: 2, momentum: 0.9, data: ferv });
+  expect(r.settings).toMatchObject({
+    epochs: 5,
+    lr: 0.02,
+    u: 6,
+    ial: false,
+    batch: 16,
+    v: 2,
+    momentum: 0.9,
+    data: ferv,
+  });
   expect(r.sources).toMatchObject({
     epochs: 'flag',
     lr: '--config x.json',
@@ -95,18 +116,45 @@ test('precedence: flags > --config > DFER_* > dfer.json > dataset protocol > def
     { setting: 'epochs', value: 5, from: 'flag' },
     { setting: 'batch', value: 16, from: workspace.file },
   ]);
-  expect(() => resolveTrainSettings({ env: { DFER_BATCH: '4.5' }, flags: { data: ferv } })).toThrow('DFER_BATCH=4.5: not an integer');
+  expect(() => resolveTrainSettings({ env: { DFER_BATCH: '4.5' }, flags: { data: ferv } })).toThrow(
+    'DFER_BATCH=4.5: not an integer',
+  );
   expect(() => resolveTrainSettings({})).toThrow(NoDataError);
   writeFileSync(join(dir, 'dfer.json'), JSON.stringify({ version: 1, train: { epoch: 3 } }));
-  expect(() => resolveTrainSettings({ workspace: readWorkspace(join(dir, 'dfer.json')), flags: { data: ferv } })).toThrow(/dfer\.json "train": unknown option\(s\) epoch/);
+  expect(() =>
+    resolveTrainSettings({ workspace: readWorkspace(join(dir, 'dfer.json')), flags: { data: ferv } }),
+  ).toThrow(/dfer\.json "train": unknown option\(s\) epoch/);
 });
 
 test('dfer train on FERV39k samples U=8 x V=2 without being told; the checkpoint carries it, so a bare copy is evaluated the same way', async () => {
   const out = join(tmp, 'ferv-run');
-  const r = await dfer(['train', '--data', ferv, '--preset', 'small', '--epochs', '1', '--batch', '4', '--workers', '0', '--out', out, '--backend', TEST_BACKEND, '--json']);
+  const r = await dfer([
+    'train',
+    '--data',
+    ferv,
+    '--preset',
+    'small',
+    '--epochs',
+    '1',
+    '--batch',
+    '4',
+    '--workers',
+    '0',
+    '--out',
+    out,
+    '--backend',
+    TEST_BACKEND,
+    '--json',
+  ]);
   expect(r.code).toBe(0);
   const start = JSON.parse(r.stdout.split('\n')[0]);
-  expect(start.protocol).toMatchObject({ dataset: 'ferv39k', overridden: [{ setting: 'epochs', value: 1, from: 'flag' }, { setting: 'batch', value: 4, from: 'flag' }] });
+  expect(start.protocol).toMatchObject({
+    dataset: 'ferv39k',
+    overridden: [
+      { setting: 'epochs', value: 1, from: 'flag' },
+      { setting: 'batch', value: 4, from: 'flag' },
+    ],
+  });
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   expect(config.train.sampling).toEqual({ u: 8, v: 2, rule: 'official' });
   expect(config.protocol.name).toBe('FERV39k');
@@ -115,14 +163,48 @@ test('dfer train on FERV39k samples U=8 x V=2 without being told; the checkpoint
   const bare = join(tmp, 'bare');
   mkdirSync(bare);
   for (const ext of ['json', 'safetensors']) copyFileSync(join(out, `best.${ext}`), join(bare, `model.${ext}`));
-  const e = await dfer(['eval', '-c', join(bare, 'model'), '--data', ferv, '--fold', '1', '--backend', TEST_BACKEND, '--json']);
+  const e = await dfer([
+    'eval',
+    '-c',
+    join(bare, 'model'),
+    '--data',
+    ferv,
+    '--fold',
+    '1',
+    '--backend',
+    TEST_BACKEND,
+    '--json',
+  ]);
   expect(e.code).toBe(0);
   expect(json<{ sampling: unknown }>(e).sampling).toEqual({ u: 8, v: 2 });
 }, 300000);
 
 test('dfer train on MAFW trains an 11-class classifier', async () => {
   const out = join(tmp, 'mafw-run');
-  const r = await dfer(['train', '--data', mafw, '--fold', '2', '--preset', 'small', '--epochs', '1', '--batch', '4', '--u', '4', '--val-fraction', '0', '--workers', '0', '--out', out, '--backend', TEST_BACKEND, '--json']);
+  const r = await dfer([
+    'train',
+    '--data',
+    mafw,
+    '--fold',
+    '2',
+    '--preset',
+    'small',
+    '--epochs',
+    '1',
+    '--batch',
+    '4',
+    '--u',
+    '4',
+    '--val-fraction',
+    '0',
+    '--workers',
+    '0',
+    '--out',
+    out,
+    '--backend',
+    TEST_BACKEND,
+    '--json',
+  ]);
   expect(r.code).toBe(0);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   expect(config.train.model.numClasses).toBe(11);

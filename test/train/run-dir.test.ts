@@ -17,7 +17,18 @@ test('state: new, started (a checkpoint), finished (results.json); the selected 
   const run = new RunDir(join(tmp, 'r'));
   expect(run.isRun()).toBe(false);
   mkdirSync(run.dir);
-  run.writeConfig({ train: { data: 'd', fold: '2', model: {}, epochs: 1, sampling: { u: 8, v: 2, rule: 'official' }, selectOn: 'val', selectMetric: 'war', seed: 1 } } as never);
+  run.writeConfig({
+    train: {
+      data: 'd',
+      fold: '2',
+      model: {},
+      epochs: 1,
+      sampling: { u: 8, v: 2, rule: 'official' },
+      selectOn: 'val',
+      selectMetric: 'war',
+      seed: 1,
+    },
+  } as never);
   expect([run.isRun(), run.state(), run.selectedCheckpoint()]).toEqual([true, 'new', null]);
   touchCheckpoint(run.dir, 'last');
   expect([run.state(), run.selectedCheckpoint()]).toEqual(['started', run.last]);

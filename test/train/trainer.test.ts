@@ -58,26 +58,46 @@ test('a run writes its directory; same seed -> same metrics; a stopped run resum
   const start = tf.memory().numTensors;
   const a = await train(options('a'), (e) => events.push(e));
   expect(tf.memory().numTensors).toBe(start); // nothing left behind by the whole run
-  for (const f of ['config.json', 'metrics.jsonl', 'last.safetensors', 'best.json', 'summary.json', 'results.json', 'test-predictions.csv']) {
+  for (const f of [
+    'config.json',
+    'metrics.jsonl',
+    'last.safetensors',
+    'best.json',
+    'summary.json',
+    'results.json',
+    'test-predictions.csv',
+  ]) {
     expect(existsSync(join(work, 'a', f))).toBe(true);
   }
   const config = JSON.parse(readFileSync(join(work, 'a', 'config.json'), 'utf8'));
-  expect(config).toMatchObject({ backend: TEST_BACKEND, dataFingerprint: expect.any(String), dfer: expect.any(String), tfjs: expect.any(String) });
+  expect(config).toMatchObject({
+    backend: TEST_BACKEND,
+    dataFingerprint: expect.any(String),
+    dfer: expect.any(String),
+    tfjs: expect.any(String),
+  });
   expect(config.train.seed).toBe(5);
   expect(events[0].type).toBe('run-start');
   expect(events.filter((e) => e.type === 'epoch-end')).toHaveLength(2);
   expect(events.at(-1)!.type).toBe('run-end');
-  const steps = readFileSync(join(work, 'a', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  expect(steps.filter((l) => l.type === 'step')).toHaveLength(2 * a.steps / 2);
+  const steps = readFileSync(join(work, 'a', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(steps.filter((l) => l.type === 'step')).toHaveLength((2 * a.steps) / 2);
 
   const b = await train(options('b'));
   expect(b.test).toEqual(a.test);
 
   // Stop after 3 steps (as SIGINT does: the step is finished and saved), then run the same command again.
   const controller = new AbortController();
-  const stopped = await train(options('c'), (e) => {
-    if (e.type === 'step' && e.globalStep === 3) controller.abort();
-  }, controller.signal);
+  const stopped = await train(
+    options('c'),
+    (e) => {
+      if (e.type === 'step' && e.globalStep === 3) controller.abort();
+    },
+    controller.signal,
+  );
   expect(stopped.interrupted).toBe(true);
   expect(stopped.steps).toBe(3);
   const resumedEvents: TrainEvent[] = [];
@@ -93,5 +113,7 @@ test('errors: a missing fold, another configuration in the same run directory, a
   await expect(train(options('d', { fold: '9' }))).rejects.toThrow(/no fold 9/);
   await train(options('e', { epochs: 1 }));
   await expect(train(options('e', { seed: 6, epochs: 1 }))).rejects.toThrow(/another configuration/);
-  await expect(train(options('f', { schedule: { ...DEFAULT_SCHEDULE, baseLr: 1e30 } }))).rejects.toThrow(/non-finite loss .* step/);
+  await expect(train(options('f', { schedule: { ...DEFAULT_SCHEDULE, baseLr: 1e30 } }))).rejects.toThrow(
+    /non-finite loss .* step/,
+  );
 }, 600000);

@@ -52,7 +52,18 @@ export const TEST = metricsOf([
 
 export function scriptedRun(selectOn: 'val' | 'test' = 'val'): TrainEvent[] {
   const events: TrainEvent[] = [
-    { type: 'run-start', runDir: 'runs/demo', epochs: 2, stepsPerEpoch: 10, trainClips: 160, valClips: 60, testClips: 800, classes: CLASSES, backend: 'cpu', selectOn },
+    {
+      type: 'run-start',
+      runDir: 'runs/demo',
+      epochs: 2,
+      stepsPerEpoch: 10,
+      trainClips: 160,
+      valClips: 60,
+      testClips: 800,
+      classes: CLASSES,
+      backend: 'cpu',
+      selectOn,
+    },
   ];
   let global = 0;
   for (let epoch = 1; epoch <= 2; epoch++) {
@@ -76,7 +87,16 @@ export function scriptedRun(selectOn: 'val' | 'test' = 'val'): TrainEvent[] {
     }
     for (let done = 0; done <= 60; done += 20) events.push({ type: 'eval-progress', split: selectOn, done, total: 60 });
     const val = epoch === 1 ? VAL1 : VAL2;
-    events.push({ type: 'epoch-end', epoch, epochs: 2, trainLoss: { total: 1.5, ce: 1.3, ial: 0.15, aux: 0.05 }, val, best: true, bestEpoch: epoch, seconds: 20 });
+    events.push({
+      type: 'epoch-end',
+      epoch,
+      epochs: 2,
+      trainLoss: { total: 1.5, ce: 1.3, ial: 0.15, aux: 0.05 },
+      val,
+      best: true,
+      bestEpoch: epoch,
+      seconds: 20,
+    });
     events.push({ type: 'checkpoint', path: 'runs/demo/last.safetensors', kind: 'last' });
     events.push({ type: 'checkpoint', path: 'runs/demo/best.safetensors', kind: 'best' });
   }

@@ -60,7 +60,18 @@ describe('json mode', () => {
   test('a non-finite loss becomes null (JSON has no NaN)', () => {
     const stdout = new Sink();
     const r = createTrainReporter('json', 'dfer train', { stdout });
-    const e: TrainEvent = { type: 'step', epoch: 1, step: 1, stepsPerEpoch: 2, globalStep: 1, loss: { total: NaN, ce: NaN, ial: 0, aux: 0 }, lr: 0.01, clipsPerSecond: 1, elapsed: 1, etaSeconds: 1 };
+    const e: TrainEvent = {
+      type: 'step',
+      epoch: 1,
+      step: 1,
+      stepsPerEpoch: 2,
+      globalStep: 1,
+      loss: { total: NaN, ce: NaN, ial: 0, aux: 0 },
+      lr: 0.01,
+      clipsPerSecond: 1,
+      elapsed: 1,
+      etaSeconds: 1,
+    };
     r.onEvent(e);
     expect(JSON.parse(stdout.text).loss).toEqual({ total: null, ce: null, ial: 0, aux: 0 });
   });
@@ -75,13 +86,19 @@ describe('plain mode', () => {
     r.finish();
     const lines = stderr.text.trimEnd().split('\n');
     expect(lines.every((l) => l.startsWith('dfer train: '))).toBe(true);
-    expect(lines[0]).toBe('dfer train: run runs/demo: 2 epochs x 10 steps; clips 160 train, 60 val, 800 test; 7 classes; backend cpu; checkpoint selected on val');
+    expect(lines[0]).toBe(
+      'dfer train: run runs/demo: 2 epochs x 10 steps; clips 160 train, 60 val, 800 test; 7 classes; backend cpu; checkpoint selected on val',
+    );
     expect(lines).toContain('dfer train: epoch 1/2 lr 0.0100');
     // Step lines: one per 10% of the epoch, never the last step (the epoch line follows); loss = running mean.
     const steps = lines.filter((l) => / step \d+\/10 /.test(l));
     expect(steps).toHaveLength(18);
-    expect(steps[0]).toBe('dfer train: epoch 1/2 step 1/10 loss 1.9500 ce 1.7500 ial 0.1500 aux 0.0500 lr 0.0100 12.5 clips/s eta 38s');
-    expect(steps[1]).toBe('dfer train: epoch 1/2 step 2/10 loss 1.9250 ce 1.7250 ial 0.1500 aux 0.0500 lr 0.0100 12.5 clips/s eta 36s');
+    expect(steps[0]).toBe(
+      'dfer train: epoch 1/2 step 1/10 loss 1.9500 ce 1.7500 ial 0.1500 aux 0.0500 lr 0.0100 12.5 clips/s eta 38s',
+    );
+    expect(steps[1]).toBe(
+      'dfer train: epoch 1/2 step 2/10 loss 1.9250 ce 1.7250 ial 0.1500 aux 0.0500 lr 0.0100 12.5 clips/s eta 36s',
+    );
     expect(lines.filter((l) => l.includes(' done in '))).toEqual([
       'dfer train: epoch 1/2 done in 20s: loss 1.5000 ce 1.3000 ial 0.1500 aux 0.0500; val UAR 51.07% WAR 58.33%; best (new)',
       'dfer train: epoch 2/2 done in 20s: loss 1.5000 ce 1.3000 ial 0.1500 aux 0.0500; val UAR 71.79% WAR 75.00%; best (new)',
@@ -107,12 +124,31 @@ describe('plain mode', () => {
   test('steps are throttled: one line per 10% of an epoch, or per interval when steps are slow', () => {
     const run = (msPerCall: number) => {
       const stderr = new Sink();
-      const r = createTrainReporter('plain', 'p', { stdout: new Sink(), stderr, now: clock(msPerCall), stepEveryMs: 10_000 });
+      const r = createTrainReporter('plain', 'p', {
+        stdout: new Sink(),
+        stderr,
+        now: clock(msPerCall),
+        stepEveryMs: 10_000,
+      });
       r.onEvent({ type: 'epoch-start', epoch: 1, epochs: 1, lr: 0.1 });
       for (let step = 1; step <= 1000; step++) {
-        r.onEvent({ type: 'step', epoch: 1, step, stepsPerEpoch: 1000, globalStep: step, loss: { total: 1, ce: 1, ial: 0, aux: 0 }, lr: 0.1, clipsPerSecond: 100, elapsed: step, etaSeconds: 1000 - step });
+        r.onEvent({
+          type: 'step',
+          epoch: 1,
+          step,
+          stepsPerEpoch: 1000,
+          globalStep: step,
+          loss: { total: 1, ce: 1, ial: 0, aux: 0 },
+          lr: 0.1,
+          clipsPerSecond: 100,
+          elapsed: step,
+          etaSeconds: 1000 - step,
+        });
       }
-      return stderr.text.split('\n').filter((l) => l.includes(' step ')).map((l) => Number(/step (\d+)\//.exec(l)![1]));
+      return stderr.text
+        .split('\n')
+        .filter((l) => l.includes(' step '))
+        .map((l) => Number(/step (\d+)\//.exec(l)![1]));
     };
     expect(run(1)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900]);
     const slow = run(2_500); // a step every 2.5 s: a line every 10 s, and at each 10%
@@ -125,10 +161,14 @@ describe('plain mode', () => {
     const stderr = new Sink();
     const r = createTrainReporter('plain', 'dfer train', { stdout, stderr, now: clock(6_000), stepEveryMs: 10_000 });
     for (const e of scriptedRun('test')) r.onEvent(e);
-    expect(stderr.text).toContain('dfer train: warning: checkpoint selected on the test split: optimistic, as in DFER repos\n');
+    expect(stderr.text).toContain(
+      'dfer train: warning: checkpoint selected on the test split: optimistic, as in DFER repos\n',
+    );
     expect(stderr.text).toContain('dfer train: eval test 40/60 clips\n');
     expect(stderr.text).toContain('; test UAR 71.79% WAR 75.00%; best (new)');
-    expect(stdout.text).toContain('checkpoint selected on test: epoch 2, test UAR 71.79% WAR 75.00%\nwarning: checkpoint selected on the test split: optimistic, as in DFER repos\n');
+    expect(stdout.text).toContain(
+      'checkpoint selected on test: epoch 2, test UAR 71.79% WAR 75.00%\nwarning: checkpoint selected on the test split: optimistic, as in DFER repos\n',
+    );
   });
 
   test('an interrupted run says how to continue', () => {
@@ -166,7 +206,12 @@ describe('tty mode (Ink)', () => {
 
   test('a narrow terminal and selection on the test split', () => {
     const tty = new FakeTty(50);
-    const r = createTrainReporter('tty', 'dfer train', { stdout: new Sink(), stderr: tty, debug: true, now: clock(1000) });
+    const r = createTrainReporter('tty', 'dfer train', {
+      stdout: new Sink(),
+      stderr: tty,
+      debug: true,
+      now: clock(1000),
+    });
     for (const e of scriptedRun('test')) r.onEvent(e);
     r.finish();
     const frame = tty.lastFrame();
@@ -177,13 +222,30 @@ describe('tty mode (Ink)', () => {
 
   test('redraws at most every redrawMs; the last state is drawn after a pause', async () => {
     const tty = new FakeTty(80);
-    const r = createTrainReporter('tty', 'dfer train', { stdout: new Sink(), stderr: tty, debug: true, now: () => 0, redrawMs: 30 });
+    const r = createTrainReporter('tty', 'dfer train', {
+      stdout: new Sink(),
+      stderr: tty,
+      debug: true,
+      now: () => 0,
+      redrawMs: 30,
+    });
     const [start] = scriptedRun();
     r.onEvent(start);
     r.onEvent({ type: 'epoch-start', epoch: 1, epochs: 2, lr: 0.01 });
     const before = tty.frames.length;
     for (let step = 1; step <= 500; step++) {
-      r.onEvent({ type: 'step', epoch: 1, step, stepsPerEpoch: 500, globalStep: step, loss: { total: 1, ce: 1, ial: 0, aux: 0 }, lr: 0.01, clipsPerSecond: 10, elapsed: step, etaSeconds: 10 });
+      r.onEvent({
+        type: 'step',
+        epoch: 1,
+        step,
+        stepsPerEpoch: 500,
+        globalStep: step,
+        loss: { total: 1, ce: 1, ial: 0, aux: 0 },
+        lr: 0.01,
+        clipsPerSecond: 10,
+        elapsed: step,
+        etaSeconds: 10,
+      });
     }
     expect(tty.frames.length - before).toBeLessThanOrEqual(2);
     await new Promise((res) => setTimeout(res, 80));

@@ -1,5 +1,15 @@
 // The reporter's memory of the event stream (src/ui/train-state.ts): the reducer, the bounded loss trend, sparklines.
-import { emptyTrend, initialTrainState, pushTrend, reduceTrain, runFraction, runningLoss, sparkline, trendValues, type TrainState } from '../../src/ui/train-state.js';
+import {
+  emptyTrend,
+  initialTrainState,
+  pushTrend,
+  reduceTrain,
+  runFraction,
+  runningLoss,
+  sparkline,
+  trendValues,
+  type TrainState,
+} from '../../src/ui/train-state.js';
 import { scriptedRun, VAL1, VAL2 } from './script.js';
 
 describe('sparkline', () => {
@@ -25,12 +35,18 @@ describe('loss trend', () => {
 });
 
 describe('reduceTrain', () => {
-  const fold = (events = scriptedRun()) => events.reduce<TrainState[]>((acc, e) => [...acc, reduceTrain(acc[acc.length - 1], e)], [initialTrainState()]);
+  const fold = (events = scriptedRun()) =>
+    events.reduce<TrainState[]>((acc, e) => [...acc, reduceTrain(acc[acc.length - 1], e)], [initialTrainState()]);
 
   test('tracks progress, the running loss of the epoch, validation, best, checkpoints and the log', () => {
     const states = fold();
     const midway = states.find((s) => s.epoch === 1 && s.step === 4)!;
-    expect(runningLoss(midway)).toEqual({ total: (1.95 + 1.9 + 1.85 + 1.8) / 4, ce: expect.any(Number), ial: 0.15, aux: 0.05 });
+    expect(runningLoss(midway)).toEqual({
+      total: (1.95 + 1.9 + 1.85 + 1.8) / 4,
+      ce: expect.any(Number),
+      ial: 0.15,
+      aux: 0.05,
+    });
     expect(runFraction(midway)).toBeCloseTo(0.2, 12);
     const afterVal1 = states.find((s) => s.lastVal)!;
     expect(afterVal1.lastVal).toEqual({ epoch: 1, metrics: VAL1 });
@@ -48,7 +64,11 @@ describe('reduceTrain', () => {
 
   test('a resumed run starts at the epoch and step it resumes from', () => {
     const [start] = scriptedRun();
-    const s = reduceTrain(initialTrainState(), { ...start, type: 'run-start', resumedFrom: { epoch: 2, step: 3 } } as typeof start);
+    const s = reduceTrain(initialTrainState(), {
+      ...start,
+      type: 'run-start',
+      resumedFrom: { epoch: 2, step: 3 },
+    } as typeof start);
     expect([s.epoch, s.step]).toEqual([2, 3]);
     expect(runFraction(s)).toBeCloseTo((1 + 0.3) / 2, 12);
   });

@@ -27,7 +27,8 @@ const CLEAN = join(VIDEO, 'Megamind.avi');
 const BUGY = join(VIDEO, 'Megamind_bugy.avi');
 const SIZE = 64;
 
-if (!existsSync(CLEAN) || !existsSync(BUGY)) throw new Error(`video fixtures not found in ${VIDEO}: set DFER_SHARED to the shared/ folder`);
+if (!existsSync(CLEAN) || !existsSync(BUGY))
+  throw new Error(`video fixtures not found in ${VIDEO}: set DFER_SHARED to the shared/ folder`);
 
 let tmp: string;
 beforeAll(() => {
@@ -128,10 +129,27 @@ describe('decodeVideoFrames streams', () => {
       }
     }
     const png = join(tmp, 'quad.png');
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(png);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(png);
     const video = join(tmp, 'quad.mkv');
     const ffmpeg = resolveFfmpeg();
-    execFileSync(ffmpeg, ['-v', 'error', '-y', '-loop', '1', '-i', png, '-frames:v', '3', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', video]);
+    execFileSync(ffmpeg, [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      png,
+      '-frames:v',
+      '3',
+      '-c:v',
+      'ffv1',
+      '-pix_fmt',
+      'bgr0',
+      video,
+    ]);
     const r = await decodeVideo(video, { size: 32 });
     expect(r.frames).toHaveLength(3);
     expect([r.sourceWidth, r.sourceHeight]).toEqual([160, 90]);
@@ -150,11 +168,19 @@ describe('decodeVideoFrames streams', () => {
 });
 
 describe('bad input', () => {
-  test('a text file renamed .mp4 -> VideoDecodeError naming the file and ffmpeg\'s complaint', async () => {
+  test("a text file renamed .mp4 -> VideoDecodeError naming the file and ffmpeg's complaint", async () => {
     const fake = join(tmp, 'not a video.mp4');
     writeFileSync(fake, 'this is a text file, not a video\n');
-    for (const run of [() => decodeVideo(fake, { size: 16 }), async () => { for await (const _ of decodeVideoFrames(fake, { size: 16 })); }]) {
-      const err = await run().then(() => null, (e: unknown) => e);
+    for (const run of [
+      () => decodeVideo(fake, { size: 16 }),
+      async () => {
+        for await (const _ of decodeVideoFrames(fake, { size: 16 }));
+      },
+    ]) {
+      const err = await run().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(VideoDecodeError);
       expect((err as VideoDecodeError).file).toBe(fake);
       expect((err as Error).message).toContain(fake);
@@ -164,7 +190,9 @@ describe('bad input', () => {
 
   test('a missing file -> VideoDecodeError "video file not found"', async () => {
     const missing = join(tmp, 'nope.avi');
-    await expect(decodeVideo(missing, { size: 16 })).rejects.toThrow(new VideoDecodeError(`video file not found: ${missing}`, missing, 'missing'));
+    await expect(decodeVideo(missing, { size: 16 })).rejects.toThrow(
+      new VideoDecodeError(`video file not found: ${missing}`, missing, 'missing'),
+    );
     await expect(decodeVideo(missing, { size: 16 })).rejects.toMatchObject({ reason: 'missing', file: missing });
     await expect(decodeVideo(tmp, { size: 16 })).rejects.toMatchObject({ reason: 'not-a-file' });
   });
@@ -172,19 +200,31 @@ describe('bad input', () => {
   test('a file with no video stream -> VideoDecodeError (no-video-stream)', async () => {
     const wav = join(tmp, 'tone.wav');
     execFileSync(resolveFfmpeg(), ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.2', wav]);
-    await expect(decodeVideo(wav, { size: 16 })).rejects.toMatchObject({ name: 'VideoDecodeError', reason: 'no-video-stream' });
+    await expect(decodeVideo(wav, { size: 16 })).rejects.toMatchObject({
+      name: 'VideoDecodeError',
+      reason: 'no-video-stream',
+    });
     const err = await (async () => {
       for await (const _ of decodeVideoFrames(wav, { size: 16 }));
-    })().then(() => null, (e: unknown) => e);
+    })().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ reason: 'no-video-stream', file: wav });
   });
 
   test('no ffmpeg anywhere -> FfmpegNotFoundError saying how to get one; a bad explicit path is not silently replaced', async () => {
-    const err = await decodeVideo(CLEAN, { size: 16, env: { PATH: '' } }).then(() => null, (e: unknown) => e);
+    const err = await decodeVideo(CLEAN, { size: 16, env: { PATH: '' } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FfmpegNotFoundError);
     expect(err).not.toBeInstanceOf(VideoDecodeError);
-    for (const hint of ['apt-get install ffmpeg', 'npm install ffmpeg-static', 'DFER_FFMPEG=']) expect((err as Error).message).toContain(hint);
-    await expect(decodeVideo(CLEAN, { size: 16, ffmpeg: join(tmp, 'no-ffmpeg-here') })).rejects.toThrow(/no-ffmpeg-here cannot be used: no such file/);
+    for (const hint of ['apt-get install ffmpeg', 'npm install ffmpeg-static', 'DFER_FFMPEG='])
+      expect((err as Error).message).toContain(hint);
+    await expect(decodeVideo(CLEAN, { size: 16, ffmpeg: join(tmp, 'no-ffmpeg-here') })).rejects.toThrow(
+      /no-ffmpeg-here cannot be used: no such file/,
+    );
   });
 
   test('bad sizes are rejected before anything runs', async () => {

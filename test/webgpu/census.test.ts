@@ -39,7 +39,18 @@ beforeAll(async () => {
 
 test('the census saw the network: convolutions and their gradients, pooling, matmuls, softmax', () => {
   const names = new Set(calls.map((c) => c.name));
-  for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', 'Softmax', 'PadV2', ...Object.values(FUSED), FUSED_NORM.batchNormInfer]) {
+  for (const k of [
+    'Conv2D',
+    'Conv2DBackpropInput',
+    'Conv2DBackpropFilter',
+    'MaxPool',
+    'MaxPoolGrad',
+    'BatchMatMul',
+    'Softmax',
+    'PadV2',
+    ...Object.values(FUSED),
+    FUSED_NORM.batchNormInfer,
+  ]) {
     expect(names).toContain(k);
   }
   expect(calls.length).toBeGreaterThan(200);

@@ -8,7 +8,14 @@ import { createModel } from '../../src/model/network.js';
 import { OFFICIAL_SGD, Sgd } from '../../src/train/optim.js';
 import { trainStep } from '../../src/train/step.js';
 import { flatProgram, type WebGpuBackendLike } from '../../src/webgpu/kernels/program.js';
-import { batchAdvice, GpuBufferTooLargeError, gpuBytesInUse, maxBindingBytes, probeWebGpu, WebGpuError } from '../../src/webgpu/device.js';
+import {
+  batchAdvice,
+  GpuBufferTooLargeError,
+  gpuBytesInUse,
+  maxBindingBytes,
+  probeWebGpu,
+  WebGpuError,
+} from '../../src/webgpu/device.js';
 import { requireWebGpu } from '../helpers/webgpu.js';
 
 beforeAll(async () => {
@@ -18,8 +25,15 @@ beforeAll(async () => {
 
 test('an invalid shader is an exception at the next read, not a silent zero', async () => {
   const x = tf.ones([8]);
-  const broken = flatProgram({ key: 'dferTestBroken', inputs: ['x'], outputShape: [8], body: 'let filter = 1; setOutputAtIndex(index, getXByOutputIndex(index));' });
-  const out = tf.engine().makeTensorFromTensorInfo((tf.backend() as WebGpuBackendLike).runWebGPUProgram(broken, [x], 'float32'));
+  const broken = flatProgram({
+    key: 'dferTestBroken',
+    inputs: ['x'],
+    outputShape: [8],
+    body: 'let filter = 1; setOutputAtIndex(index, getXByOutputIndex(index));',
+  });
+  const out = tf
+    .engine()
+    .makeTensorFromTensorInfo((tf.backend() as WebGpuBackendLike).runWebGPUProgram(broken, [x], 'float32'));
   await expect(out.data()).rejects.toThrow(WebGpuError);
   // The error is reported once: the next computation reads normally.
   const ok = tf.add(x, 1);
@@ -40,7 +54,9 @@ test('a tensor above the default 128 MiB binding limit: refused with the limit n
   if (limit < elements * 4) {
     // lavapipe binds at most 128 MiB: the tensor is refused before anything is computed.
     expect(() => tf.fill([elements], 1.5)).toThrow(GpuBufferTooLargeError);
-    expect(() => tf.fill([elements], 1.5)).toThrow(/160 MiB tensor exceeds this GPU's largest storage binding \(128 MiB/);
+    expect(() => tf.fill([elements], 1.5)).toThrow(
+      /160 MiB tensor exceeds this GPU's largest storage binding \(128 MiB/,
+    );
   } else {
     // A GPU whose adapter allows more got its maximum: the whole tensor is read and written, the last element too.
     const big = tf.fill([elements], 1.5);
@@ -56,8 +72,12 @@ test('a tensor above the default 128 MiB binding limit: refused with the limit n
 test('a tensor too large becomes batch-size advice (the paper preset at batch 40 on 128 MiB bindings)', () => {
   // The stem's first convolution at batch 40: 640 frames of 56 x 56 x 64 float32.
   const err = new GpuBufferTooLargeError(640 * 56 * 56 * 64 * 4, 128 * 2 ** 20);
-  expect(batchAdvice(err, '--batch', 40)).toBe('--batch 40 needs a 490 MiB tensor, more than this GPU can bind (128 MiB); use --batch 10 or less');
-  expect(batchAdvice(new GpuBufferTooLargeError(300 * 2 ** 20, 128 * 2 ** 20), '--eval-batch', 2)).toMatch(/^one clip needs a 150 MiB tensor/);
+  expect(batchAdvice(err, '--batch', 40)).toBe(
+    '--batch 40 needs a 490 MiB tensor, more than this GPU can bind (128 MiB); use --batch 10 or less',
+  );
+  expect(batchAdvice(new GpuBufferTooLargeError(300 * 2 ** 20, 128 * 2 ** 20), '--eval-batch', 2)).toMatch(
+    /^one clip needs a 150 MiB tensor/,
+  );
 });
 
 test('GPU memory and tensor count stay flat over training steps', async () => {

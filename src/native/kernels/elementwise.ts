@@ -57,7 +57,11 @@ export interface BroadcastLayout {
  * The merged layout of `a op b` with output shape `outShape` (see the header). Exported for the tests. Always has at
  * least one axis; the innermost axis has strides 0 or 1.
  */
-export function broadcastLayout(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): BroadcastLayout {
+export function broadcastLayout(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+): BroadcastLayout {
   const rank = outShape.length;
   const at = (shape: readonly number[], k: number) => shape[k - (rank - shape.length)] ?? 1;
   // Per output axis of size > 1: does each operand span it (true) or broadcast along it (false)?
@@ -169,7 +173,10 @@ export const elementwiseKernels: NativeKernel[] = [
   { name: 'Elu', run: unary(UNARY.Elu) },
   { name: 'LeakyRelu', run: unary(UNARY.LeakyRelu, (a) => [num(a.alpha, 0.2), 0]) },
   { name: 'Reciprocal', run: unary(UNARY.Reciprocal) },
-  { name: 'ClipByValue', run: unary(UNARY.ClipByValue, (a) => [num(a.clipValueMin, -Infinity), num(a.clipValueMax, Infinity)]) },
+  {
+    name: 'ClipByValue',
+    run: unary(UNARY.ClipByValue, (a) => [num(a.clipValueMin, -Infinity), num(a.clipValueMax, Infinity)]),
+  },
   { name: 'Log1p', run: unary(UNARY.Log1p) },
   { name: 'Expm1', run: unary(UNARY.Expm1) },
   { name: 'Sign', run: unary(UNARY.Sign) },

@@ -5,7 +5,6 @@ import { FUSED } from '../../fused.js';
 import type { NativeAddon } from '../addon.js';
 import { alloc, f32sOrThrow, output, type NativeKernel, type NativeKernelArgs } from './util.js';
 
-
 /** inputs dy, y (the ReLU's output); output dx. */
 function reluGrad(addon: NativeAddon, { inputs, backend }: NativeKernelArgs) {
   const { dy, y } = inputs;

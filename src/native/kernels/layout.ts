@@ -61,7 +61,15 @@ const result = (backend: MathBackendCPU, shape: number[], dtype: TensorInfo['dty
   backend.makeTensorInfo(shape, dtype, values);
 
 /** The part of `x` starting at `begin` with extent `size` (and `step` per axis): a new tensor of shape `size`. */
-function sliceOf(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, src: Words, begin: number[], size: number[], step?: number[]) {
+function sliceOf(
+  addon: NativeAddon,
+  backend: MathBackendCPU,
+  x: TensorInfo,
+  src: Words,
+  begin: number[],
+  size: number[],
+  step?: number[],
+) {
   const xs = stridesOf(x.shape);
   const out = allocate(backend, x.dtype, sizeOf(size));
   copy(addon, out, src, {
@@ -85,7 +93,13 @@ function transpose(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
   const shape = perm.map((p) => x.shape[p]);
   const xs = stridesOf(x.shape);
   const out = allocate(backend, x.dtype, sizeOf(shape));
-  copy(addon, out, src, { shape, dstOffset: 0, dstStrides: stridesOf(shape), srcOffset: 0, srcStrides: perm.map((p) => xs[p]) });
+  copy(addon, out, src, {
+    shape,
+    dstOffset: 0,
+    dstStrides: stridesOf(shape),
+    srcOffset: 0,
+    srcStrides: perm.map((p) => xs[p]),
+  });
   return result(backend, shape, x.dtype, out);
 }
 
@@ -93,7 +107,11 @@ function slice(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs)
   const { x } = inputs;
   const src = words(backend, x);
   if (!src) return null;
-  const [begin, size] = slice_util.parseSliceParams(x, attrs.begin as number | number[], attrs.size as number | number[] | undefined);
+  const [begin, size] = slice_util.parseSliceParams(
+    x,
+    attrs.begin as number | number[],
+    attrs.size as number | number[] | undefined,
+  );
   slice_util.assertParamsValid(x, begin, size);
   // The cpu kernel returns a contiguous slice as a view of x: nothing to copy.
   if (sizeOf(size) === 0 || slice_util.isSliceContinous(x.shape, begin, size)) return null;
@@ -105,10 +123,26 @@ function stridedSlice(addon: NativeAddon, { inputs, backend, attrs }: NativeKern
   const src = words(backend, x);
   if (!src) return null;
   const a = attrs as NamedAttrMap & {
-    begin: number[]; end: number[]; strides: number[];
-    beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number;
+    begin: number[];
+    end: number[];
+    strides: number[];
+    beginMask: number;
+    endMask: number;
+    ellipsisMask: number;
+    newAxisMask: number;
+    shrinkAxisMask: number;
   };
-  const info = slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+  const info = slice_util.sliceInfo(
+    x.shape,
+    a.begin,
+    a.end,
+    a.strides,
+    a.beginMask,
+    a.endMask,
+    a.ellipsisMask,
+    a.newAxisMask,
+    a.shrinkAxisMask,
+  );
   if (info.isIdentity || sizeOf(info.finalShape) === 0) return null; // a reshape (no copy), or nothing to copy
   if (info.sliceDim0 || info.isSimpleSlice) {
     // What the cpu kernel does: a plain slice (stride 1 everywhere), reshaped to the final shape.
@@ -119,7 +153,12 @@ function stridedSlice(addon: NativeAddon, { inputs, backend, attrs }: NativeKern
   // General strides (negative too). The cpu kernel indexes x with one coordinate per axis of finalShapeSparse, which
   // is only one per axis of x without shrunk axes; leave the other cases to it.
   if (info.finalShapeSparse.length !== x.shape.length) return null;
-  return result(backend, info.finalShape, x.dtype, sliceOf(addon, backend, x, src, info.begin, info.finalShapeSparse, info.strides));
+  return result(
+    backend,
+    info.finalShape,
+    x.dtype,
+    sliceOf(addon, backend, x, src, info.begin, info.finalShapeSparse, info.strides),
+  );
 }
 
 function reverse(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) {
@@ -162,7 +201,14 @@ function tile(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) 
 }
 
 /** Fill the frame of `out` (shape `outShape`) around the interior box [before, before + inner) with `bits`. */
-function fillFrame(addon: NativeAddon, out: Words, outShape: number[], before: number[], inner: number[], bits: number) {
+function fillFrame(
+  addon: NativeAddon,
+  out: Words,
+  outShape: number[],
+  before: number[],
+  inner: number[],
+  bits: number,
+) {
   const os = stridesOf(outShape);
   // Axis by axis: the slabs before and after the interior along axis k, within the interior of the axes before k.
   for (let k = 0; k < outShape.length; k++) {
@@ -209,7 +255,8 @@ function mirrorPad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
   const rank = x.shape.length;
   if (!src || rank === 0 || paddings.length !== rank || sizeOf(x.shape) === 0) return null;
   // The op checks the paddings against the shape; stay inside x regardless (else the cpu kernel decides).
-  if (paddings.some(([b, e], i) => b < 0 || e < 0 || b > x.shape[i] - 1 + offset || e > x.shape[i] - 1 + offset)) return null;
+  if (paddings.some(([b, e], i) => b < 0 || e < 0 || b > x.shape[i] - 1 + offset || e > x.shape[i] - 1 + offset))
+    return null;
   const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
   const os = stridesOf(shape);
   const xs = stridesOf(x.shape);
@@ -241,14 +288,27 @@ function mirrorPad(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelA
 }
 
 /** Write each input (all of shape `parts[i]`, the same except along `axis`) into its slab of `out` along `axis`. */
-function join(addon: NativeAddon, backend: MathBackendCPU, parts: TensorInfo[], srcs: Words[], axis: number, outShape: number[]) {
+function join(
+  addon: NativeAddon,
+  backend: MathBackendCPU,
+  parts: TensorInfo[],
+  srcs: Words[],
+  axis: number,
+  outShape: number[],
+) {
   const out = allocate(backend, parts[0].dtype, sizeOf(outShape));
   const outer = sizeOf(outShape.slice(0, axis));
   const outInner = sizeOf(outShape.slice(axis));
   let column = 0;
   parts.forEach((t, i) => {
     const inner = sizeOf(t.shape.slice(axis));
-    copy(addon, out, srcs[i], { shape: [outer, inner], dstOffset: column, dstStrides: [outInner, 1], srcOffset: 0, srcStrides: [inner, 1] });
+    copy(addon, out, srcs[i], {
+      shape: [outer, inner],
+      dstOffset: column,
+      dstStrides: [outInner, 1],
+      srcOffset: 0,
+      srcStrides: [inner, 1],
+    });
     column += inner;
   });
   return result(backend, outShape, parts[0].dtype, out);
@@ -269,8 +329,14 @@ function concat(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs
   const all = Object.values(inputs);
   if (all.length === 0) return null;
   const axis = util.parseAxisParam(attrs.axis as number, all[0].shape)[0];
-  backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
-  const outShape = backend_util.computeOutShape(all.map((t) => t.shape), axis);
+  backend_util.assertParamsConsistent(
+    all.map((t) => t.shape),
+    axis,
+  );
+  const outShape = backend_util.computeOutShape(
+    all.map((t) => t.shape),
+    axis,
+  );
   const parts = all.filter((t) => sizeOf(t.shape) > 0);
   if (sizeOf(outShape) === 0 || parts.length < 2) return null; // nothing to copy, or the identity
   const srcs = sameDtypeWords(backend, parts);
@@ -290,11 +356,26 @@ function pack(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) 
   if (!srcs || sizeOf(shape) === 0) return null;
   const expanded = [...shape.slice(0, axis), 1, ...shape.slice(axis)];
   const outShape = [...shape.slice(0, axis), all.length, ...shape.slice(axis)];
-  return join(addon, backend, all.map((t) => ({ ...t, shape: expanded })), srcs, axis, outShape);
+  return join(
+    addon,
+    backend,
+    all.map((t) => ({ ...t, shape: expanded })),
+    srcs,
+    axis,
+    outShape,
+  );
 }
 
 /** Slices of x along `axis` with the given extents, each copied out; reshaped to `shapeOf(extent)` when given. */
-function split(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, src: Words, axis: number, sizes: number[], shapeOf?: (s: number[]) => number[]) {
+function split(
+  addon: NativeAddon,
+  backend: MathBackendCPU,
+  x: TensorInfo,
+  src: Words,
+  axis: number,
+  sizes: number[],
+  shapeOf?: (s: number[]) => number[],
+) {
   const begin = new Array<number>(x.shape.length).fill(0);
   return sizes.map((s) => {
     const size = x.shape.slice();
@@ -312,7 +393,11 @@ function splitV(addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs
   const axis = util.parseAxisParam(attrs.axis as number, x.shape)[0];
   const numOrSizeSplits = attrs.numOrSizeSplits as number | number[];
   // prepareSplitSize fills in a -1 entry in place, as the cpu kernel's call does: give it a copy.
-  const sizes = backend_util.prepareSplitSize(x, Array.isArray(numOrSizeSplits) ? numOrSizeSplits.slice() : numOrSizeSplits, axis);
+  const sizes = backend_util.prepareSplitSize(
+    x,
+    Array.isArray(numOrSizeSplits) ? numOrSizeSplits.slice() : numOrSizeSplits,
+    axis,
+  );
   // Contiguous slices are views in the cpu kernel; empty ones have nothing to copy.
   if (contiguousAlong(x.shape, axis) || sizeOf(x.shape) === 0) return null;
   return split(addon, backend, x, src, axis, sizes);

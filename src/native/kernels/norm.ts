@@ -5,7 +5,6 @@ import { FUSED_NORM } from '../../fused.js';
 import type { NativeAddon } from '../addon.js';
 import { alloc, f32sOrThrow, output, sizeOf, type NativeKernel, type NativeKernelArgs } from './util.js';
 
-
 const rowsOf = (shape: number[]) => {
   const c = shape[shape.length - 1];
   return { rows: sizeOf(shape) / c, c };

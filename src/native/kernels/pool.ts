@@ -16,21 +16,40 @@ type Attrs = {
 /** The 12 geometry integers native/src/pool.cc expects after its buffers. */
 function geometry(c: Pool2DInfo): number[] {
   return [
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
-    c.effectiveFilterHeight, c.effectiveFilterWidth, c.strideHeight, c.strideWidth, c.padInfo.top, c.padInfo.left,
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.effectiveFilterHeight,
+    c.effectiveFilterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
   ];
 }
 
 /** tfjs' pooling geometry for x (the cpu kernels use dilation 1); null when not a plain NHWC float32 pool. */
 function info(shape: number[], a: Attrs, rounding: boolean): Pool2DInfo | null {
   if (shape.length !== 4) return null;
-  const c = backend_util.computePool2DInfo(shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, rounding ? a.dimRoundingMode : undefined);
-  if (c.dilationHeight !== 1 || c.dilationWidth !== 1 || sizeOf(c.outShape) === 0 || sizeOf(c.inShape) === 0) return null;
+  const c = backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    rounding ? a.dimRoundingMode : undefined,
+  );
+  if (c.dilationHeight !== 1 || c.dilationWidth !== 1 || sizeOf(c.outShape) === 0 || sizeOf(c.inShape) === 0)
+    return null;
   return c;
 }
 
 /** The cpu kernel returns x itself for a 1x1 window that keeps the shape. */
-const isIdentity = (c: Pool2DInfo) => c.filterHeight === 1 && c.filterWidth === 1 && util.arraysEqual(c.inShape, c.outShape);
+const isIdentity = (c: Pool2DInfo) =>
+  c.filterHeight === 1 && c.filterWidth === 1 && util.arraysEqual(c.inShape, c.outShape);
 
 function forward(kind: 'maxPool' | 'avgPool') {
   return (addon: NativeAddon, { inputs, backend, attrs }: NativeKernelArgs) => {

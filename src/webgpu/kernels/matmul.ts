@@ -9,8 +9,17 @@ const SMALL_OUTPUT_PROGRAM = 2; // MatMulProgramType.MatMulSmallOutputSizeProgra
 const PROGRAM_FLAG = 'WEBGPU_MATMUL_PROGRAM_TYPE';
 
 /** Whether the stock kernel would choose split-K for these operands (its own test, restated). */
-export function wouldSplitK(a: number[], b: number[], transposeA: boolean, transposeB: boolean, threshold: number): boolean {
-  const batch = Math.max(a.slice(0, -2).reduce((p, d) => p * d, 1), b.slice(0, -2).reduce((p, d) => p * d, 1));
+export function wouldSplitK(
+  a: number[],
+  b: number[],
+  transposeA: boolean,
+  transposeB: boolean,
+  threshold: number,
+): boolean {
+  const batch = Math.max(
+    a.slice(0, -2).reduce((p, d) => p * d, 1),
+    b.slice(0, -2).reduce((p, d) => p * d, 1),
+  );
   const m = transposeA ? a[a.length - 1] : a[a.length - 2];
   const n = transposeB ? b[b.length - 2] : b[b.length - 1];
   const k = transposeB ? b[b.length - 1] : b[b.length - 2];
@@ -30,9 +39,11 @@ export function registerMatMul(backendName: string): void {
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-      const threshold = (args.backend as unknown as { thresholdToIncreaseWorkgroups: number }).thresholdToIncreaseWorkgroups;
+      const threshold = (args.backend as unknown as { thresholdToIncreaseWorkgroups: number })
+        .thresholdToIncreaseWorkgroups;
       const env = tf.env();
-      if (env.getNumber(PROGRAM_FLAG) >= 0 || !wouldSplitK(a.shape, b.shape, transposeA, transposeB, threshold)) return stockFunc(args);
+      if (env.getNumber(PROGRAM_FLAG) >= 0 || !wouldSplitK(a.shape, b.shape, transposeA, transposeB, threshold))
+        return stockFunc(args);
       env.set(PROGRAM_FLAG, SMALL_OUTPUT_PROGRAM);
       try {
         return stockFunc(args);

@@ -16,7 +16,14 @@ export function registerMaxPoolGrad(backendName: string): void {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
       const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
-      const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+      const info = tf.backend_util.computePool2DInfo(
+        input.shape as [number, number, number, number],
+        filterSize,
+        strides,
+        1,
+        pad,
+        dimRoundingMode,
+      );
       const program = flatProgram({
         key: 'dferMaxPoolGradFirstMax',
         inputs: ['dy', 'x'],

@@ -54,13 +54,18 @@ export function registerPad(backendName: string): void {
       if (x.shape.length <= 4) return stockFunc(args);
       const backend = args.backend as tf.KernelBackend;
       // The backend's own Reshape: a new view of the same buffer (reference counted), no copy and no tape entry.
-      const reshape = (t: tf.TensorInfo, shape: number[]) => reshapeKernel({ inputs: { x: t }, backend, attrs: { shape } }) as tf.TensorInfo;
+      const reshape = (t: tf.TensorInfo, shape: number[]) =>
+        reshapeKernel({ inputs: { x: t }, backend, attrs: { shape } }) as tf.TensorInfo;
       let cur: tf.TensorInfo = x;
       let curShape = x.shape;
       for (const stage of padStages(paddings)) {
         const merged = mergePadAxes(curShape, stage)!;
         const flat = reshape(cur, merged.shape);
-        const out = stockFunc({ inputs: { x: flat }, backend, attrs: { paddings: merged.pads, constantValue } }) as tf.TensorInfo;
+        const out = stockFunc({
+          inputs: { x: flat },
+          backend,
+          attrs: { paddings: merged.pads, constantValue },
+        }) as tf.TensorInfo;
         const nextShape = curShape.map((d, i) => d + stage[i][0] + stage[i][1]);
         const shaped = reshape(out, nextShape);
         backend.disposeData(flat.dataId);

@@ -19,11 +19,22 @@ export interface FlatProgram {
 export type Uniform = { type: 'int32' | 'float32'; data: number[] };
 
 export interface WebGpuBackendLike extends tf.KernelBackend {
-  runWebGPUProgram(program: FlatProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
+  runWebGPUProgram(
+    program: FlatProgram,
+    inputs: tf.TensorInfo[],
+    dtype: tf.DataType,
+    uniforms?: Uniform[],
+  ): tf.TensorInfo;
 }
 
 /** A program with one invocation per output element, 64 to a workgroup. */
-export function flatProgram(o: { key: string; inputs: string[]; outputShape: number[]; uniforms?: string; body: string }): FlatProgram {
+export function flatProgram(o: {
+  key: string;
+  inputs: string[];
+  outputShape: number[];
+  uniforms?: string;
+  body: string;
+}): FlatProgram {
   const layout = webgpu_util.flatDispatchLayout(o.outputShape);
   const workgroupSize: [number, number, number] = [64, 1, 1];
   return {
