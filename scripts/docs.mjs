@@ -14,6 +14,10 @@ const file = join(root, 'docs', 'commands.md');
 const config = await Config.load(root);
 const help = new Help(config, { stripAnsi: true, maxWidth: 110 });
 const commands = [...config.commands].filter((c) => !c.hidden).sort((a, b) => a.id.localeCompare(b.id));
+if (!commands.length) {
+  console.error('scripts/docs.mjs: oclif found no commands (is dist/ built? is NODE_ENV=test set?)');
+  process.exit(2);
+}
 
 const lines = [
   '# Command reference',
