@@ -1,5 +1,5 @@
 // Training and inference throughput of the GCA+IAL network, per backend and preset, next to PyTorch running the same
-// network: `npm run bench` (see README.md).
+// network: `npm run bench` (see docs/benchmarks.md).
 //
 // The parent process plans the cells (backend x preset x mode x batch) and runs each one in its own child process
 // (`node --import tsx bench/throughput.ts --child ...`), so that peak RSS is per cell and a wasm out-of-memory abort

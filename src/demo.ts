@@ -31,7 +31,7 @@ export interface DemoOptions {
  * The demo's training recipe, sized for ~10 minutes on 2 CPU cores with the wasm backend: the small preset (64 px)
  * with U = 8 segments, batch 8, lr 0.003 and weight decay 5e-4 (the official 0.1 assumes 80 epochs; lr 0.01 made
  * the first epochs diverge). Four epochs of 431 clips are not enough to learn the synthetic benchmark from scratch:
- * the demo shows the whole loop, not a trained model (see README).
+ * the demo shows the whole loop, not a trained model (see docs/data.md).
  */
 export const DEMO_DEFAULTS = {
   clips: SYNTH_DEFAULTS.clips,

@@ -2,7 +2,7 @@
 // value, a busy directory, a full disk) is a DferError carrying the exit code the CLI ends with; src/ui/errors.ts turns
 // any error into that code and one line without knowing the classes. Anything else is a bug or the system: exit 1.
 
-/** The exit codes of every command (README, "Exit codes"). */
+/** The exit codes of every command (docs/cli.md, "Exit codes"). */
 export const EXIT = {
   ok: 0,
   /** An error dfer did not expect: a bug, or the system (disk full, permissions). */

@@ -57,7 +57,7 @@ export interface SynthOptions {
 
 /**
  * The defaults: 600 clips of 18-30 frames (more than U x V = 16, so the official test-mode sampling never degenerates)
- * at 112 px (the paper's input size); about half a minute on 2 cores. The README (dfer synth) has the calibration.
+ * at 112 px (the paper's input size); about half a minute on 2 cores. docs/data.md (dfer synth) has the calibration.
  */
 export const SYNTH_DEFAULTS: Omit<SynthOptions, 'out'> = {
   clips: 600,

@@ -28,7 +28,7 @@ export interface NuisanceKnobs {
   talk: number;
 }
 
-// Calibrated so that the small preset learns the default set in minutes on a CPU without saturating it (README,
+// Calibrated so that the small preset learns the default set in minutes on a CPU without saturating it (docs/data.md,
 // "Calibration"); the harder set of the first release was { noise: 3, occlusion: 0.15, poseJitter: 1, clutter: 1,
 // lighting: 1, auJitter: 0.2, talk: 0.2 } with intensity Beta(1.5, 1).
 export const DEFAULT_KNOBS: NuisanceKnobs = {

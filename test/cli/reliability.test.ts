@@ -1,4 +1,4 @@
-// Nothing lost, nothing mixed: the guarantees of the README's reliability section, each through the CLI as a user
+// Nothing lost, nothing mixed: the guarantees of docs/cli.md's reliability section, each through the CLI as a user
 // (or a Slurm array) meets it: one writer per run directory, stale locks taken over, prepare retrying skipped clips,
 // unreadable annotation rows counted, a prompt Ctrl-C, damaged clips and weights named, a full disk, NO_COLOR.
 import { TEST_BACKEND } from '../helpers/backend.js';
