@@ -2,19 +2,18 @@ import { basename, join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import {
   ABLATE_DEFAULTS,
+  axesFromFlags,
   checkData,
   expandGrid,
   finishGrid,
   parseIntList,
-  parseNumberList,
   runGrid,
   spawnTrainRunner,
   AblateError,
-  type AblateAxes,
   type AblateEvent,
 } from '../src/analysis/ablate.js';
+import { ATTENTION_TYPES } from '../src/config.js';
 import { runOnSlurm, type SlurmOutcome } from '../src/cluster/slurm.js';
-import { ATTENTION_TYPES, type AttentionType } from '../src/config.js';
 import { parseFolds } from '../src/train/eval-run.js';
 import {
   launchSettings,
@@ -144,28 +143,8 @@ Exit codes: 0 every run finished; 130 stopped (resumable); 4 some runs failed (t
     if (f.data) passed.data = f.data;
     if (this.argv.some((a) => a === '--backend' || a.startsWith('--backend='))) passed.backend = f.backend;
 
-    // The axes; a list of one value is an ordinary option, not an axis.
-    const axes: AblateAxes = {};
-    const list = <T>(key: keyof TrainSettings, values: T[] | undefined, set: (v: T[]) => void) => {
-      if (!values) return;
-      if (values.length > 1) set(values);
-      else (passed as Record<string, unknown>)[key] = values[0];
-    };
-    if (f.gca === true) axes.gca = true;
-    else if (f.gca === false) passed.gca = false;
-    if (f.ial === true) axes.ial = true;
-    else if (f.ial === false) passed.ial = false;
-    if (f.attention) {
-      const types = f.attention.split(',').map((t) => t.trim());
-      const bad = types.find((t) => !(ATTENTION_TYPES as readonly string[]).includes(t));
-      if (bad !== undefined)
-        throw new AblateError(`--attention ${f.attention}: "${bad}" is not one of ${ATTENTION_TYPES.join(', ')}`);
-      list('attention', types as AttentionType[], (v) => (axes.attention = v));
-    }
-    if (f.aux === 'both') axes.aux = [false, true];
-    else if (f.aux) passed.aux = f.aux === 'on';
-    if (f.lambda) list('lambda', parseNumberList('lambda', f.lambda), (v) => (axes.lambda = v));
-    if (f.r) list('r', parseIntList('r', f.r), (v) => (axes.r = v));
+    const { axes, fixed } = axesFromFlags(f);
+    Object.assign(passed, fixed);
 
     // Every run shares what the flags, --config, DFER_*, the workspace and the dataset's protocol say: what is not a
     // built-in default goes on every run's command line, so each run resolves exactly as here.

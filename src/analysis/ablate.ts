@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
-import { diffConfigs, type AttentionType } from '../config.js';
+import { ATTENTION_TYPES, diffConfigs, type AttentionType } from '../config.js';
 import { PreparedSet } from '../data/store.js';
 import { RunDir } from '../train/run-dir.js';
 import type { TrainEvent } from '../train/events.js';
@@ -297,6 +297,45 @@ export function foldsGrid(o: {
     seeds: [o.seed],
     runs,
   };
+}
+
+/** The axis flags of dfer ablate as they were given (booleans, or comma-separated lists as text). */
+export interface AxisFlags {
+  gca?: boolean;
+  ial?: boolean;
+  attention?: string;
+  aux?: 'both' | 'on' | 'off';
+  lambda?: string;
+  r?: string;
+}
+
+/**
+ * The grid's axes from dfer ablate's flags, and the options they fix for every run instead: --no-gca, --aux on, or a
+ * list of one value (--lambda 0.3) is an ordinary option, not an axis.
+ */
+export function axesFromFlags(f: AxisFlags): { axes: AblateAxes; fixed: TrainSettings } {
+  const axes: AblateAxes = {};
+  const fixed: TrainSettings = {};
+  const list = <T>(key: keyof TrainSettings, values: T[], set: (v: T[]) => void) => {
+    if (values.length > 1) set(values);
+    else (fixed as Record<string, unknown>)[key] = values[0];
+  };
+  if (f.gca === true) axes.gca = true;
+  else if (f.gca === false) fixed.gca = false;
+  if (f.ial === true) axes.ial = true;
+  else if (f.ial === false) fixed.ial = false;
+  if (f.attention) {
+    const types = f.attention.split(',').map((t) => t.trim());
+    const bad = types.find((t) => !(ATTENTION_TYPES as readonly string[]).includes(t));
+    if (bad !== undefined)
+      throw new AblateError(`--attention ${f.attention}: "${bad}" is not one of ${ATTENTION_TYPES.join(', ')}`);
+    list('attention', types as AttentionType[], (v) => (axes.attention = v));
+  }
+  if (f.aux === 'both') axes.aux = [false, true];
+  else if (f.aux) fixed.aux = f.aux === 'on';
+  if (f.lambda) list('lambda', parseNumberList('lambda', f.lambda), (v) => (axes.lambda = v));
+  if (f.r) list('r', parseIntList('r', f.r), (v) => (axes.r = v));
+  return { axes, fixed };
 }
 
 /** "1,2,3", "1-3" -> [1, 2, 3]. */

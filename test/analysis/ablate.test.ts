@@ -9,6 +9,7 @@ import {
   ablationCsv,
   ablationJson,
   ablationMarkdown,
+  axesFromFlags,
   aggregateSetting,
   intensityFigure,
   expandGrid,
@@ -118,6 +119,18 @@ function fakeRunner(
   };
   return { runner, calls, maxActive: () => maxActive };
 }
+
+describe('axes from the flags', () => {
+  test('--gca --ial are axes, --no-gca fixes an option; a list of one value is an option, not an axis', () => {
+    expect(axesFromFlags({ gca: true, ial: true })).toEqual({ axes: { gca: true, ial: true }, fixed: {} });
+    expect(axesFromFlags({ gca: false, attention: 'se,gca', aux: 'both', lambda: '0.3', r: '8,16' })).toEqual({
+      axes: { attention: ['se', 'gca'], aux: [false, true], r: [8, 16] },
+      fixed: { gca: false, lambda: 0.3 },
+    });
+    expect(axesFromFlags({ aux: 'off', attention: 'cbam' })).toEqual({ axes: {}, fixed: { aux: false, attention: 'cbam' } });
+    expect(() => axesFromFlags({ attention: 'se,xyz' })).toThrow('--attention se,xyz: "xyz" is not one of none, se, cbam, gca');
+  });
+});
 
 describe('grid expansion', () => {
   test("--gca --ial: Table 1's 2x2 grid, repeated per fold and seed, each run an ordinary train command", () => {
