@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core';
 import { DEMO_DEFAULTS, runDemo } from '../src/demo.js';
-import { createProgress } from '../src/ui/progress.js';
-import { createTrainReporter } from '../src/ui/train.js';
-import { workspaceChangeLine } from '../src/ui/workspace.js';
+import { createDemoReporter } from '../src/ui/demo.js';
 import { BaseCommand } from './_base.js';
 
 export default class Demo extends BaseCommand<typeof Demo> {
@@ -37,26 +35,12 @@ export default class Demo extends BaseCommand<typeof Demo> {
   async run(): Promise<void> {
     const f = this.flags;
     const prefix = `dfer ${this.id}`;
-    const progress = createProgress(this.out.mode, prefix);
-    const reporter = createTrainReporter(this.out.mode, prefix);
+    const reporter = createDemoReporter(this.out.mode, prefix);
     const stop = this.stopOnSignals();
     try {
       const r = await runDemo(
         { dir: f.dir, workspace: f.workspace, seed: f.seed, backend: f.backend, clips: f.clips, epochs: f.epochs },
-        (e) => {
-          if (e.type === 'engine') progress.log(`engine: ${e.backend}${e.hint ? ` (${e.hint})` : ''}`);
-          else if (e.type === 'workspace') {
-            const line = workspaceChangeLine(e.change);
-            if (line) progress.log(line);
-          } else if (e.type === 'stage') {
-            progress.finish();
-            if (e.skipped) progress.log(`${e.stage}: already done in ${e.dir}`);
-          } else if (e.type === 'synth' && e.event.type === 'start') progress.start('synth', e.event.total, 'clips');
-          else if (e.type === 'synth' && e.event.type === 'clip') progress.update(e.event.done);
-          else if (e.type === 'prepare' && e.event.type === 'start') progress.start('prepare', e.event.total, 'clips');
-          else if (e.type === 'prepare' && e.event.type === 'clip') progress.update(e.event.done);
-          else if (e.type === 'train') reporter.onEvent(e.event);
-        },
+        (e) => reporter.onEvent(e),
         stop.signal,
       );
       reporter.finish();
@@ -77,7 +61,6 @@ export default class Demo extends BaseCommand<typeof Demo> {
       });
     } finally {
       stop.release();
-      progress.finish();
       reporter.finish();
     }
   }
