@@ -127,8 +127,13 @@ describe('axes from the flags', () => {
       axes: { attention: ['se', 'gca'], aux: [false, true], r: [8, 16] },
       fixed: { gca: false, lambda: 0.3 },
     });
-    expect(axesFromFlags({ aux: 'off', attention: 'cbam' })).toEqual({ axes: {}, fixed: { aux: false, attention: 'cbam' } });
-    expect(() => axesFromFlags({ attention: 'se,xyz' })).toThrow('--attention se,xyz: "xyz" is not one of none, se, cbam, gca');
+    expect(axesFromFlags({ aux: 'off', attention: 'cbam' })).toEqual({
+      axes: {},
+      fixed: { aux: false, attention: 'cbam' },
+    });
+    expect(() => axesFromFlags({ attention: 'se,xyz' })).toThrow(
+      '--attention se,xyz: "xyz" is not one of none, se, cbam, gca',
+    );
   });
 });
 

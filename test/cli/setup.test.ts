@@ -22,7 +22,10 @@ function machine(uid: number, stubs: string[]): string {
 }
 
 const setup = (path: string) => {
-  const r = spawnSync('/bin/bash', [SCRIPT], { env: { PATH: path, DFER_SETUP_DRY_RUN: '1', DFER_SETUP_DEMO: '0' }, encoding: 'utf8' });
+  const r = spawnSync('/bin/bash', [SCRIPT], {
+    env: { PATH: path, DFER_SETUP_DRY_RUN: '1', DFER_SETUP_DEMO: '0' },
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -30,14 +33,18 @@ test('as root with apt-get: installs what is missing (compiler, python3, ffmpeg)
   const r = setup(machine(0, ['apt-get', 'npm']));
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/^dfer setup: installing g\+\+ make python3 (libdnnl-dev )?ffmpeg with apt-get$/m);
-  expect(r.out).toMatch(/^\+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g\+\+ make python3 (libdnnl-dev )?ffmpeg$/m);
+  expect(r.out).toMatch(
+    /^\+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g\+\+ make python3 (libdnnl-dev )?ffmpeg$/m,
+  );
   expect(r.out).toMatch(/^\+ npm ci --no-audit --no-fund$/m);
 });
 
 test('not root, no sudo: one line saying what to run, then npm ci anyway', () => {
   const r = setup(machine(1000, ['apt-get', 'npm']));
   expect(r.code).toBe(0);
-  expect(r.out).toMatch(/^dfer setup: cannot install g\+\+ make python3 .*ffmpeg: not root and no passwordless sudo; run: sudo apt-get install -y .*; going on without them$/m);
+  expect(r.out).toMatch(
+    /^dfer setup: cannot install g\+\+ make python3 .*ffmpeg: not root and no passwordless sudo; run: sudo apt-get install -y .*; going on without them$/m,
+  );
   expect(r.out).not.toMatch(/apt-get install -y -qq/);
   expect(r.out).toMatch(/^\+ npm ci/m);
 });
