@@ -150,13 +150,8 @@ export async function train(
   }
 }
 
-async function trainInLockedDir(
-  o: TrainOptions,
-  emit: (e: TrainEvent) => void,
-  signal: AbortSignal | undefined,
-  lock: DirLock,
-): Promise<TrainSummary> {
-  const backend = await useBackend(o.backend);
+/** The fold's splits of the prepared set: training, the held-out selection slice (or the test split), the test split. */
+function openFold(o: TrainOptions) {
   const set = PreparedSet.open(o.data);
   const classes = set.manifest.classes;
   if (classes.length !== o.model.numClasses) {
@@ -164,7 +159,6 @@ async function trainInLockedDir(
       `${o.data}: the prepared set has ${classes.length} classes but the model ${o.model.numClasses}`,
     );
   }
-  const model0 = { ...o.model, classes };
   const fold = set.manifest.folds[o.fold];
   if (!fold)
     throw new TrainError(`${o.data}: no fold ${o.fold} (folds: ${Object.keys(set.manifest.folds).join(', ')})`);
@@ -176,31 +170,23 @@ async function trainInLockedDir(
     o.selectOn === 'val'
       ? stratifiedSplit(trainIds, (id) => set.clip(id).label, o.valFraction, o.seed)
       : { train: trainIds, val: [] };
-  const selectIds = o.selectOn === 'test' ? testIds : split.val;
   if (split.train.length < o.batchSize) {
     throw new TrainError(
       `fold ${o.fold}: ${split.train.length} training clips, fewer than one batch of ${o.batchSize}; lower --batch`,
     );
   }
+  return { set, classes, model0: { ...o.model, classes }, train: split.train, val: split.val, test: testIds };
+}
 
-  // Run directory: a new run writes config.json; an existing one is resumed only with the same configuration.
-  const run = new RunDir(o.out);
-  const last = run.last;
-  const best = run.best;
+const zeroLoss = () => ({ total: 0, ce: 0, ial: 0, aux: 0, steps: 0 });
+
+/**
+ * A new run (config.json, a fresh model) or the resumption of the run in the directory, which must have the same
+ * configuration and data: its weights, momentum and loop state come back from the last checkpoint.
+ */
+function startOrResume(o: TrainOptions, run: RunDir, set: PreparedSet, model0: ModelConfig, backend: string) {
   const resolved = { ...identity(o), model: model0, epochs: o.epochs };
-  let model: Model;
   const sgd = new Sgd(o.optimizer);
-  const zeroLoss = () => ({ total: 0, ce: 0, ial: 0, aux: 0, steps: 0 });
-  let state: LoopState = {
-    epoch: 0,
-    step: 0,
-    globalStep: 0,
-    bestEpoch: 0,
-    bestScore: -1,
-    epochLoss: zeroLoss(),
-    history: [],
-  };
-  let resumedFrom: { epoch: number; step: number } | undefined;
   if (run.isRun() && run.hasCheckpoint('last')) {
     const before = run.readConfig();
     // The data is matched by its fingerprint (below), not its path: a workspace may be moved or copied as a whole.
@@ -215,256 +201,329 @@ async function trainInLockedDir(
       throw new TrainError(
         `${o.out}: was trained on other data (fingerprint ${before.dataFingerprint}, now ${set.manifest.fingerprint})`,
       );
-    const ck = loadCheckpoint(last, model0);
-    model = ck.model;
+    const ck = loadCheckpoint(run.last, model0);
     sgd.restore(ck.momentum);
     tf.dispose([...ck.momentum.values()]);
-    state = ck.meta.state as unknown as LoopState;
-    resumedFrom = { epoch: state.epoch, step: state.step };
+    const state = ck.meta.state as unknown as LoopState;
     // More epochs for a run that had finished: its test result belongs to the shorter run and goes now, so that a stop
     // before the new end never leaves the old result looking like the new one's.
     if (state.epoch < o.epochs) run.clearResults();
     // Drop log lines written after the checkpoint (the killed run's lost steps will be redone identically).
     run.trimMetricsAfter(state.globalStep);
-  } else {
-    // A run that died before its first checkpoint starts again from scratch.
-    if (run.isRun()) run.resetMetrics();
-    model = createModel(model0, o.seed);
-    const config: RunConfig = {
-      train: resolved as unknown as RunConfig['train'],
-      ...(o.protocol ? { protocol: o.protocol } : {}),
-      ...versions(backend),
-      dataFingerprint: set.manifest.fingerprint,
-      data: resolve(o.data),
-      dataFromRun: relative(resolve(o.out), resolve(o.data)),
-      createdAt: new Date().toISOString(),
-    };
-    run.writeConfig(config);
+    return { model: ck.model, sgd, state, resumedFrom: { epoch: state.epoch, step: state.step } };
   }
+  // A run that died before its first checkpoint starts again from scratch.
+  if (run.isRun()) run.resetMetrics();
+  const config: RunConfig = {
+    train: resolved as unknown as RunConfig['train'],
+    ...(o.protocol ? { protocol: o.protocol } : {}),
+    ...versions(backend),
+    dataFingerprint: set.manifest.fingerprint,
+    data: resolve(o.data),
+    dataFromRun: relative(resolve(o.out), resolve(o.data)),
+    createdAt: new Date().toISOString(),
+  };
+  run.writeConfig(config);
+  const state: LoopState = {
+    epoch: 0,
+    step: 0,
+    globalStep: 0,
+    bestEpoch: 0,
+    bestScore: -1,
+    epochLoss: zeroLoss(),
+    history: [],
+  };
+  return { model: createModel(model0, o.seed), sgd, state, resumedFrom: undefined };
+}
 
-  const stepsPerEpoch = batchCount(split.train.length, o.batchSize, true);
+/** Everything one run's loop works with: its options, data, directory, the model being trained and the loop state. */
+interface RunSession {
+  o: TrainOptions;
+  emit: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+  backend: string;
+  data: ReturnType<typeof openFold>;
+  run: RunDir;
+  lock: DirLock;
+  /** Replaced by the selected weights for the test split. */
+  model: Model;
+  sgd: Sgd;
+  state: LoopState;
+  stepsPerEpoch: number;
+  /** When this session started, and the global step it started at (for speed and ETA). */
+  started: number;
+  stepsAtStart: number;
+}
+
+const logLine = (r: RunSession, line: MetricsLine) => {
+  r.lock.assertHeld(); // never write into a directory another process has taken over
+  r.run.appendMetrics(line);
+};
+
+async function save(r: RunSession, path: string, kind: 'last' | 'best' | 'step'): Promise<void> {
+  r.lock.assertHeld(); // never write into a directory another process has taken over
+  await saveCheckpoint(path, r.model, {
+    momentum: r.sgd.buffers,
+    state: r.state as unknown as Record<string, unknown>,
+    sampling: r.o.sampling,
+  });
+  r.emit({ type: 'checkpoint', path, kind });
+}
+
+function evaluate(r: RunSession, ids: string[], name: string) {
+  return evaluateSplit(r.model, r.data.set, ids, {
+    sampling: r.o.sampling,
+    batchSize: r.o.evalBatchSize,
+    workers: r.o.workers,
+    onProgress: (done, total) => r.emit({ type: 'eval-progress', split: name, done, total }),
+  }).catch((err) => {
+    throw tooLargeForGpu(err, '--eval-batch', r.o.evalBatchSize);
+  });
+}
+
+async function trainInLockedDir(
+  o: TrainOptions,
+  emit: (e: TrainEvent) => void,
+  signal: AbortSignal | undefined,
+  lock: DirLock,
+): Promise<TrainSummary> {
+  const backend = await useBackend(o.backend);
+  const data = openFold(o);
+  // Run directory: a new run writes config.json; an existing one is resumed only with the same configuration.
+  const run = new RunDir(o.out);
+  const { model, sgd, state, resumedFrom } = startOrResume(o, run, data.set, data.model0, backend);
+  const stepsPerEpoch = batchCount(data.train.length, o.batchSize, true);
+  const r: RunSession = {
+    o,
+    emit,
+    signal,
+    backend,
+    data,
+    run,
+    lock,
+    model,
+    sgd,
+    state,
+    stepsPerEpoch,
+    started: Date.now(),
+    stepsAtStart: state.globalStep,
+  };
   emit({
     type: 'run-start',
     runDir: o.out,
     epochs: o.epochs,
     stepsPerEpoch,
-    trainClips: split.train.length,
-    valClips: split.val.length,
-    testClips: testIds.length,
-    classes,
+    trainClips: data.train.length,
+    valClips: data.val.length,
+    testClips: data.test.length,
+    classes: data.classes,
     backend,
     selectOn: o.selectOn,
     ...(resumedFrom ? { resumedFrom } : {}),
     ...(o.protocol ? { protocol: o.protocol as RunProtocol } : {}),
   });
-
-  const log = (line: MetricsLine) => {
-    lock.assertHeld(); // never write into a directory another process has taken over
-    run.appendMetrics(line);
-  };
-  const save = async (path: string, kind: 'last' | 'best' | 'step') => {
-    lock.assertHeld(); // never write into a directory another process has taken over
-    await saveCheckpoint(path, model, {
-      momentum: sgd.buffers,
-      state: state as unknown as Record<string, unknown>,
-      sampling: o.sampling,
-    });
-    emit({ type: 'checkpoint', path, kind });
-  };
-  const evaluate = (ids: string[], name: string) =>
-    evaluateSplit(model, set, ids, {
-      sampling: o.sampling,
-      batchSize: o.evalBatchSize,
-      workers: o.workers,
-      onProgress: (done, total) => emit({ type: 'eval-progress', split: name, done, total }),
-    }).catch((err) => {
-      throw tooLargeForGpu(err, '--eval-batch', o.evalBatchSize);
-    });
-
-  const started = Date.now();
-  const stepsAtStart = state.globalStep;
-  const totalSteps = stepsPerEpoch * o.epochs;
-  let interrupted = false;
   try {
+    let interrupted = false;
     while (state.epoch < o.epochs && !interrupted) {
-      const epoch = state.epoch; // 0-based
-      const lr = learningRate(o.schedule, epoch);
+      const lr = learningRate(o.schedule, state.epoch);
       const epochStart = Date.now();
-      emit({ type: 'epoch-start', epoch: epoch + 1, epochs: o.epochs, lr });
-      for await (const batch of loadBatches({
-        set,
-        ids: split.train,
-        mode: 'train',
-        sampling: o.sampling,
-        augment: o.augment ? OFFICIAL_AUGMENT : null,
-        size: o.model.imageSize,
-        batchSize: o.batchSize,
-        seed: o.seed,
-        epoch,
-        dropLast: true,
-        startBatch: state.step,
-        workers: o.workers,
-      })) {
-        const stepStart = Date.now();
-        const clips = tf.tensor5d(batch.clips, batch.shape);
-        const labels = tf.tensor1d(batch.labels, 'int32');
-        let l: LossParts;
-        try {
-          l = await trainStep(model, sgd, clips, labels, lr, o.loss, 'BTHWC');
-        } catch (err) {
-          throw tooLargeForGpu(err, '--batch', o.batchSize);
-        } finally {
-          tf.dispose([clips, labels]);
-        }
-        if (!Number.isFinite(l.total)) {
-          const at = checkpointPaths(last).weights;
-          throw new TrainError(
-            `non-finite loss (${l.total}) at epoch ${epoch + 1}, step ${state.step + 1} (global step ${state.globalStep + 1}); the last good checkpoint is ${existsSync(at) ? at : 'none yet'}; try a lower --lr`,
-          );
-        }
-        for (const k of ['total', 'ce', 'ial', 'aux'] as const) state.epochLoss[k] += l[k];
-        state.epochLoss.steps++;
-        state.step++;
-        state.globalStep++;
-        const elapsed = (Date.now() - started) / 1000;
-        const done = state.globalStep - stepsAtStart;
-        const clipsPerSecond = batch.ids.length / Math.max((Date.now() - stepStart) / 1000, 1e-6);
-        log({
-          type: 'step',
-          epoch: epoch + 1,
-          step: state.step,
-          globalStep: state.globalStep,
-          lr,
-          ...l,
-          clipsPerSecond,
-        });
-        emit({
-          type: 'step',
-          epoch: epoch + 1,
-          step: state.step,
-          stepsPerEpoch,
-          globalStep: state.globalStep,
-          loss: l,
-          lr,
-          clipsPerSecond,
-          elapsed,
-          etaSeconds: (elapsed / done) * (totalSteps - state.globalStep),
-        });
-        // Let pending events in (a Ctrl-C): on a CPU backend the whole step ran without giving the event loop a turn.
-        await new Promise((r) => setImmediate(r));
-        if (signal?.aborted) {
-          interrupted = true;
-          await save(last, 'step');
-          break;
-        }
-        if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < stepsPerEpoch)
-          await save(last, 'step');
-      }
+      emit({ type: 'epoch-start', epoch: state.epoch + 1, epochs: o.epochs, lr });
+      interrupted = await trainEpoch(r, lr);
       if (interrupted) break;
-
-      // End of epoch: selection on the held-out split, checkpoints, log.
-      state.epoch++;
-      state.step = 0;
-      const n = Math.max(state.epochLoss.steps, 1);
-      const trainLoss: LossParts = {
-        total: state.epochLoss.total / n,
-        ce: state.epochLoss.ce / n,
-        ial: state.epochLoss.ial / n,
-        aux: state.epochLoss.aux / n,
-      };
-      state.epochLoss = zeroLoss();
-      let val: Metrics | undefined;
-      let isBest = false;
-      if (selectIds.length) {
-        val = (await evaluate(selectIds, o.selectOn === 'test' ? 'test (selection)' : 'val')).metrics;
-        const score = val[o.selectMetric];
-        if (score > state.bestScore) {
-          isBest = true;
-          state.bestScore = score;
-          state.bestEpoch = state.epoch;
-        }
-      } else {
-        isBest = true; // no selection split: the last epoch is the selected one
-        state.bestEpoch = state.epoch;
-      }
-      state.history.push({ epoch: state.epoch, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war } } : {}) });
-      if (isBest) await save(best, 'best');
-      await save(last, 'last');
-      log({
-        type: 'epoch',
-        epoch: state.epoch,
-        globalStep: state.globalStep,
-        lr,
-        trainLoss,
-        ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}),
-        best: isBest,
-      });
-      await writeRunCurves(o.out);
-      emit({
-        type: 'epoch-end',
-        epoch: state.epoch,
-        epochs: o.epochs,
-        trainLoss,
-        ...(val ? { val } : {}),
-        best: isBest,
-        bestEpoch: state.bestEpoch,
-        seconds: (Date.now() - epochStart) / 1000,
-      });
+      await endEpoch(r, lr, epochStart);
       if (signal?.aborted) interrupted = true;
     }
-
-    const summary: TrainSummary = {
-      runDir: o.out,
-      interrupted,
-      selectedOn: o.selectOn,
-      selectMetric: o.selectMetric,
-      bestEpoch: state.bestEpoch,
-      epochs: state.epoch,
-      steps: state.globalStep,
-      checkpoint: best,
-      dataFingerprint: set.manifest.fingerprint,
-      backend,
-    };
-    lock.assertHeld();
-    // A finished run asked to train again (the same command, or dfer train --folds 1-5 after a stop) is not evaluated
-    // again: its stored test result stands.
-    const finished = !interrupted && stepsAtStart === state.globalStep && run.hasResults();
-    if (finished) {
-      const stored = run.readResults();
-      summary.test = stored.metrics;
-      emit({ type: 'test', split: 'test', metrics: stored.metrics, checkpoint: best });
-    } else if (!interrupted) {
-      // The test split, once, with the selected weights.
-      model.params.dispose();
-      const selected = loadCheckpoint(best, model0);
-      tf.dispose([...selected.momentum.values()]);
-      model = selected.model;
-      const test = await evaluate(testIds, 'test');
-      summary.test = test.metrics;
-      run.writeResults({
-        split: 'test',
-        fold: o.fold,
-        selectedOn: o.selectOn,
-        bestEpoch: state.bestEpoch,
-        metrics: test.metrics,
-      });
-      const plot = await writeSvgAndPng(
-        confusionSvg(test.metrics.confusion, classes, {
-          title: `fold ${o.fold} test: UAR ${(100 * test.metrics.uar).toFixed(2)}%  WAR ${(100 * test.metrics.war).toFixed(2)}%${o.selectOn === 'test' ? ' (selected on test)' : ''}`,
-        }),
-        join(o.out, 'confusion'),
-      );
-      summary.files = [run.path('results'), plot.svg, plot.png, join(o.out, 'curves-loss.png')];
-      run.writePredictions(
-        test.clips.map((c) => ({ id: c.id, label: classes[c.label], predicted: classes[c.predicted] })),
-      );
-      emit({ type: 'test', split: 'test', metrics: test.metrics, checkpoint: best });
-    }
-    run.writeSummary({ ...summary, history: state.history });
-    emit({ type: 'run-end', runDir: o.out, summary: summary as unknown as Record<string, unknown>, interrupted });
-    return summary;
+    return await finishRun(r, interrupted);
   } finally {
-    model.params.dispose();
+    r.model.params.dispose();
     sgd.dispose();
   }
+}
+
+/** The training steps of the current epoch (from where a resumed run stopped); true when stopped by the signal. */
+async function trainEpoch(r: RunSession, lr: number): Promise<boolean> {
+  const { o, state, emit } = r;
+  const epoch = state.epoch; // 0-based
+  const totalSteps = r.stepsPerEpoch * o.epochs;
+  for await (const batch of loadBatches({
+    set: r.data.set,
+    ids: r.data.train,
+    mode: 'train',
+    sampling: o.sampling,
+    augment: o.augment ? OFFICIAL_AUGMENT : null,
+    size: o.model.imageSize,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    epoch,
+    dropLast: true,
+    startBatch: state.step,
+    workers: o.workers,
+  })) {
+    const stepStart = Date.now();
+    const clips = tf.tensor5d(batch.clips, batch.shape);
+    const labels = tf.tensor1d(batch.labels, 'int32');
+    let l: LossParts;
+    try {
+      l = await trainStep(r.model, r.sgd, clips, labels, lr, o.loss, 'BTHWC');
+    } catch (err) {
+      throw tooLargeForGpu(err, '--batch', o.batchSize);
+    } finally {
+      tf.dispose([clips, labels]);
+    }
+    if (!Number.isFinite(l.total)) {
+      const at = checkpointPaths(r.run.last).weights;
+      throw new TrainError(
+        `non-finite loss (${l.total}) at epoch ${epoch + 1}, step ${state.step + 1} (global step ${state.globalStep + 1}); the last good checkpoint is ${existsSync(at) ? at : 'none yet'}; try a lower --lr`,
+      );
+    }
+    for (const k of ['total', 'ce', 'ial', 'aux'] as const) state.epochLoss[k] += l[k];
+    state.epochLoss.steps++;
+    state.step++;
+    state.globalStep++;
+    const elapsed = (Date.now() - r.started) / 1000;
+    const done = state.globalStep - r.stepsAtStart;
+    const clipsPerSecond = batch.ids.length / Math.max((Date.now() - stepStart) / 1000, 1e-6);
+    logLine(r, {
+      type: 'step',
+      epoch: epoch + 1,
+      step: state.step,
+      globalStep: state.globalStep,
+      lr,
+      ...l,
+      clipsPerSecond,
+    });
+    emit({
+      type: 'step',
+      epoch: epoch + 1,
+      step: state.step,
+      stepsPerEpoch: r.stepsPerEpoch,
+      globalStep: state.globalStep,
+      loss: l,
+      lr,
+      clipsPerSecond,
+      elapsed,
+      etaSeconds: (elapsed / done) * (totalSteps - state.globalStep),
+    });
+    // Let pending events in (a Ctrl-C): on a CPU backend the whole step ran without giving the event loop a turn.
+    await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    if (r.signal?.aborted) {
+      await save(r, r.run.last, 'step');
+      return true;
+    }
+    if (o.saveEvery > 0 && state.globalStep % o.saveEvery === 0 && state.step < r.stepsPerEpoch)
+      await save(r, r.run.last, 'step');
+  }
+  return false;
+}
+
+/** The end of an epoch: selection on the held-out split, the best and last checkpoints, the log and the curves. */
+async function endEpoch(r: RunSession, lr: number, epochStart: number): Promise<void> {
+  const { o, state } = r;
+  state.epoch++;
+  state.step = 0;
+  const n = Math.max(state.epochLoss.steps, 1);
+  const trainLoss: LossParts = {
+    total: state.epochLoss.total / n,
+    ce: state.epochLoss.ce / n,
+    ial: state.epochLoss.ial / n,
+    aux: state.epochLoss.aux / n,
+  };
+  state.epochLoss = zeroLoss();
+  const selectIds = o.selectOn === 'test' ? r.data.test : r.data.val;
+  let val: Metrics | undefined;
+  let isBest = false;
+  if (selectIds.length) {
+    val = (await evaluate(r, selectIds, o.selectOn === 'test' ? 'test (selection)' : 'val')).metrics;
+    const score = val[o.selectMetric];
+    if (score > state.bestScore) {
+      isBest = true;
+      state.bestScore = score;
+      state.bestEpoch = state.epoch;
+    }
+  } else {
+    isBest = true; // no selection split: the last epoch is the selected one
+    state.bestEpoch = state.epoch;
+  }
+  state.history.push({ epoch: state.epoch, trainLoss, ...(val ? { val: { uar: val.uar, war: val.war } } : {}) });
+  if (isBest) await save(r, r.run.best, 'best');
+  await save(r, r.run.last, 'last');
+  logLine(r, {
+    type: 'epoch',
+    epoch: state.epoch,
+    globalStep: state.globalStep,
+    lr,
+    trainLoss,
+    ...(val ? { val: { uar: val.uar, war: val.war, perClass: val.perClass } } : {}),
+    best: isBest,
+  });
+  await writeRunCurves(o.out);
+  r.emit({
+    type: 'epoch-end',
+    epoch: state.epoch,
+    epochs: o.epochs,
+    trainLoss,
+    ...(val ? { val } : {}),
+    best: isBest,
+    bestEpoch: state.bestEpoch,
+    seconds: (Date.now() - epochStart) / 1000,
+  });
+}
+
+/**
+ * The end of the run: the test split once with the selected weights (results.json, test-predictions.csv, the
+ * confusion plot), or the stored result of a run that was already finished; summary.json either way.
+ */
+async function finishRun(r: RunSession, interrupted: boolean): Promise<TrainSummary> {
+  const { o, state, run, emit } = r;
+  const best = run.best;
+  const summary: TrainSummary = {
+    runDir: o.out,
+    interrupted,
+    selectedOn: o.selectOn,
+    selectMetric: o.selectMetric,
+    bestEpoch: state.bestEpoch,
+    epochs: state.epoch,
+    steps: state.globalStep,
+    checkpoint: best,
+    dataFingerprint: r.data.set.manifest.fingerprint,
+    backend: r.backend,
+  };
+  r.lock.assertHeld();
+  // A finished run asked to train again (the same command, or dfer train --folds 1-5 after a stop) is not evaluated
+  // again: its stored test result stands.
+  const finished = !interrupted && r.stepsAtStart === state.globalStep && run.hasResults();
+  if (finished) {
+    const stored = run.readResults();
+    summary.test = stored.metrics;
+    emit({ type: 'test', split: 'test', metrics: stored.metrics, checkpoint: best });
+  } else if (!interrupted) {
+    r.model.params.dispose();
+    const selected = loadCheckpoint(best, r.data.model0);
+    tf.dispose([...selected.momentum.values()]);
+    r.model = selected.model;
+    const test = await evaluate(r, r.data.test, 'test');
+    summary.test = test.metrics;
+    run.writeResults({
+      split: 'test',
+      fold: o.fold,
+      selectedOn: o.selectOn,
+      bestEpoch: state.bestEpoch,
+      metrics: test.metrics,
+    });
+    const classes = r.data.classes;
+    const plot = await writeSvgAndPng(
+      confusionSvg(test.metrics.confusion, classes, {
+        title: `fold ${o.fold} test: UAR ${(100 * test.metrics.uar).toFixed(2)}%  WAR ${(100 * test.metrics.war).toFixed(2)}%${o.selectOn === 'test' ? ' (selected on test)' : ''}`,
+      }),
+      join(o.out, 'confusion'),
+    );
+    summary.files = [run.path('results'), plot.svg, plot.png, join(o.out, 'curves-loss.png')];
+    run.writePredictions(
+      test.clips.map((c) => ({ id: c.id, label: classes[c.label], predicted: classes[c.predicted] })),
+    );
+    emit({ type: 'test', split: 'test', metrics: test.metrics, checkpoint: best });
+  }
+  run.writeSummary({ ...summary, history: state.history });
+  emit({ type: 'run-end', runDir: o.out, summary: summary as unknown as Record<string, unknown>, interrupted });
+  return summary;
 }
