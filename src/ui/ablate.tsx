@@ -1,13 +1,5 @@
-// `dfer ablate`'s renderer: the grid's events in the three output modes, and the results table.
-//   tty:   an Ink view on stderr: finished runs printed once above (<Static>), and a live grid: one row per setting,
-//          a glyph per fold and seed (✓ done, ▶ running, · queued, ○ pending in Slurm, ✗ failed, ‖ stopped), the
-//          setting's UAR so far;
-//          below it each running run with its epoch bar and latest validation UAR.
-//   plain: stable lines on stderr: the grid, each run's start, epochs (with validation UAR/WAR) and end.
-//   json:  one JSON line per run start, epoch and end on stderr (progress); the result is the table on stdout.
-// At the end the table goes to stdout (text, or JSON with --json).
-import { RedrawThrottle } from './redraw.js';
-import { Box, render, Static, Text, type Instance } from 'ink';
+
+import { Box, Static, Text, } from 'ink';
 import {
   ablationJson,
   meanSdText,
@@ -22,6 +14,7 @@ import { meanSd } from '../metrics/aggregate.js';
 import { duration, pct2 } from './metrics-text.js';
 import type { OutputMode, View } from './output.js';
 import { Bar } from './progress.js';
+import { LiveView } from './live.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // State
@@ -472,44 +465,22 @@ class LineAblateReporter implements AblateReporter {
 
 class InkAblateReporter implements AblateReporter {
   private state = initialAblateState();
-  private ink?: Instance;
-  private done = false;
-  private readonly redraw: RedrawThrottle;
+  private readonly live: LiveView;
 
-  constructor(
-    private readonly stderr: Stream,
-    private readonly opts: AblateReporterOptions,
-  ) {
-    this.redraw = new RedrawThrottle(opts.redrawMs ?? 200, () => this.draw());
+  constructor(stderr: Stream, opts: AblateReporterOptions) {
+    this.live = new LiveView(stderr, (width) => <AblateView state={this.state} width={width} />, {
+      redrawMs: 200,
+      ...opts,
+    });
   }
 
   onEvent(e: AblateEvent): void {
-    if (this.done) return;
+    if (this.live.closed) return;
     this.state = reduceAblate(this.state, e);
-    this.redraw.request(e.type !== 'run-event');
+    this.live.update(e.type !== 'run-event');
   }
 
   finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.redraw.drawNow();
-    this.ink?.unmount();
-    this.ink = undefined;
-  }
-
-  private draw(): void {
-    const width = Math.max(40, this.stderr.columns ?? 80);
-    const view = <AblateView state={this.state} width={width} />;
-    if (this.ink) this.ink.rerender(view);
-    else {
-      const stream = this.stderr as NodeJS.WriteStream;
-      this.ink = render(view, {
-        stdout: stream,
-        stderr: stream,
-        patchConsole: true,
-        exitOnCtrlC: false,
-        debug: this.opts.debug,
-      });
-    }
+    this.live.close();
   }
 }

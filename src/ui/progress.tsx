@@ -1,8 +1,9 @@
 // Progress of a long job, in the three output modes: a live Ink bar (with finished lines printed above it) on a
 // terminal, throttled plain lines when piped or under CI, JSON lines with --json. Always on stderr: stdout is
 // reserved for the command's result.
-import { Box, render, Static, Text, type Instance } from 'ink';
+import { Box, Static, Text, } from 'ink';
 import type { OutputMode } from './output.js';
+import { LiveView } from './live.js';
 
 export interface ProgressReporter {
   /** Set the total and a label ("prepare", "epoch 3"). */
@@ -67,36 +68,31 @@ function ProgressView({ state }: { state: BarState }) {
 
 class InkProgress implements ProgressReporter {
   private state: BarState = { label: '', done: 0, total: 0, unit: '', startedAt: Date.now(), lines: [] };
-  private ink?: Instance;
-  private last = 0;
+  private live?: LiveView;
 
   start(label: string, total: number, unit: string): void {
     this.state = { ...this.state, label, total, unit, done: 0, startedAt: Date.now() };
-    this.ink ??= render(<ProgressView state={this.state} />, { stdout: process.stderr, patchConsole: false });
-    this.draw(true);
+    // A new view per stage: finish() closes the previous one.
+    if (!this.live || this.live.closed)
+      this.live = new LiveView(process.stderr, () => <ProgressView state={this.state} />);
+    this.live.update(true);
   }
 
   update(done: number, detail?: string): void {
     this.state = { ...this.state, done, detail };
-    this.draw(done >= this.state.total);
+    this.live?.update(done >= this.state.total);
   }
 
+  /** A line above the bar; before the first stage (or between stages) it waits for the next one. */
   log(line: string): void {
     this.state = { ...this.state, lines: [...this.state.lines, { key: this.state.lines.length, text: line }] };
-    this.draw(true);
+    this.live?.update(true);
   }
 
   finish(): void {
-    this.draw(true);
-    this.ink?.unmount();
-    this.ink = undefined;
-  }
-
-  private draw(force: boolean): void {
-    const now = Date.now();
-    if (!force && now - this.last < 100) return; // at most 10 redraws a second
-    this.last = now;
-    this.ink?.rerender(<ProgressView state={this.state} />);
+    if (!this.live || this.live.closed) return;
+    this.live.close();
+    this.state = { ...this.state, lines: [] }; // printed by that view; the next stage's view starts without them
   }
 }
 

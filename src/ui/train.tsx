@@ -1,20 +1,10 @@
-// `dfer train`'s renderer: the trainer's events in the three output modes.
-//   json:  the events ARE the output: one JSON object per event on stdout, in order, as the trainer emitted them
-//          (non-finite numbers become null, as JSON has no NaN); the last line is the 'run-end' event with the
-//          run's summary. Nothing on stderr but errors.
-//   plain: stable, grep-able lines on stderr (the run, each epoch start and end, step progress at most every 10 s
-//          or each 10% of an epoch, checkpoints, the test result), and at run end the result on stdout: the test
-//          split's Table 4 row and confusion matrix, the checkpoints, the run directory.
-//   tty:   an Ink dashboard on stderr (finished epochs above a live area, redrawn at most 10 times a second), and
-//          at run end the same result on stdout as plain. Plain lines instead when stderr is not a terminal.
-// A run whose checkpoint is selected on the test split says so in every mode (the run-start event carries it).
-import { RedrawThrottle } from './redraw.js';
-import { render, type Instance } from 'ink';
+
 import type { TrainEvent } from '../train/events.js';
 import type { OutputMode } from './output.js';
 import { TrainDashboard } from './TrainDashboard.js';
 import { initialTrainState, reduceTrain, type TrainState } from './train-state.js';
 import { epochStartLine, logLines, stepLine, trainResultText } from './train-text.js';
+import { LiveView } from './live.js';
 
 export interface TrainReporter {
   onEvent(e: TrainEvent): void;
@@ -138,21 +128,17 @@ const IMMEDIATE = new Set<TrainEvent['type']>([
 
 class InkTrainReporter implements TrainReporter {
   private state: TrainState = initialTrainState();
-  private ink?: Instance;
-  private done = false;
-  private readonly redrawMs: number;
-  private readonly redraw: RedrawThrottle;
+  private readonly live: LiveView;
 
   constructor(
     private readonly io: { stdout: Stream; stderr: Stream },
-    private readonly opts: TrainReporterOptions,
+    opts: TrainReporterOptions,
   ) {
-    this.redrawMs = opts.redrawMs ?? 100;
-    this.redraw = new RedrawThrottle(this.redrawMs, () => this.draw(), opts.now ?? Date.now);
+    this.live = new LiveView(io.stderr, (width) => <TrainDashboard state={this.state} width={width} />, opts);
   }
 
   onEvent(e: TrainEvent): void {
-    if (this.done) return;
+    if (this.live.closed) return;
     this.state = reduceTrain(this.state, e);
     if (e.type === 'run-end') {
       this.finish();
@@ -163,32 +149,10 @@ class InkTrainReporter implements TrainReporter {
       );
       return;
     }
-    this.redraw.request(IMMEDIATE.has(e.type));
+    this.live.update(IMMEDIATE.has(e.type));
   }
 
   finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.redraw.drawNow();
-    this.ink?.unmount();
-    this.ink = undefined;
-  }
-
-  private draw(): void {
-    const width = Math.max(40, this.io.stderr.columns ?? 80);
-    const view = <TrainDashboard state={this.state} width={width} />;
-    if (this.ink) this.ink.rerender(view);
-    else {
-      const stream = this.io.stderr as NodeJS.WriteStream;
-      // patchConsole: stray console output (backend notices) is printed above the dashboard instead of through it.
-      this.ink = render(view, {
-        stdout: stream,
-        stderr: stream,
-        patchConsole: true,
-        exitOnCtrlC: false,
-        maxFps: Math.max(1, Math.round(1000 / this.redrawMs)),
-        debug: this.opts.debug,
-      });
-    }
+    this.live.close();
   }
 }
