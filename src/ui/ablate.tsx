@@ -1,5 +1,4 @@
-
-import { Box, Static, Text, } from 'ink';
+import { Box, Static, Text } from 'ink';
 import {
   ablationJson,
   meanSdText,

@@ -1,7 +1,7 @@
 // Progress of a long job, in the three output modes: a live Ink bar (with finished lines printed above it) on a
 // terminal, throttled plain lines when piped or under CI, JSON lines with --json. Always on stderr: stdout is
 // reserved for the command's result.
-import { Box, Static, Text, } from 'ink';
+import { Box, Static, Text } from 'ink';
 import type { OutputMode } from './output.js';
 import { LiveView } from './live.js';
 

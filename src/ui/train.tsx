@@ -1,4 +1,3 @@
-
 import type { TrainEvent } from '../train/events.js';
 import type { OutputMode } from './output.js';
 import { TrainDashboard } from './TrainDashboard.js';
