@@ -9,7 +9,7 @@
 //  - it is held from another host (a shared filesystem, where the pid means nothing here) and its mtime has not been
 //    refreshed for STALE_MS.
 // A holder that finds its lock taken over (suspended for longer than STALE_MS) stops before writing again.
-import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -65,6 +65,24 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * The live holder of `dir`'s lock, or null: on this host a holder whose process is alive; from another host (a shared
+ * filesystem) one whose heartbeat is fresher than STALE_MS. Read-only: for listing runs, not for taking them.
+ */
+export function lockHolder(dir: string, now = Date.now()): LockOwner | null {
+  const lockPath = join(dir, LOCK_DIR);
+  if (!existsSync(lockPath)) return null;
+  const owner = readOwner(dir);
+  if (owner && owner.host === hostname()) return alive(owner.pid) ? owner : null;
+  try {
+    return now - statSync(lockPath).mtimeMs < STALE_MS
+      ? (owner ?? { pid: 0, host: '?', startedAt: '', command: '' })
+      : null;
+  } catch {
+    return null;
   }
 }
 
