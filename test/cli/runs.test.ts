@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockDirectory, type DirLock } from '../../src/lock.js';
 import { TEST_BACKEND } from '../helpers/backend.js';
-import { makeTinySet } from '../helpers/tinyset.js';
+import { makeTinySet, tinyTrainFlags } from '../helpers/tinyset.js';
 import { dfer, json } from './run.js';
 
 interface RunJson {
@@ -28,27 +28,7 @@ let lock: DirLock;
 beforeAll(async () => {
   const data = await makeTinySet({ clips: 24, frames: 12, size: 16 });
   root = mkdtempSync(join(tmpdir(), 'dfer-cli-runs-'));
-  const train = [
-    'train',
-    '--data',
-    data,
-    '--preset',
-    'small',
-    '--u',
-    '4',
-    '--batch',
-    '2',
-    '--lr',
-    '0.01',
-    '--val-fraction',
-    '0.25',
-    '--backend',
-    TEST_BACKEND,
-    '--workers',
-    '0',
-    '--epochs',
-    '1',
-  ];
+  const train = ['train', ...tinyTrainFlags(data, TEST_BACKEND)];
   const a = await dfer([...train, '--out', join(root, 'a-finished'), '--json']);
   expect(a.code).toBe(0);
   const b = await dfer([

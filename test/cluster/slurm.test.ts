@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_BACKEND } from '../helpers/backend.js';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
-import { makeTinySet } from '../helpers/tinyset.js';
+import { makeTinySet, tinyTrainFlags } from '../helpers/tinyset.js';
 import { dfer, json, type RunResult } from '../cli/run.js';
 
 const unavailable = slurmUnavailable();
@@ -26,26 +26,7 @@ let work: string;
 // that the two executors compute the same numbers.
 const env = () => ({ ...cluster!.env, OMP_NUM_THREADS: '1', DFER_SLURM_POLL_MS: '300' });
 const SLURM = ['--executor', 'slurm', '--slurm-opt', 'cpus-per-task=1'];
-const train = (epochs = 1) => [
-  '--data',
-  data,
-  '--preset',
-  'small',
-  '--u',
-  '4',
-  '--batch',
-  '2',
-  '--lr',
-  '0.01',
-  '--val-fraction',
-  '0.25',
-  '--backend',
-  TEST_BACKEND,
-  '--workers',
-  '0',
-  '--epochs',
-  String(epochs),
-];
+const train = (epochs = 1) => tinyTrainFlags(data, TEST_BACKEND, epochs);
 const grid = (out: string, ...more: string[]) => [
   'ablate',
   ...train(),

@@ -65,3 +65,19 @@ function kFolds(ids: string[], k: number): Record<string, { train: string[]; tes
     }),
   );
 }
+
+/** `dfer train` flags for a tiny set: the small preset with U = 4 and batch 2, a fraction of a second per step. */
+export function tinyTrainFlags(data: string, backend: string, epochs = 1): string[] {
+  const flags = {
+    data,
+    preset: 'small',
+    u: '4',
+    batch: '2',
+    lr: '0.01',
+    'val-fraction': '0.25',
+    backend,
+    workers: '0',
+    epochs: String(epochs),
+  };
+  return Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]);
+}
