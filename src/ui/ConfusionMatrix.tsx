@@ -8,13 +8,13 @@ import { Bar } from './progress.js';
 const LABEL = 4; // "Hap "
 
 /** Cells fit the largest count and every column name, with a space between columns. */
-const cellWidth = (confusion: number[][], abbr: readonly string[]) =>
-  Math.max(4, String(Math.max(0, ...confusion.flat())).length + 2, ...abbr.map((a) => a.length + 1));
+const cellWidth = (confusion: number[][], abbr: readonly string[], percent = false) =>
+  Math.max(percent ? 6 : 4, String(Math.max(0, ...confusion.flat())).length + 2, ...abbr.map((a) => a.length + 1));
 
 /** Columns the matrix needs, so that a caller can leave it out of a narrow terminal. */
-export function confusionWidth(confusion: number[][], classes: readonly string[]): number {
+export function confusionWidth(confusion: number[][], classes: readonly string[], percent = false): number {
   const abbr = abbreviateClasses(classes);
-  return Math.max(LABEL, ...abbr.map((a) => a.length + 1)) + classes.length * cellWidth(confusion, abbr);
+  return Math.max(LABEL, ...abbr.map((a) => a.length + 1)) + classes.length * cellWidth(confusion, abbr, percent);
 }
 
 /** Terminal shading: empty cells stay unshaded; others start a little above white, so they show on dark terminals. */
@@ -25,10 +25,19 @@ export function cellColours(share: number, count: number): { backgroundColor?: s
 }
 
 /** Counts of each (true, predicted) pair, shaded by the share of the true class; the caption is the caller's. */
-export function ConfusionMatrix({ confusion, classes }: { confusion: number[][]; classes: readonly string[] }) {
+/** Counts, or (`percent`) each cell's share of its row, the true class. */
+export function ConfusionMatrix({
+  confusion,
+  classes,
+  percent = false,
+}: {
+  confusion: number[][];
+  classes: readonly string[];
+  percent?: boolean;
+}) {
   const abbr = abbreviateClasses(classes);
   const label = Math.max(LABEL, ...abbr.map((a) => a.length + 1));
-  const w = cellWidth(confusion, abbr);
+  const w = cellWidth(confusion, abbr, percent);
   const sums = confusion.map((r) => r.reduce((a, b) => a + b, 0));
   return (
     <Box flexDirection="column">
@@ -41,7 +50,8 @@ export function ConfusionMatrix({ confusion, classes }: { confusion: number[][];
           <Text bold>{abbr[i].padEnd(label)}</Text>
           {row.map((c, j) => {
             const share = sums[i] > 0 ? c / sums[i] : 0;
-            const cell = (c === 0 ? '·' : String(c)).padStart(w - 1) + ' ';
+            const shown = percent ? `${Math.round(100 * share)}%` : String(c);
+            const cell = (c === 0 ? '·' : shown).padStart(w - 1) + ' ';
             return c === 0 ? (
               <Text key={j} dimColor>
                 {cell}

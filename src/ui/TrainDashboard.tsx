@@ -2,7 +2,8 @@
 // once through <Static>, above a live area that redraws: progress of the run and of the epoch, the running loss and
 // its parts with a trend, and the latest validation (UAR/WAR, recall bars, confusion matrix). Every component is a
 // function of its props; the state is TrainState, kept by the reporter (src/ui/train.tsx).
-import { Box, Static, Text } from 'ink';
+import { Box, Static, Text, useInput } from 'ink';
+import { useState } from 'react';
 import { ConfusionMatrix, confusionWidth, RecallBars } from './ConfusionMatrix.js';
 import { duration, loss4, lrText, pct2, SELECTED_ON_TEST } from './metrics-text.js';
 import { Bar } from './progress.js';
@@ -142,10 +143,11 @@ function Progress({ state, width }: { state: TrainState; width: number }) {
   );
 }
 
-function LossLine({ state, width }: { state: TrainState; width: number }) {
+function LossLine({ state, width, long = false }: { state: TrainState; width: number; long?: boolean }) {
   const l = runningLoss(state);
   if (!l) return null;
-  const trend = sparkline(trendValues(state.trend), clamp(width - 60, 8, 32));
+  // The trend always spans the whole run; `long` (key l) gives it most of the terminal's width.
+  const trend = sparkline(trendValues(state.trend), long ? clamp(width - 12, 16, 200) : clamp(width - 60, 8, 32));
   return (
     <Box columnGap={2} flexWrap="wrap">
       <Text>
@@ -159,14 +161,14 @@ function LossLine({ state, width }: { state: TrainState; width: number }) {
   );
 }
 
-function Validation({ state, width }: { state: TrainState; width: number }) {
+function Validation({ state, width, percent = false }: { state: TrainState; width: number; percent?: boolean }) {
   const v = state.lastVal;
   if (!v) return null;
   const m = v.metrics;
   const split = state.selectOn;
   const history = state.epochsDone.filter((e) => e.val).map((e) => e.val!.uar);
   const classes = classNames(state, m.confusion.length);
-  const matrixW = confusionWidth(m.confusion, classes);
+  const matrixW = confusionWidth(m.confusion, classes, percent);
   const recallW = clamp(width - matrixW - 18, 8, 20);
   return (
     <Box flexDirection="column" marginTop={1}>
@@ -184,34 +186,74 @@ function Validation({ state, width }: { state: TrainState; width: number }) {
       {split === 'test' ? <Text color="yellow">checkpoint {SELECTED_ON_TEST}</Text> : null}
       <Box columnGap={3} flexWrap="wrap" marginTop={1}>
         {matrixW <= width ? (
-          <ConfusionMatrix confusion={m.confusion} classes={classes} />
+          <ConfusionMatrix confusion={m.confusion} classes={classes} percent={percent} />
         ) : (
           <Text dimColor>(confusion matrix: needs {matrixW} columns)</Text>
         )}
         <RecallBars recall={m.perClass} classes={classes} width={recallW} />
       </Box>
-      <Text dimColor>confusion: rows true, columns predicted, shaded by row %</Text>
+      <Text dimColor>confusion: rows true, columns predicted, {percent ? 'row %' : 'counts'}, shaded by row %</Text>
     </Box>
   );
 }
 
+/** How the live area is shown: the keys of an interactive dashboard change it (KeyedDashboard). */
+export interface ViewOptions {
+  /** Key c: the confusion matrix as row percentages instead of counts. */
+  percent?: boolean;
+  /** Key l: the loss trend over most of the terminal's width. */
+  longLoss?: boolean;
+  /** Key ?: the keys explained. */
+  help?: boolean;
+  /** The keys line at the bottom (interactive dashboards only). */
+  keys?: boolean;
+}
+
+export const KEYS_LINE = 'keys: q stop (resumable) · c counts/% · l loss trend · ? help';
+export const KEYS_HELP =
+  'q: stop after this step and save a resumable checkpoint (as Ctrl-C) · c: confusion matrix as counts or row % · l: the loss trend over the whole width · ?: this help';
+
 /** The live area alone (no Static): progress, loss, the latest validation. */
-export function TrainLive({ state, width }: { state: TrainState; width: number }) {
+export function TrainLive({ state, width, view = {} }: { state: TrainState; width: number; view?: ViewOptions }) {
   if (state.phase === 'starting' && !state.run) return <Text dimColor>starting…</Text>;
   return (
     <Box flexDirection="column" marginTop={1}>
       <Progress state={state} width={width} />
-      <LossLine state={state} width={width} />
-      <Validation state={state} width={width} />
+      <LossLine state={state} width={width} long={view.longLoss} />
+      <Validation state={state} width={width} percent={view.percent} />
+      {view.keys ? <Text dimColor>{view.help ? KEYS_HELP : KEYS_LINE}</Text> : null}
     </Box>
   );
 }
 
-export function TrainDashboard({ state, width }: { state: TrainState; width: number }) {
+export function TrainDashboard({ state, width, view }: { state: TrainState; width: number; view?: ViewOptions }) {
   return (
     <>
       <Static items={state.log}>{(item) => <LogLine key={item.key} item={item} width={width} />}</Static>
-      <TrainLive state={state} width={width} />
+      <TrainLive state={state} width={width} view={view} />
     </>
   );
+}
+
+/**
+ * The dashboard with keys (on a terminal): q stops as Ctrl-C does (raw mode turns Ctrl-C into a key, so both raise
+ * SIGINT through `onStop`, where the command's handler saves and stops), c, l and ? change the view.
+ */
+export function KeyedDashboard({
+  state,
+  width,
+  onStop = () => process.kill(process.pid, 'SIGINT'),
+}: {
+  state: TrainState;
+  width: number;
+  onStop?: () => void;
+}) {
+  const [view, setView] = useState<ViewOptions>({ keys: true });
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) onStop();
+    else if (input === 'c') setView((v) => ({ ...v, percent: !v.percent }));
+    else if (input === 'l') setView((v) => ({ ...v, longLoss: !v.longLoss }));
+    else if (input === '?') setView((v) => ({ ...v, help: !v.help }));
+  });
+  return <TrainDashboard state={state} width={width} view={view} />;
 }

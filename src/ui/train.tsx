@@ -1,6 +1,6 @@
 import type { TrainEvent } from '../train/events.js';
 import type { OutputMode } from './output.js';
-import { TrainDashboard } from './TrainDashboard.js';
+import { KeyedDashboard, TrainDashboard } from './TrainDashboard.js';
 import { initialTrainState, reduceTrain, type TrainState } from './train-state.js';
 import { epochStartLine, logLines, stepLine, trainResultText } from './train-text.js';
 import { LiveView } from './live.js';
@@ -25,6 +25,8 @@ export interface TrainReporterOptions {
   now?: () => number;
   /** plain: the longest gap between step lines within an epoch, besides one line per 10% of it (default 10 s). */
   stepEveryMs?: number;
+  /** tty: the dashboard's keys (q, c, l, ?), read from stdin (default: when stdin is a terminal). */
+  keys?: boolean;
   /** tty: the shortest gap between redraws (default 100 ms). */
   redrawMs?: number;
   /** tty: Ink's debug mode, every frame written in full (tests). */
@@ -133,7 +135,17 @@ class InkTrainReporter implements TrainReporter {
     private readonly io: { stdout: Stream; stderr: Stream },
     opts: TrainReporterOptions,
   ) {
-    this.live = new LiveView(io.stderr, (width) => <TrainDashboard state={this.state} width={width} />, opts);
+    const keys = opts.keys ?? Boolean(process.stdin.isTTY);
+    this.live = new LiveView(
+      io.stderr,
+      (width) =>
+        keys ? (
+          <KeyedDashboard state={this.state} width={width} />
+        ) : (
+          <TrainDashboard state={this.state} width={width} />
+        ),
+      opts,
+    );
   }
 
   onEvent(e: TrainEvent): void {
