@@ -230,3 +230,45 @@ export function filterRows(rows: RunRow[], where: readonly string[]): RunRow[] {
   }
   return out;
 }
+
+/** What dfer runs' detail and comparison views show of one run, read when it is opened. */
+export interface RunDetail {
+  row: RunRow;
+  classes: string[];
+  /** Validation UAR after each epoch (the curve), and the training loss. */
+  valUar: number[];
+  trainLoss: number[];
+  /** Test recall per class and the confusion matrix, when finished. */
+  testRecall: number[] | null;
+  confusion: number[][] | null;
+  /** Recall by apex-intensity bin, when the data knows intensity. */
+  byIntensity: { lo: number; hi: number; recall: number }[] | null;
+}
+
+export function runDetail(row: RunRow): RunDetail {
+  const run = new RunDir(row.path);
+  const epochs = run.readMetrics().filter((l) => l.type === 'epoch') as {
+    val?: { uar: number };
+    trainLoss?: { total: number };
+  }[];
+  const results = run.hasResults() ? run.readResults().metrics : null;
+  return {
+    row,
+    classes: run.readConfig().train.model.classes ?? [],
+    valUar: epochs.map((l) => l.val?.uar).filter((v): v is number => typeof v === 'number'),
+    trainLoss: epochs.map((l) => l.trainLoss?.total).filter((v): v is number => typeof v === 'number'),
+    testRecall: results?.perClass ?? null,
+    confusion: results?.confusion ?? null,
+    byIntensity: results?.byIntensity?.map((b) => ({ lo: b.lo, hi: b.hi, recall: b.recall })) ?? null,
+  };
+}
+
+/** The settings two runs differ in (flattened names), with both values. */
+export function settingsDiff(a: RunRow, b: RunRow): { key: string; a: unknown; b: unknown }[] {
+  const keys = [...new Set([...Object.keys(a.settings), ...Object.keys(b.settings)])]
+    .filter((k) => k !== 'data')
+    .sort();
+  return keys
+    .filter((k) => a.settings[k] !== b.settings[k])
+    .map((k) => ({ key: k, a: a.settings[k], b: b.settings[k] }));
+}
