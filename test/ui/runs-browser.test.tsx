@@ -20,17 +20,15 @@ function writeRun(dir: string, o: { ial: boolean; hits?: [number, number]; epoch
       data: '/d/synth',
     }),
   );
-  const lines = [1, 2]
-    .slice(0, o.epochs ?? 2)
-    .map((e) =>
-      JSON.stringify({
-        type: 'epoch',
-        epoch: e,
-        globalStep: e * 10,
-        trainLoss: { total: 2 / e },
-        val: { uar: 0.3 + e / 10 },
-      }),
-    );
+  const lines = [1, 2].slice(0, o.epochs ?? 2).map((e) =>
+    JSON.stringify({
+      type: 'epoch',
+      epoch: e,
+      globalStep: e * 10,
+      trainLoss: { total: 2 / e },
+      val: { uar: 0.3 + e / 10 },
+    }),
+  );
   writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
   writeFileSync(join(dir, 'last.json'), '{}');
   writeFileSync(join(dir, 'last.safetensors'), '');
