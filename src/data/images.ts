@@ -157,7 +157,8 @@ async function toRgb(img: sharp.Sharp): Promise<Frame> {
  */
 export async function readImage(file: string, size: number, fit: 'cover' | 'contain' = 'cover'): Promise<Frame> {
   checkSize(size);
-  // contain: the whole picture, scaled down only, its longer side at most `size` (to find faces in), as decodeVideoFrames.
+  // contain: the whole picture, scaled down only, its longer side at most `size` (to find faces in), as
+  // decodeVideoFrames.
   const resize =
     fit === 'cover'
       ? ({ fit: 'cover', position: 'centre' } as const)

@@ -23,7 +23,8 @@ const ansi = (hex: string, s: string) =>
 
 /**
  * A character-grid scatter of a map: `width` x `height` cells (terminal cells are about twice as tall as wide, so
- * the default height = width / 3 draws a map 1.5 times as wide as tall), each showing the letter of the commonest class among its points, '.'
+ * the default height = width / 3 draws a map 1.5 times as wide as tall), each showing the letter of the commonest class
+ * among its points, '.'
  * when empty. With `colour`, letters take their class's plot colour (24-bit ANSI).
  */
 export function textScatter(

@@ -395,7 +395,8 @@ export function decodeArgs(
 ): string[] {
   // Scale (and convert to RGB in the same step), then crop in RGB: cropping yuv420p would round the offset down to an
   // even pixel. The offset (excess + 1) / 2, floored, is sharp's centre crop, so both paths cut the same square.
-  // contain: an exact output size computed here, so the raw stream splits into frames without guessing ffmpeg's rounding.
+  // contain: an exact output size computed here, so the raw stream splits into frames without guessing ffmpeg's
+  // rounding.
   const filter = contain
     ? `scale=${contain.width}:${contain.height}:flags=area,format=rgb24`
     : `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=lanczos,format=rgb24,crop=${size}:${size}:(iw-${size}+1)/2:(ih-${size}+1)/2`;

@@ -434,7 +434,8 @@ describe('the table', () => {
       ...metricsFor(k),
       byIntensity: [0, 1, 2, 3].map((b) => ({ lo: b / 4, hi: (b + 1) / 4, clips: 4, recall: (b + k) / 10 })),
     });
-    // k numbers the runs setting-major (no-gca fold 1, no-gca fold 2, gca fold 1, gca fold 2), whatever order they run in.
+    // k numbers the runs setting-major (no-gca fold 1, no-gca fold 2, gca fold 1, gca fold 2), whatever order they run
+    // in.
     const k = (r: GridRun) => plan.settings.findIndex((s) => s.name === r.setting) * 2 + (r.fold - 1);
     const result = await runGrid(plan, { jobs: 1, runner: fakeRunner((r) => withBins(k(r))).runner, classes: CLASSES });
     const t = result.table;

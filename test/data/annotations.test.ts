@@ -129,7 +129,8 @@ describe('the official DFEW 5-fold lists (shared/datasets/dfew-annotation)', () 
     });
   });
 
-  // (Its speed, ~0.3 s for the ten lists, is a benchmark's business, not a test's: timed assertions fail on a busy machine.)
+  // (Its speed, ~0.3 s for the ten lists, is a benchmark's business, not a test's: timed assertions fail on a busy
+  // machine.)
 });
 
 describe('dfew: the release CSVs (EmoLabel_DataSplit)', () => {

@@ -1,4 +1,5 @@
-// The similarity transform puts the eyes level at fixed places of the crop, whatever the face's position, size and tilt.
+// The similarity transform puts the eyes level at fixed places of the crop, whatever the face's position, size and
+// tilt.
 import { alignFace, EYE_LINE, EYE_SPACING } from '../../src/faces/align.js';
 import type { Frame } from '../../src/data/images.js';
 

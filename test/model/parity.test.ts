@@ -94,7 +94,8 @@ test.each(['logits', 'aux2', 'loss_ce', 'loss_ial', 'loss_aux', 'loss_total'])('
 // (stem conv, GCA, layer4, patch embedding) are ill-conditioned in float32: perturbing the input by 1e-6 (relative)
 // moves our own gradients by 5e-4..2e-2, and a few pre-activations within 5e-5 of zero flip ReLU masks between
 // implementations. For those we require the direction to agree (cosine > 0.9999) and the error below 1e-2; a real
-// mismatch (flatten order, BN mode, head split, IAL mask) gives cosine far from 1. Measured: 3.7e-3 (wasm), 3.6e-3 (cpu).
+// mismatch (flatten order, BN mode, head split, IAL mask) gives cosine far from 1. Measured: 3.7e-3 (wasm), 3.6e-3
+// (cpu).
 const DEEP = /conv1\.0|gc\.0|fc1\.0|fc2\.0|layer4|patch_embedding/;
 
 test.each([...golden().batch.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)))(

@@ -1,4 +1,5 @@
-// Dataset-aware defaults on sets prepared from the real layouts: FERV39k trains with U=8 x V=2 for 100 epochs on its one
+// Dataset-aware defaults on sets prepared from the real layouts: FERV39k trains with U=8 x V=2 for 100 epochs on its
+// one
 // split, MAFW with 11 classes over 5 folds; the precedence of every other source over the protocol; and a bare
 // checkpoint evaluated with the sampling it was trained with.
 import { TEST_BACKEND } from '../helpers/backend.js';

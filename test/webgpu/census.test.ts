@@ -1,6 +1,7 @@
 // Every kernel a training step and an evaluation of the network make, checked on WebGPU against a CPU backend: each
 // distinct call (kernel, input shapes, attributes) is recorded on the CPU along WebGPU's op path, with its inputs and
-// outputs, then replayed on WebGPU. The stock kernels this found wrong (rank-5 Pad, MaxPoolGrad's tie rule, split-K BatchMatMul) are replaced
+// outputs, then replayed on WebGPU. The stock kernels this found wrong (rank-5 Pad, MaxPoolGrad's tie rule, split-K
+// BatchMatMul) are replaced
 // in src/webgpu/kernels; a kernel the backend lacks fails here with its name. Paper-preset shapes are covered by the
 // golden parity test, which the webgpu pass also runs.
 import * as tf from '@tensorflow/tfjs-core';
