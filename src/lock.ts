@@ -5,8 +5,8 @@
 // The lock is proper-lockfile's (a maintained, well-known scheme that works on network filesystems): an atomic
 // mkdir of `<dir>/.dfer.lock`, whose mtime the holder refreshes every few seconds. Beside it `.dfer.lock.json` names
 // the holder (pid, host, start time, command). A lock is stale, and taken over, when
-//  - its holder is on this host and its pid is gone (no waiting: the lock is aged so that the library takes it over),
-// or
+//  - its holder is on this host and its pid is gone (no waiting: the lock is aged so that the library takes it
+//    over), or
 //  - it is held from another host (a shared filesystem, where the pid means nothing here) and its mtime has not been
 //    refreshed for STALE_MS.
 // A holder that finds its lock taken over (suspended for longer than STALE_MS) stops before writing again.

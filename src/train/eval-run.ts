@@ -207,7 +207,7 @@ const expandRunDirs = (paths: readonly string[]) =>
 /**
  * Runs against baseline runs, paired by fold and seed (each run's results.json and config.json): the paired
  * differences in UAR, WAR and recall by intensity, with bootstrap intervals and sign-flip p-values
- * (analysis/paired.ts).
+ * (metrics/paired.ts).
  * `unpaired`: runs of either side without a partner (left out of the comparison).
  */
 export function compareRunSets(

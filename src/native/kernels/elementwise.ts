@@ -3,8 +3,8 @@
 //
 // Broadcasting is described to the C++ side by a merged layout: the output's axes with size-1 axes dropped and
 // adjacent axes merged when both operands either span or broadcast along them alike, with each operand's element
-// stride per merged axis (0 where it broadcasts). [N, H, W, C] + [C] becomes dims [N*H*W, C], strides [C, 1] and [0,
-// 1];
+// stride per merged axis (0 where it broadcasts). [N, H, W, C] + [C] becomes dims [N*H*W, C], strides [C, 1]
+// and [0, 1];
 // same shapes become one axis; a scalar operand has stride 0 throughout.
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
