@@ -49,6 +49,8 @@ export interface RunConfig {
   node: string;
   backend: string;
   device?: unknown;
+  /** Where it trained (host, CPU model, cores, platform); runs before dfer 0.2 have none. */
+  machine?: { host: string; cpu: string; cores: number; platform: string };
   dataFingerprint: string;
   data: string;
   /** The data's path relative to the run directory (to find it after the workspace is moved). */

@@ -8,6 +8,7 @@
 // the epoch and the position in it) all come back, so a killed and resumed run ends where an uninterrupted one does.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { arch, cpus, hostname, platform } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { confusionSvg } from '../figures/plots.js';
 import { writeSvgAndPng } from '../figures/svg.js';
@@ -115,7 +116,28 @@ function tooLargeForGpu(err: unknown, flag: string, batch: number): unknown {
 }
 
 function versions(backend: string) {
-  return { dfer: VERSION, tfjs: tf.version_core, node: process.version, backend, device: backendDevice() };
+  return {
+    dfer: VERSION,
+    tfjs: tf.version_core,
+    node: process.version,
+    backend,
+    device: backendDevice(),
+    machine: machine(),
+  };
+}
+
+/**
+ * The machine a run trained on: the same seed gives identical losses on one machine, not across CPU kernels, so a
+ * result is only comparable, pair by pair, with results of the same machine.
+ */
+function machine() {
+  const cpu = cpus();
+  return {
+    host: hostname(),
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    platform: `${platform()} ${arch()}`,
+  };
 }
 
 /** The part of the options that must not change when a run is resumed. */

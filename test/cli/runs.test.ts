@@ -92,6 +92,13 @@ test('each state, found at any depth; the differing settings; --json', async () 
     'settings',
   ]);
   expect(doc.runs[3]).toMatchObject({ state: 'failed', epochs_done: 0, test_uar: null });
+  // Each run records the machine it trained on (results are comparable pair by pair only on one machine).
+  const config = JSON.parse(readFileSync(join(root, 'a-finished', 'config.json'), 'utf8'));
+  expect(config.machine).toMatchObject({
+    host: expect.any(String),
+    cpu: expect.any(String),
+    cores: expect.any(Number),
+  });
 });
 
 test('--where, --sort, text and CSV', async () => {
