@@ -4,7 +4,7 @@
 // under the cursor (the browser closes and the command runs it), q or Esc leaves. The runs are read through the core
 // (src/train/runs-index.ts); this file only draws and keeps the cursor.
 import { Box, Text, useApp, useInput } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { differingSettings, runDetail, settingsDiff, type RunDetail, type RunRow } from '../train/runs-index.js';
 import { ConfusionMatrix, RecallBars } from './ConfusionMatrix.js';
 import { abbreviateClasses, duration, pct2 } from './metrics-text.js';
@@ -144,18 +144,36 @@ export function RunsBrowser({
   onAction: (a: BrowserAction) => void;
 }) {
   const { exit } = useApp();
-  const [cursor, setCursor] = useState(0);
-  const [marked, setMarked] = useState<ReadonlySet<string>>(new Set());
-  const [view, setView] = useState<
-    { kind: 'list' } | { kind: 'detail'; d: RunDetail } | { kind: 'compare'; a: RunDetail; b: RunDetail }
-  >({ kind: 'list' });
+  // Keys can come faster than renders: the handler reads the cursor and the marks from refs, always current, and the
+  // state only draws them.
+  const [cursor, setCursorState] = useState(0);
+  const [marked, setMarkedState] = useState<ReadonlySet<string>>(new Set());
+  const cursorRef = useRef(0);
+  const markedRef = useRef<ReadonlySet<string>>(new Set());
+  const setCursor = (f: (c: number) => number) => {
+    cursorRef.current = f(cursorRef.current);
+    setCursorState(cursorRef.current);
+  };
+  const setMarked = (m: ReadonlySet<string>) => {
+    markedRef.current = m;
+    setMarkedState(m);
+  };
+  type View = { kind: 'list' } | { kind: 'detail'; d: RunDetail } | { kind: 'compare'; a: RunDetail; b: RunDetail };
+  const [view, setViewState] = useState<View>({ kind: 'list' });
+  const viewRef = useRef<View>({ kind: 'list' });
+  const setView = (v: View) => {
+    viewRef.current = v;
+    setViewState(v);
+  };
   const [note, setNote] = useState('');
   const leave = (a: BrowserAction) => {
     onAction(a);
     exit();
   };
   useInput((input, key) => {
-    const current = rows[cursor];
+    const current = rows[cursorRef.current];
+    const marked = markedRef.current;
+    const view = viewRef.current;
     if (input === 'q' || (key.ctrl && input === 'c')) return leave({ type: 'quit' });
     if (view.kind !== 'list') {
       if (key.escape || key.leftArrow || key.backspace) setView({ kind: 'list' });

@@ -44,7 +44,7 @@ function writeRun(dir: string, o: { ial: boolean; hits?: [number, number]; epoch
   }
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 40));
+const tick = () => new Promise((r) => setTimeout(r, 100));
 const DOWN = '\u001B[B';
 const ENTER = '\r';
 const ESC = '\u001B';
@@ -69,6 +69,7 @@ test('move, open, mark two and compare them, then resume the interrupted one', a
   await tick();
 
   ui.stdin.write(' '); // mark a
+  await tick();
   ui.stdin.write(DOWN);
   await tick();
   ui.stdin.write(' '); // mark b
