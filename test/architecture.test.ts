@@ -21,8 +21,8 @@ export const LAYERS: string[][] = [
   ['video', 'faces', 'metrics', 'figures'], // decoding, face tracking, metrics and statistics, SVG figures
   ['model', 'synth', 'prepare'], // the network; making and preparing datasets
   ['train'], // training, evaluation, run directories
-  ['analysis'], // ablation grids, t-SNE, features
-  ['cluster', 'demo', 'doctor'], // executors and whole workflows
+  ['analysis', 'export'], // ablation grids, t-SNE, features; models exported to ONNX and TensorFlow.js
+  ['cluster', 'demo', 'doctor', 'report'], // executors and whole workflows; the HTML report
   ['ui'], // renderers: the only place for Ink
 ];
 
