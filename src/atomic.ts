@@ -1,7 +1,18 @@
 // Writing files so that no reader ever sees half of one: a temporary file beside the target, fsync, rename. A write
 // that fails (a full disk) removes its temporary file and says which file and how many bytes; temporaries left by a
 // killed process are removed by the next writer of the directory (removeStaleTemporaries, called under its lock).
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DferError, EXIT } from './errors.js';
 
@@ -53,6 +64,36 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
       );
     throw err;
   }
+}
+
+export class DirectoryInUseError extends DferError {}
+
+/**
+ * A folder of files, written whole: into `<dir>.tmp-<pid>` first, then renamed into place. An existing `dir` is
+ * replaced only when it is empty or was written this way before (it holds `marker`), so that a mistyped path never
+ * deletes someone's folder. Readers see the old folder or the new one, never a mix.
+ */
+export function writeDirAtomic(
+  dir: string,
+  files: { name: string; data: Uint8Array | string }[],
+  marker: string,
+): void {
+  if (existsSync(dir) && readdirSync(dir).length && !existsSync(join(dir, marker)))
+    throw new DirectoryInUseError(`${dir}: exists and holds other files (no ${marker}); choose a new or empty folder`);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const old = `${dir}.old-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    mkdirSync(tmp, { recursive: true });
+    for (const f of files) writeFileAtomic(join(tmp, f.name), f.data);
+    if (existsSync(dir)) renameSync(dir, old);
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(old) && !existsSync(dir)) renameSync(old, dir);
+    throw err;
+  }
+  rmSync(old, { recursive: true, force: true });
 }
 
 /** Remove `*.tmp-<pid>` files of other processes in `dir` (not recursive): leftovers of a writer that was killed.

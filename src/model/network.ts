@@ -9,7 +9,7 @@ import { Rng } from '../random.js';
 import { ModuleBuilder, ParamStore } from './params.js';
 import { declareTransformer, transformer } from './transformer.js';
 
-const S = 's_former'; // the official module prefix of everything but the final classifier
+export const S = 's_former'; // the official module prefix of everything but the final classifier
 
 export interface Model {
   config: ModelConfig;
@@ -61,14 +61,14 @@ function convBn(
 // ---------------------------------------------------------------------------------------------------------------
 // BasicBlock (ResNet-18): conv3x3(stride) -> BN -> ReLU -> conv3x3 -> BN -> [channel attention] -> + identity -> ReLU
 
-interface BlockSpec {
+export interface BlockSpec {
   cin: number;
   planes: number;
   stride: number;
   attention: AttentionSpec | null;
 }
 
-const hasDownsample = (blk: BlockSpec) => blk.stride !== 1 || blk.cin !== blk.planes;
+export const hasDownsample = (blk: BlockSpec) => blk.stride !== 1 || blk.cin !== blk.planes;
 
 function declareBlock(b: ModuleBuilder, prefix: string, blk: BlockSpec): void {
   b.conv(`${prefix}.conv1`, blk.cin, blk.planes, 3);
@@ -96,7 +96,7 @@ function basicBlock(p: ParamStore, prefix: string, blk: BlockSpec, x: tf.Tensor4
 // ---------------------------------------------------------------------------------------------------------------
 // The architecture as data: every block and its attention, derived from the config.
 
-function blockSpecs(c: ModelConfig) {
+export function blockSpecs(c: ModelConfig) {
   const shapes = deriveShapes(c);
   const attn = (channels: number, spatial: number): AttentionSpec | null =>
     c.attention === 'none'

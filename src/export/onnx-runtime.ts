@@ -1,0 +1,25 @@
+// Running an exported ONNX model with onnxruntime-node, when it is installed: an optional package (its CPU runtime
+// ships inside it; `ONNXRUNTIME_NODE_INSTALL=skip` or .npmrc's onnxruntime-node-install=skip avoids its CUDA download).
+import { GRAPH_INPUT, type ClipBatch, type GraphOutputs } from './network-graph.js';
+
+export type OnnxRun = (GraphOutputs & { runtime: string }) | { reason: string };
+
+export async function runOnnx(model: Uint8Array, clips: ClipBatch): Promise<OnnxRun> {
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = (await import('onnxruntime-node')).default; // a CommonJS package: its exports are the default
+  } catch {
+    return { reason: 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node)' };
+  }
+  const session = await ort.InferenceSession.create(model);
+  try {
+    const out = await session.run({ [GRAPH_INPUT]: new ort.Tensor('float32', clips.data, clips.shape) });
+    return {
+      runtime: `onnxruntime-node ${ort.env.versions.node}`,
+      logits: out.logits.data as Float32Array,
+      features: out.features.data as Float32Array,
+    };
+  } finally {
+    await session.release();
+  }
+}
