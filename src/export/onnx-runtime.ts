@@ -7,7 +7,9 @@ export type OnnxRun = (GraphOutputs & { runtime: string }) | { reason: string };
 export async function runOnnx(model: Uint8Array, clips: ClipBatch): Promise<OnnxRun> {
   let ort: typeof import('onnxruntime-node');
   try {
-    ort = (await import('onnxruntime-node')).default; // a CommonJS package: its exports are the default
+    const mod = await import('onnxruntime-node');
+    // A CommonJS package: Node gives its exports as the default; tsx may give them as named exports only.
+    ort = (mod as { default?: typeof ort }).default ?? (mod as unknown as typeof ort);
   } catch {
     return { reason: 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node)' };
   }
