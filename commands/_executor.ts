@@ -50,21 +50,27 @@ interface ExecutorFlags {
   retry?: boolean;
 }
 
-/** The Slurm executor's options from the flags; a Slurm-only flag with the local executor is a usage error. */
+/** A Slurm-only flag with the local executor is a usage error (exit 2). */
+export function refuseSlurmOnlyFlags(f: ExecutorFlags, argv: string[]): void {
+  if (f.executor === 'slurm') return;
+  const slurmOnly = ['--slurm-opt', '--slurm-header', '--no-wait', '--collect', '--retry'].filter((flag) =>
+    argv.some((a) => a === flag || a.startsWith(`${flag}=`)),
+  );
+  if (slurmOnly.length)
+    throw new Errors.CLIError(
+      `${slurmOnly.join(', ')}: only with --executor slurm (the local executor reruns failed runs by itself)`,
+      { exit: 2 },
+    );
+}
+
+/** The Slurm executor's options from the flags (undefined with the local executor, after refusing Slurm-only flags). */
 export function slurmOptionsFromFlags(
   f: ExecutorFlags,
   argv: string[],
   where: { dir: string; jobName: string; bin: string },
 ): Omit<SlurmOptions, 'emit' | 'signal'> | undefined {
   if (f.executor !== 'slurm') {
-    const slurmOnly = ['--slurm-opt', '--slurm-header', '--no-wait', '--collect', '--retry'].filter((flag) =>
-      argv.some((a) => a === flag || a.startsWith(`${flag}=`)),
-    );
-    if (slurmOnly.length)
-      throw new Errors.CLIError(
-        `${slurmOnly.join(', ')}: only with --executor slurm (the local executor reruns failed runs by itself)`,
-        { exit: 2 },
-      );
+    refuseSlurmOnlyFlags(f, argv);
     return undefined;
   }
   return {

@@ -16,13 +16,13 @@ import {
   type ResolvedTrainSettings,
 } from '../src/train/options.js';
 import { train, type TrainOptions } from '../src/train/trainer.js';
-import { crossValView } from '../src/ui/eval.js';
+import { crossValView, slurmFoldsView } from '../src/ui/eval.js';
 import { findWorkspace } from '../src/workspace.js';
 import { createTrainReporter } from '../src/ui/train.js';
 import { createAblateReporter } from '../src/ui/ablate.js';
 import { EXIT } from '../src/errors.js';
 import { BaseCommand } from './_base.js';
-import { EXECUTOR_FLAGS, slurmOptionsFromFlags } from './_executor.js';
+import { EXECUTOR_FLAGS, refuseSlurmOnlyFlags, slurmOptionsFromFlags } from './_executor.js';
 
 export default class Train extends BaseCommand<typeof Train> {
   static summary = 'Train the GCA + IAL network on a fold of a prepared set, with a live dashboard.';
@@ -182,7 +182,7 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
     }
     // On a cluster: the folds as a Slurm job array, each task this same command for one fold.
     if (f.executor === 'slurm' && resolved) return this.onSlurm(resolved, plans);
-    slurmOptionsFromFlags(f, this.argv, { dir: '', jobName: '', bin: '' }); // a Slurm-only flag without --executor slurm
+    refuseSlurmOnlyFlags(f, this.argv);
     // Ctrl-C or SIGTERM: finish the current step, save, exit 130; a second Ctrl-C quits at once.
     const stop = this.stopOnSignals();
     try {
@@ -239,32 +239,16 @@ Exit codes: 0 done; 130 interrupted (saved, resumable); 2 no prepared set named 
     }
     // The cross-validation row of the folds that finished (every fold, once the array is done), and where the rest are.
     const finished = plans.filter((p) => outcome.metrics.has(p.out)).map((p) => p.out);
-    const cv =
-      finished.length && (finished.length > 1 || plans.length === 1)
-        ? crossValView(aggregateRuns(finished))
-        : undefined;
     const unfinished = [...outcome.inFlight, ...outcome.notSubmitted];
-    const failed = outcome.failures.map((x) => x.id);
-    const notes = [
-      ...(outcome.submitted
-        ? [
-            `submitted Slurm job array ${outcome.submitted.job}: ${outcome.submitted.runs.length} task(s) (${outcome.submitted.script})`,
-          ]
-        : []),
-      ...(failed.length
-        ? [`failed: ${failed.join(', ')} (task logs in ${join(dir, 'logs')}; --retry submits them again)`]
-        : []),
-      ...(unfinished.length
-        ? [`not finished: ${unfinished.join(', ')}; the same command (or --collect) aggregates them once finished`]
-        : []),
-    ];
-    this.out.result({
-      json: {
-        ...((cv?.json as object) ?? {}),
-        slurm: { ...(outcome.submitted ? { job: outcome.submitted.job } : {}), failed, in_flight: unfinished },
-      },
-      text: [...(cv?.text ?? []), ...(notes.length && cv ? [''] : []), ...notes],
-    });
+    this.out.result(
+      slurmFoldsView({
+        crossVal: finished.length && (finished.length > 1 || plans.length === 1) ? aggregateRuns(finished) : undefined,
+        submitted: outcome.submitted,
+        failed: outcome.failures.map((x) => x.id),
+        unfinished,
+        logs: join(dir, 'logs'),
+      }),
+    );
     if (outcome.interrupted) process.exitCode = 130;
     else if (outcome.failures.length) process.exitCode = finished.length ? EXIT.partial : EXIT.unexpected;
     else if (unfinished.length && !outcome.submitted) process.exitCode = EXIT.pending;

@@ -320,18 +320,8 @@ export async function runOnSlurm(plan: GridPlan, o: SlurmOptions): Promise<Slurm
     const entry = entryOf(run);
     const st = entry && states.get(taskKey(entry));
     if (st && inFlightState(st.state)) follow.push(run);
-    else if (entry && st && (!o.retry || o.collect)) {
-      const error = endedWithout(st, entry);
-      failures.push({ id: run.id, code: 1, error });
-      emit({
-        type: 'run-end',
-        id: run.id,
-        status: 'failed',
-        code: 1,
-        error: `${error} (--retry submits it again)`,
-        seconds: 0,
-      });
-    } else if (o.collect) notSubmitted.push(run.id);
+    else if (entry && st && (!o.retry || o.collect)) recordFailure(run, endedWithout(st, entry), 0, failures, emit);
+    else if (o.collect) notSubmitted.push(run.id);
     else submit.push(run);
   }
 
@@ -351,6 +341,25 @@ export async function runOnSlurm(plan: GridPlan, o: SlurmOptions): Promise<Slurm
   if (!o.wait || o.collect) return { ...outcome, inFlight: follow.map((r) => r.id) };
   const left = await followTasks(exec, dir, follow, entryOf, o, metrics, failures);
   return { ...outcome, inFlight: left.map((r) => r.id), interrupted: left.length > 0 };
+}
+
+/** A task that ended without results: a failure of the grid, and an event saying how to run it again. */
+function recordFailure(
+  run: GridRun,
+  error: string,
+  seconds: number,
+  failures: RunFailure[],
+  emit: (e: AblateEvent) => void,
+): void {
+  failures.push({ id: run.id, code: 1, error });
+  emit({
+    type: 'run-end',
+    id: run.id,
+    status: 'failed',
+    code: 1,
+    error: `${error} (--retry submits it again)`,
+    seconds,
+  });
 }
 
 function endedWithout(st: TaskState, entry: LedgerEntry): string {
@@ -463,7 +472,7 @@ async function followTasks(
 ): Promise<GridRun[]> {
   const emit = o.emit ?? (() => {});
   const pollMs = o.pollMs ?? 5000;
-  const seen = new Map<string, { status: 'pending' | 'running'; epochs: number; startedAt: number }>();
+  const seen = new Map<string, TaskView>();
   const totalEpochs = new Map(runs.map((r) => [r.id, resolveTrainOptions({}, r.settings).schedule.epochs]));
   let left = [...runs];
   while (left.length) {
@@ -479,11 +488,12 @@ async function followTasks(
       const st = states.get(taskKey(entry))!;
       let view = seen.get(run.id);
       if (st && RUNNING.has(st.state) && view?.status !== 'running') {
-        view = { status: 'running', epochs: 0, startedAt: Date.now() };
+        view = { status: 'running', epochs: 0, metricsOffset: 0, startedAt: Date.now() };
         seen.set(run.id, view);
         emit({ type: 'run-start', id: run.id });
-      } else if (!view) seen.set(run.id, (view = { status: 'pending', epochs: 0, startedAt: Date.now() }));
-      if (view.status === 'running') view.epochs = emitEpochs(run, view.epochs, totalEpochs.get(run.id)!, emit);
+      } else if (!view)
+        seen.set(run.id, (view = { status: 'pending', epochs: 0, metricsOffset: 0, startedAt: Date.now() }));
+      if (view.status === 'running') emitEpochs(run, view, totalEpochs.get(run.id)!, emit);
       if (st && inFlightState(st.state)) {
         still.push(run);
         continue;
@@ -493,18 +503,7 @@ async function followTasks(
         const m = readRunMetrics(run.dir);
         metrics.set(run.id, m);
         emit({ type: 'run-end', id: run.id, status: 'done', code: 0, test: { uar: m.uar, war: m.war }, seconds });
-      } else {
-        const error = endedWithout(st, entry);
-        failures.push({ id: run.id, code: 1, error });
-        emit({
-          type: 'run-end',
-          id: run.id,
-          status: 'failed',
-          code: 1,
-          error: `${error} (--retry submits it again)`,
-          seconds,
-        });
-      }
+      } else recordFailure(run, endedWithout(st, entry), seconds, failures, emit);
     }
     left = still;
     if (left.length) await sleep(pollMs, o.signal);
@@ -512,13 +511,22 @@ async function followTasks(
   return [];
 }
 
-/** The epochs a running task has logged since `after` (its metrics.jsonl), as the local runner's epoch events. */
-function emitEpochs(run: GridRun, after: number, epochs: number, emit: (e: AblateEvent) => void): number {
-  const lines = new RunDir(run.dir)
-    .readMetrics()
-    .filter((l): l is MetricsLine & { type: 'epoch' } => l.type === 'epoch' && l.epoch > after);
-  if (!lines.length) return after;
+/** A followed task as the follower last saw it. */
+interface TaskView {
+  status: 'pending' | 'running';
+  /** The last epoch reported, and where in its metrics.jsonl the next read starts. */
+  epochs: number;
+  metricsOffset: number;
+  startedAt: number;
+}
+
+/** The epochs a running task has logged since the last poll (its metrics.jsonl, read from where the last read
+ * stopped), as the local runner's epoch events. */
+function emitEpochs(run: GridRun, view: TaskView, epochs: number, emit: (e: AblateEvent) => void): void {
+  const { lines, next } = new RunDir(run.dir).readMetricsSince(view.metricsOffset);
+  view.metricsOffset = next;
   for (const l of lines) {
+    if (l.type !== 'epoch' || l.epoch <= view.epochs) continue;
     const event = {
       type: 'epoch-end',
       epoch: l.epoch,
@@ -530,8 +538,8 @@ function emitEpochs(run: GridRun, after: number, epochs: number, emit: (e: Ablat
       seconds: 0,
     } as unknown as TrainEvent;
     emit({ type: 'run-event', id: run.id, event });
+    view.epochs = l.epoch;
   }
-  return lines.at(-1)!.epoch;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

@@ -7,7 +7,17 @@
 //   test-predictions.csv  id,label,predicted of every test clip
 // Every whole-file write is atomic (temporary file + rename); metrics.jsonl is appended line by line, and a line cut
 // short by a kill is dropped when read. Everything else in dfer reads runs through here, never by file name.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import type { ModelConfig } from '../config.js';
@@ -88,6 +98,19 @@ const readJson = <T>(file: string, what: string): T => {
 
 const json = (v: unknown) => JSON.stringify(v, null, 1) + '\n';
 
+function parseMetricLines(text: string): MetricsLine[] {
+  const out: MetricsLine[] = [];
+  for (const l of text.split('\n')) {
+    if (!l.trim()) continue;
+    try {
+      out.push(JSON.parse(l));
+    } catch {
+      /* a cut-short line */
+    }
+  }
+  return out;
+}
+
 export class RunDir {
   constructor(readonly dir: string) {}
 
@@ -155,16 +178,28 @@ export class RunDir {
   /** Every complete line of metrics.jsonl, in order; a line cut short (a kill, a full disk) is left out. */
   readMetrics(): MetricsLine[] {
     if (!existsSync(this.path('metrics'))) return [];
-    const out: MetricsLine[] = [];
-    for (const l of readFileSync(this.path('metrics'), 'utf8').split('\n')) {
-      if (!l.trim()) continue;
-      try {
-        out.push(JSON.parse(l));
-      } catch {
-        /* a cut-short line */
-      }
+    return parseMetricLines(readFileSync(this.path('metrics'), 'utf8'));
+  }
+
+  /**
+   * The lines another process appended since byte `from` (a follower's tail read: the whole file is not read again
+   * at each poll); `next` is where the next read starts. Only newline-terminated lines are taken, so a line being
+   * written is read whole next time. A file now shorter than `from` (a resume trimmed it) is read from its start.
+   */
+  readMetricsSince(from: number): { lines: MetricsLine[]; next: number } {
+    const file = this.path('metrics');
+    if (!existsSync(file)) return { lines: [], next: 0 };
+    const size = statSync(file).size;
+    const start = size < from ? 0 : from;
+    const buf = Buffer.alloc(size - start);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, start);
+    } finally {
+      closeSync(fd);
     }
-    return out;
+    const complete = buf.lastIndexOf(0x0a) + 1;
+    return { lines: parseMetricLines(buf.subarray(0, complete).toString('utf8')), next: start + complete };
   }
 
   /** Keeps the lines up to `globalStep` (a resumed run redoes the steps after its checkpoint identically). */

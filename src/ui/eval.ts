@@ -142,3 +142,34 @@ export function vsBaselineView(cv: View, v: VsBaseline & { unpaired: string[] })
   ];
   return { json: { ...(cv.json as object), vs_baseline: vsBaselineJson(v), unpaired: v.unpaired }, text };
 }
+
+/** What dfer train --executor slurm reports once it stops following the array. */
+export interface SlurmFoldsSummary {
+  /** The folds that finished, as a cross-validation row (absent when none did). */
+  crossVal?: CrossValResults;
+  submitted?: { job: string; runs: string[]; script: string };
+  failed: string[];
+  unfinished: string[];
+  /** Where the task logs are. */
+  logs: string;
+}
+
+export function slurmFoldsView(s: SlurmFoldsSummary): View {
+  const cv = s.crossVal && crossValView(s.crossVal);
+  const notes = [
+    ...(s.submitted
+      ? [`submitted Slurm job array ${s.submitted.job}: ${s.submitted.runs.length} task(s) (${s.submitted.script})`]
+      : []),
+    ...(s.failed.length ? [`failed: ${s.failed.join(', ')} (task logs in ${s.logs}; --retry submits them again)`] : []),
+    ...(s.unfinished.length
+      ? [`not finished: ${s.unfinished.join(', ')}; the same command (or --collect) aggregates them once finished`]
+      : []),
+  ];
+  return {
+    json: {
+      ...((cv?.json as object) ?? {}),
+      slurm: { ...(s.submitted ? { job: s.submitted.job } : {}), failed: s.failed, in_flight: s.unfinished },
+    },
+    text: [...(cv?.text ?? []), ...(notes.length && cv ? [''] : []), ...notes],
+  };
+}

@@ -57,3 +57,19 @@ test('missing and damaged files are named with what to do', () => {
   writeFileSync(run.path('config'), '{"train": ');
   expect(() => run.readConfig()).toThrow(/config\.json: not valid JSON .*the run directory is damaged/);
 });
+
+test('a follower reads metrics.jsonl from where it stopped: whole lines only, from the start after a trim', () => {
+  const run = new RunDir(join(tmp, 'r'));
+  mkdirSync(run.dir);
+  const file = join(run.dir, 'metrics.jsonl');
+  expect(run.readMetricsSince(0)).toEqual({ lines: [], next: 0 });
+  appendFileSync(file, '{"type":"epoch","epoch":1}\n{"type":"epoch","ep');
+  const first = run.readMetricsSince(0);
+  expect(first.lines).toEqual([{ type: 'epoch', epoch: 1 }]);
+  appendFileSync(file, 'och":2}\n');
+  const second = run.readMetricsSince(first.next);
+  expect(second.lines).toEqual([{ type: 'epoch', epoch: 2 }]);
+  expect(run.readMetricsSince(second.next).lines).toEqual([]);
+  writeFileSync(file, '{"type":"epoch","epoch":1}\n'); // a resume trimmed the file below the offset
+  expect(run.readMetricsSince(second.next).lines).toEqual([{ type: 'epoch', epoch: 1 }]);
+});
