@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import type { AblateEvent, GridPlan, GridRun, RunFailure } from '../analysis/ablate.js';
 import { gridStates, readRunMetrics } from '../analysis/ablate.js';
-import { RunDir, type MetricsLine } from '../train/run-dir.js';
+import { RunDir } from '../train/run-dir.js';
 import type { TrainEvent } from '../train/events.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { resolveTrainOptions } from '../train/options.js';
