@@ -100,17 +100,18 @@ class Writer {
     const out = n.output.name;
     switch (n.op) {
       case 'conv2d': {
+        // Conv2D then BiasAdd rather than _FusedConv2D: every backend has a fast Conv2D (dfer's native engine has no
+        // FusedConv2D of its own and would run tfjs' JavaScript one), and the add is a small part of the time.
         const p = n.pad;
-        this.node(out, '_FusedConv2D', [x, y, n.inputs[2].name], {
+        this.node(`${n.name}/conv`, 'Conv2D', [x, y], {
           ...T,
-          num_args: { i: '1' },
-          fused_ops: { list: { s: [str('BiasAdd').s] } },
           strides: ints([1, n.stride, n.stride, 1]),
           padding: str('EXPLICIT'),
           explicit_paddings: ints([0, 0, p, p, p, p, 0, 0]),
           data_format: str('NHWC'),
           dilations: ints([1, 1, 1, 1]),
         });
+        this.node(out, 'BiasAdd', [`${n.name}/conv`, n.inputs[2].name], { ...T, data_format: str('NHWC') });
         return;
       }
       case 'maxPool': {
