@@ -117,7 +117,7 @@ suite('the Slurm executor on a real one-node cluster', () => {
     expect(partial.failed).toEqual(['gca/fold1-seed1']);
     const failedLine = progress(follow).find((p) => p.type === 'run-end' && p.status === 'failed')!;
     // Cancelled before it started, the task has no accounting record on this cluster (no slurmdbd): dfer can only say
-    // that it ended; a task cancelled while running is reported as cancelled (the dfer train test below).
+    // that it ended. Where sacct reports CANCELLED, the message says cancelled (parseSacct in slurm-units.test.ts).
     expect(failedLine.error).toMatch(new RegExp(`Slurm task ${job}_1 (cancelled|ended) without results.*--retry`));
     expect(progress(follow).some((p) => p.type === 'submitted')).toBe(false);
 
