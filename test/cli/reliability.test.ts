@@ -163,13 +163,14 @@ test('Ctrl-C is acknowledged at once, stops after the current step with a checkp
   const r = await run.done;
   expect(r.code).toBe(130);
   const after = events.filter((e) => e.at >= sentAt);
-  const stopping = after.find((e) => e.type === 'stopping');
-  expect(stopping).toBeDefined();
-  // Only the step in flight (and one more, the time the signal takes to arrive) runs after the Ctrl-C, not the rest
-  // of the epoch.
-  const stepsAfter = after.filter((e) => e.type === 'step');
+  const stopping = events.findIndex((e) => e.type === 'stopping');
+  expect(stopping).toBeGreaterThan(-1);
+  // Only the step in flight when the signal arrived runs after its acknowledgment, not the rest of the epoch. Counted
+  // from the acknowledgment: step events already in the pipe when the signal was sent arrive after it under load
+  // (a CI run once read 3 steps after sending it).
+  const stepsAfterStopping = events.slice(stopping).filter((e) => e.type === 'step');
   expect(stepsPerEpoch).toBeGreaterThanOrEqual(6);
-  expect(stepsAfter.length).toBeLessThanOrEqual(2);
+  expect(stepsAfterStopping.length).toBeLessThanOrEqual(1);
   expect(after.some((e) => e.type === 'checkpoint')).toBe(true);
   const lastStep = [...events].reverse().find((e) => e.type === 'step')!.step!;
   expect(lastStep).toBeLessThan(stepsPerEpoch);
