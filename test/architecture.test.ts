@@ -12,7 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * in src/, by its file name without extension.
  */
 export const LAYERS: string[][] = [
-  ['errors', 'random', 'version', 'fused'], // the ground floor: imports nothing of dfer
+  ['errors', 'random', 'version', 'fused', 'package-files'], // the ground floor: imports nothing of dfer
   ['atomic'], // writing files whole
   ['config', 'lock', 'workspace'], // the model's configuration, file locks, dfer.json
   ['native', 'webgpu'], // the engines

@@ -224,32 +224,24 @@ export function expandGrid(spec: AblateSpec): GridPlan {
     settings.push({ name, values, settings: s });
   }
 
-  // Pair-major order (seed, then fold, then setting): the runs the paired statistics compare finish together, so a
-  // grid stopped halfway (or still running) already has complete (fold, seed) pairs to compare, not all of one
-  // setting and none of another.
-  const runs: GridRun[] = [];
-  for (const seed of spec.seeds) {
-    for (const fold of spec.folds) {
-      for (const setting of settings) {
-        const id = `${setting.name}/fold${fold}-seed${seed}`;
-        const dir = join(spec.out, setting.name, `fold${fold}-seed${seed}`);
-        const full: TrainSettings = { ...spec.base, ...setting.settings, fold, seed, out: dir };
-        resolveTrainOptions({}, full); // every run's options are valid before any starts
-        runs.push({
-          id,
-          setting: setting.name,
-          fold,
-          seed,
-          dir,
-          settings: full,
-          args: trainArgs(
-            full,
-            (spec.implicit ?? []).filter((k) => !(k in setting.settings)),
-          ),
-        });
-      }
-    }
-  }
+  const runs: GridRun[] = gridCells(spec.out, settings, spec.folds, spec.seeds).map(
+    ({ setting, fold, seed, id, dir }) => {
+      const full: TrainSettings = { ...spec.base, ...setting.settings, fold, seed, out: dir };
+      resolveTrainOptions({}, full); // every run's options are valid before any starts
+      return {
+        id,
+        setting: setting.name,
+        fold,
+        seed,
+        dir,
+        settings: full,
+        args: trainArgs(
+          full,
+          (spec.implicit ?? []).filter((k) => !(k in setting.settings)),
+        ),
+      };
+    },
+  );
   return {
     out: spec.out,
     base: { ...spec.base },
@@ -260,6 +252,31 @@ export function expandGrid(spec: AblateSpec): GridPlan {
     seeds: [...spec.seeds],
     runs,
   };
+}
+
+/**
+ * A grid's runs, each with its id and directory (<out>/<setting>/fold<k>-seed<s>), in pair-major order (seed, then
+ * fold, then setting): the runs the paired statistics compare finish together, so a grid stopped halfway (or still
+ * running) already has complete (fold, seed) pairs to compare, not all of one setting and none of another. dfer
+ * report rebuilds a grid from its results.json with it, so its pairs come in the order the bootstrap saw them.
+ */
+export function gridCells<S extends { name: string }>(
+  out: string,
+  settings: readonly S[],
+  folds: readonly string[],
+  seeds: readonly number[],
+): { setting: S; fold: string; seed: number; id: string; dir: string }[] {
+  return seeds.flatMap((seed) =>
+    folds.flatMap((fold) =>
+      settings.map((setting) => ({
+        setting,
+        fold,
+        seed,
+        id: `${setting.name}/fold${fold}-seed${seed}`,
+        dir: join(out, setting.name, `fold${fold}-seed${seed}`),
+      })),
+    ),
+  );
 }
 
 /** The settings without those left to each run (see AblateSpec.implicit). */
@@ -998,6 +1015,23 @@ export function intensityFigure(t: AblationTable): string | null {
 }
 
 /** The intensity figure as results-intensity.svg and .png, when the data has intensities. */
+/** Each setting's test confusion matrix summed over its finished runs (every clip of every fold and seed once), with
+ * those runs' metrics; settings without finished runs (or with another class list) are left out. */
+export function settingConfusions(
+  plan: GridPlan,
+  metrics: ReadonlyMap<string, Metrics>,
+  classes: readonly string[],
+): { setting: string; runs: Metrics[]; confusion: number[][] }[] {
+  return plan.settings.flatMap((setting) => {
+    const runs = plan.runs
+      .filter((r) => r.setting === setting.name && metrics.has(r.id))
+      .map((r) => metrics.get(r.id)!);
+    if (!runs.length || runs.some((m) => m.confusion?.length !== classes.length)) return [];
+    const confusion = classes.map((_, i) => classes.map((_, j) => runs.reduce((a, m) => a + m.confusion[i][j], 0)));
+    return [{ setting: setting.name, runs, confusion }];
+  });
+}
+
 /**
  * Each setting's confusion matrix on the test split, summed over its finished runs (every clip of every fold and seed
  * once), side by side: where the settings' errors differ, e.g. how many weak expressions each sends to "neutral".
@@ -1007,16 +1041,11 @@ export function confusionFigure(
   metrics: ReadonlyMap<string, Metrics>,
   classes: string[],
 ): string | null {
-  const panels = plan.settings.flatMap((setting) => {
-    const ms = plan.runs.filter((r) => r.setting === setting.name && metrics.has(r.id)).map((r) => metrics.get(r.id)!);
-    if (!ms.length || ms.some((m) => m.confusion?.length !== classes.length)) return [];
-    const sum = classes.map((_, i) => classes.map((_, j) => ms.reduce((a, m) => a + m.confusion[i][j], 0)));
-    return [
-      confusionSvg(sum, classes, {
-        title: `${setting.name}: ${ms.length} run${ms.length > 1 ? 's' : ''}, UAR ${meanSdText(meanSd(ms.map((m) => m.uar)))}`,
-      }),
-    ];
-  });
+  const panels = settingConfusions(plan, metrics, classes).map(({ setting, runs, confusion }) =>
+    confusionSvg(confusion, classes, {
+      title: `${setting}: ${runs.length} run${runs.length > 1 ? 's' : ''}, UAR ${meanSdText(meanSd(runs.map((m) => m.uar)))}`,
+    }),
+  );
   if (panels.length < 2) return null;
   return sideBySideSvg(panels, 'Test-split confusion matrices per setting (summed over folds and seeds)');
 }

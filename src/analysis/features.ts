@@ -19,6 +19,10 @@ import { writeSvgAndPng } from '../figures/svg.js';
 import { classColour, MISSING_COLOUR, scatterSvg, viridis, type ScatterRow } from '../figures/scatter.js';
 import { knnAccuracy, tsne, TSNE_DEFAULTS, type TsneMethod, type TsneProgress } from './tsne.js';
 
+/** The default name of a t-SNE map's files in a run directory (tsne-fold<k>-<split>.png, .svg, .csv); dfer report
+ * looks for it. */
+export const tsneName = (fold: string, split: string) => `tsne-fold${fold}-${split}`;
+
 export interface SplitFeatures {
   ids: string[];
   labels: Int32Array;
@@ -194,9 +198,7 @@ export async function tsneRun(o: TsneRunOptions): Promise<TsneRun> {
   const intensity = ids.map((id) => set.clip(id).intensity);
 
   const runDir = ours.runDir;
-  const outBase = figureBase(
-    o.out ?? (runDir ? join(runDir, `tsne-fold${fold}-${o.split}`) : `tsne-fold${fold}-${o.split}`),
-  );
+  const outBase = figureBase(o.out ?? (runDir ? join(runDir, tsneName(fold, o.split)) : tsneName(fold, o.split)));
   mkdirSync(dirname(outBase) || '.', { recursive: true });
   const run: TsneRun = {
     data,

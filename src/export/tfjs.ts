@@ -55,7 +55,9 @@ interface TensorInfo {
 
 export interface TfjsModel {
   modelJson: TfjsModelJson;
-  /** The weight shards, in the order model.json lists them. */
+  /** Every weight, in manifest order (one buffer of its own) ... */
+  weights: Uint8Array;
+  /** ... and the same bytes cut into the shards model.json lists, in its order. */
   shards: { file: string; bytes: Uint8Array }[];
 }
 
@@ -174,8 +176,8 @@ class Writer {
   }
 }
 
-/** Weights concatenated in manifest order, cut into shards of SHARD_BYTES (a tensor may span two shards). */
-function shardWeights(weights: Writer['weights']): { file: string; bytes: Uint8Array }[] {
+/** Weights concatenated in manifest order, and cut into shards of SHARD_BYTES (a tensor may span two shards). */
+function shardWeights(weights: Writer['weights']): Pick<TfjsModel, 'weights' | 'shards'> {
   const total = weights.reduce((s, w) => s + w.data.byteLength, 0);
   const all = new Uint8Array(total);
   let at = 0;
@@ -184,10 +186,11 @@ function shardWeights(weights: Writer['weights']): { file: string; bytes: Uint8A
     at += data.byteLength;
   }
   const count = Math.max(1, Math.ceil(total / SHARD_BYTES));
-  return Array.from({ length: count }, (_, i) => ({
+  const shards = Array.from({ length: count }, (_, i) => ({
     file: `group1-shard${i + 1}of${count}.bin`,
     bytes: all.subarray(i * SHARD_BYTES, Math.min(total, (i + 1) * SHARD_BYTES)),
   }));
+  return { weights: all, shards };
 }
 
 const tensorInfo = (v: Value): TensorInfo => ({ name: `${v.name}:0`, dtype: 'DT_FLOAT', tensorShape: dims(v.shape) });
@@ -198,7 +201,7 @@ export function toTfjs(graph: Graph, meta: { producer: string; metadata: Record<
     w.node(v.name, 'Placeholder', [], { dtype: { type: 'DT_FLOAT' }, shape: { shape: dims(v.shape) } });
   for (const c of graph.constants) w.constant(c.name, c.data, c.shape);
   for (const n of graph.nodes) w.lower(n);
-  const shards = shardWeights(w.weights);
+  const { weights, shards } = shardWeights(w.weights);
   return {
     modelJson: {
       format: 'graph-model',
@@ -212,19 +215,14 @@ export function toTfjs(graph: Graph, meta: { producer: string; metadata: Record<
       },
       userDefinedMetadata: meta.metadata,
     },
+    weights,
     shards,
   };
 }
 
 /** Runs an exported model with TensorFlow.js' own graph executor on the current backend, as a web page would. */
 export async function runTfjs(m: TfjsModel, clips: ClipBatch): Promise<GraphOutputs> {
-  const weights = new Uint8Array(m.shards.reduce((s, x) => s + x.bytes.byteLength, 0));
-  let at = 0;
-  for (const { bytes } of m.shards) {
-    weights.set(bytes, at);
-    at += bytes.byteLength;
-  }
-  const model = loadGraphModelSync([m.modelJson as unknown as tf.io.ModelJSON, weights.buffer]);
+  const model = loadGraphModelSync([m.modelJson as unknown as tf.io.ModelJSON, m.weights.buffer as ArrayBuffer]);
   const input = tf.tensor(clips.data, clips.shape);
   try {
     const out = model.execute({ [GRAPH_INPUT]: input }, ['logits', 'features']) as tf.Tensor[];

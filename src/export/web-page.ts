@@ -2,11 +2,8 @@
 // browser has it, else wasm), with TensorFlow.js' own browser bundles copied in beside it, so that the folder works
 // offline from any static web server. The page is plain HTML and one script: a starting point to copy, not a framework.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { ModelConfig } from '../config.js';
-
-const require = createRequire(import.meta.url);
+import { packageFile } from '../package-files.js';
 
 /** The browser runtime: the tfjs union bundle (core, converter, cpu, webgl) and the wasm and WebGPU backends. */
 const RUNTIME: { pkg: string; files: string[] }[] = [
@@ -24,10 +21,9 @@ const RUNTIME: { pkg: string; files: string[] }[] = [
 ];
 
 function runtimeFiles(): { name: string; data: Uint8Array }[] {
-  return RUNTIME.flatMap(({ pkg, files }) => {
-    const dist = join(dirname(require.resolve(`${pkg}/package.json`)), 'dist');
-    return files.map((name) => ({ name, data: readFileSync(join(dist, name)) }));
-  });
+  return RUNTIME.flatMap(({ pkg, files }) =>
+    files.map((name) => ({ name, data: readFileSync(packageFile(pkg, `dist/${name}`)) })),
+  );
 }
 
 /** What the page needs to know of the model; the rest is in model.json. */

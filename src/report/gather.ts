@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { tsneName } from '../analysis/features.js';
 import { DferError, EXIT } from '../errors.js';
 import { Rng } from '../random.js';
 import { RUN_FILES, RunDir, type RunConfig, type RunResults } from '../train/run-dir.js';
@@ -270,7 +271,7 @@ function readTsneMaps(run: RunDir, fold: string, notes: string[]): TsneMap[] {
       notes.push(`${file}: not a dfer tsne table (id, class, x, y); left out`);
       return [];
     }
-    const predictions = name === `tsne-fold${fold}-test.csv` ? readPredictions(run) : new Map<string, string>();
+    const predictions = name === `${tsneName(fold, 'test')}.csv` ? readPredictions(run) : new Map<string, string>();
     return maps.map(({ map, x, y }) => {
       const all = rows.map((r) => tsnePoint(r, x, y, map === 'ours' ? predictions.get(r.id) : undefined));
       return { file, map, points: subsample(all, MAX_TSNE_POINTS), total: all.length };

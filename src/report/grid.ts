@@ -5,7 +5,7 @@
 // bootstrap intervals and sign-flip p-values, and runs that finished after the table was written are counted.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ablationTable, readRunMetrics, type AblationTable, type GridPlan } from '../analysis/ablate.js';
+import { ablationTable, gridCells, readRunMetrics, type AblationTable, type GridPlan } from '../analysis/ablate.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RunDir } from '../train/run-dir.js';
 
@@ -57,22 +57,15 @@ export function readGrid(dir: string): Grid | null {
     values: Object.fromEntries(saved.columns.map((c) => [c, displayValue(cell.values[columnKey(c)])])),
     settings: {},
   }));
-  const runs = saved.seeds.flatMap((seed) =>
-    saved.folds.flatMap((fold) =>
-      settings.map((s) => {
-        const name = `fold${fold}-seed${seed}`;
-        return {
-          id: `${s.name}/${name}`,
-          setting: s.name,
-          fold,
-          seed,
-          dir: join(dir, s.name, name),
-          settings: {},
-          args: [],
-        };
-      }),
-    ),
-  );
+  const runs = gridCells(dir, settings, saved.folds, saved.seeds).map(({ setting, fold, seed, id, dir: runDir }) => ({
+    id,
+    setting: setting.name,
+    fold,
+    seed,
+    dir: runDir,
+    settings: {},
+    args: [],
+  }));
   const plan: GridPlan = {
     out: dir,
     base: {},

@@ -2,10 +2,9 @@
 // inlined, every chart's spec and numbers in a JSON block, no request at view time (a Content-Security-Policy forbids
 // any). The page follows the reader's light or dark scheme (CSS variables; the charts are embedded again with
 // vega-embed's dark theme when the scheme changes) and prints on white, without controls, no chart cut across pages.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { overText, tableCells, type AblationTable } from '../analysis/ablate.js';
+import { packageFile } from '../package-files.js';
 import { VERSION } from '../version.js';
 import type { ReportData, ReportGrid, ReportRun } from './gather.js';
 import {
@@ -266,21 +265,8 @@ const VEGA_LIBRARIES = [
   { name: 'vega-embed', file: 'build/vega-embed.min.js' },
 ];
 
-const require = createRequire(import.meta.url);
-
-/** A package's folder: its entry point resolved, then up to its package.json (the packages export no other paths). */
-function packageDir(name: string): string {
-  let dir = dirname(require.resolve(name));
-  while (!existsSync(join(dir, 'package.json')) || !dir.endsWith(name)) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`${name}: installed, but its package folder was not found`);
-    dir = up;
-  }
-  return dir;
-}
-
 function libraryText(lib: { name: string; file: string }): string {
-  return readFileSync(join(packageDir(lib.name), lib.file), 'utf8');
+  return readFileSync(packageFile(lib.name, lib.file), 'utf8');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

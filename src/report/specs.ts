@@ -3,7 +3,7 @@
 // One colour per group (a grid's setting, or a run) in every chart, and a legend-bound selection in those that show
 // groups: clicking a legend entry brings its runs forward.
 import type { TopLevelSpec } from 'vega-lite';
-import { meanSdText, type MeanSd, type SettingResult } from '../analysis/ablate.js';
+import { meanSdText, settingConfusions, type MeanSd, type SettingResult } from '../analysis/ablate.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CURVE_ORDER, type ReportData, type ReportGrid, type ReportRun, type TsneMap } from './gather.js';
 
@@ -134,13 +134,10 @@ interface ConfusionPanel {
 
 export function confusionPanels(data: ReportData): ConfusionPanel[] {
   const ofGrid = (g: ReportGrid) =>
-    g.plan.settings.flatMap((s) => {
-      const ms = g.runs.filter((r) => r.setting === s.name && r.results).map((r) => r.results!.metrics);
-      const classes = g.table.classes;
-      if (!ms.length || ms.some((m) => m.confusion.length !== classes.length)) return [];
-      const confusion = classes.map((_, i) => classes.map((_, j) => ms.reduce((a, m) => a + m.confusion[i][j], 0)));
-      const row = g.table.rows.find((r) => r.setting === s.name)!;
-      return [{ name: `${g.groups.get(s.name)}: ${runCount(ms)}, UAR ${meanSdText(row.uar)}%`, classes, confusion }];
+    settingConfusions(g.plan, g.metrics, g.table.classes).map(({ setting, runs, confusion }) => {
+      const row = g.table.rows.find((r) => r.setting === setting)!;
+      const name = `${g.groups.get(setting)}: ${runCount(runs)}, UAR ${meanSdText(row.uar)}%`;
+      return { name, classes: g.table.classes, confusion };
     });
   const single = data.runs
     .filter((r) => r.results && !r.grid)
